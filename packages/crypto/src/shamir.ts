@@ -1,0 +1,118 @@
+/**
+ * Shamir secret sharing over GF(2^8), byte by byte. A share is laid out `[y bytes…, x]` (x in the last byte),
+ * as HashiCorp Vault and OpenBao lay theirs out, so shares interoperate with them.
+ *
+ * Note the argument order: `split(secret, threshold, shares)` — threshold first, the reverse of Vault's
+ * `Split(secret, parts, threshold)` and of the `shamir-secret-sharing` package.
+ */
+import { randomFillSync } from "node:crypto";
+import { assertBytes, wipe } from "./bytes.js";
+import { CryptoError } from "./errors.js";
+import { gfInv, gfMul } from "./gf256.js";
+
+export const MAX_SHARES = 255;
+
+function invalid(message: string): never {
+  throw new CryptoError("shares_invalid", message);
+}
+
+function checkThreshold(threshold: number, count: number): void {
+  if (!Number.isInteger(threshold) || threshold < 2) invalid(`threshold must be an integer ≥ 2, got ${threshold}`);
+  if (!Number.isInteger(count) || count < threshold || count > MAX_SHARES) {
+    invalid(`share count must be an integer in [threshold, ${MAX_SHARES}], got ${count}`);
+  }
+}
+
+/** Splits `secret` into `shares` shares at x = 1…shares, any `threshold` of which recover it. */
+export function split(secret: Uint8Array, threshold: number, shares: number): Uint8Array[] {
+  checkThreshold(threshold, shares);
+  return splitAt(secret, threshold, Array.from({ length: shares }, (_, i) => i + 1));
+}
+
+/** Splits `secret` with caller-chosen x-coordinates (MPC gives each provider slot a fixed x). */
+export function splitAt(secret: Uint8Array, threshold: number, xs: readonly number[]): Uint8Array[] {
+  assertBytes("secret", secret);
+  if (secret.length === 0) invalid("secret must not be empty");
+  checkThreshold(threshold, xs.length);
+  const seen = new Set<number>();
+  for (const x of xs) {
+    // x = 0 would hand out the secret itself: the polynomial's value at 0 is the secret.
+    if (!Number.isInteger(x) || x < 1 || x > 255) invalid(`x-coordinates must be integers in 1…255, got ${x}`);
+    if (seen.has(x)) invalid(`x-coordinates must be distinct, ${x} repeats`);
+    seen.add(x);
+  }
+
+  const length = secret.length;
+  // Coefficients a1…a(t-1) of every byte's polynomial, uniform over 0…255 in one fill. Rejecting zero
+  // would bias the shares: a share would never equal the secret byte it hides.
+  const coefficients = new Uint8Array(length * (threshold - 1));
+  randomFillSync(coefficients);
+  const shares = xs.map((x) => {
+    const share = new Uint8Array(length + 1);
+    share[length] = x;
+    return share;
+  });
+  for (let i = 0; i < length; i++) {
+    const base = i * (threshold - 1);
+    for (const share of shares) {
+      const x = share[length]!;
+      // Horner's rule from the highest coefficient down to the secret byte (the constant term).
+      let y = 0;
+      for (let k = threshold - 2; k >= 0; k--) y = gfMul(y, x) ^ coefficients[base + k]!;
+      share[i] = gfMul(y, x) ^ secret[i]!;
+    }
+  }
+  wipe(coefficients);
+  return shares;
+}
+
+export interface CombineOptions {
+  /** Refuse fewer shares than this. */
+  threshold?: number;
+  /** The x-coordinates that may appear; any other is refused. */
+  xs?: readonly number[];
+}
+
+/** Recovers the secret from shares laid out `[y…, x]` by Lagrange interpolation at x = 0. */
+export function combine(shares: readonly Uint8Array[], opts: CombineOptions = {}): Uint8Array {
+  if (!Array.isArray(shares) || shares.length === 0) invalid("no shares given");
+  shares.forEach((share, i) => assertBytes(`shares[${i}]`, share));
+  const shareLength = shares[0]!.length;
+  if (shareLength < 2) invalid("a share must hold at least one byte and its x-coordinate");
+  if (shares.some((share) => share.length !== shareLength)) invalid("shares have different lengths");
+  if (opts.threshold !== undefined && shares.length < opts.threshold) {
+    invalid(`${shares.length} share(s) given, the threshold is ${opts.threshold}`);
+  }
+
+  const xs = shares.map((share) => share[shareLength - 1]!);
+  const allowed = opts.xs === undefined ? undefined : new Set(opts.xs);
+  const seen = new Set<number>();
+  for (const x of xs) {
+    // A forged share at x = 0 would let its author choose the reconstructed secret outright.
+    if (x === 0) invalid("a share has x = 0");
+    if (seen.has(x)) invalid(`two shares have x = ${x}`);
+    if (allowed !== undefined && !allowed.has(x)) invalid(`a share has x = ${x}, which is not expected here`);
+    seen.add(x);
+  }
+
+  // Lagrange basis at 0 in characteristic 2: l_j = Π_{m≠j} x_m / (x_m − x_j) = Π x_m / (x_m ⊕ x_j).
+  // They depend on the public x values only.
+  const basis = xs.map((xj, j) => {
+    let numerator = 1;
+    let denominator = 1;
+    xs.forEach((xm, m) => {
+      if (m === j) return;
+      numerator = gfMul(numerator, xm);
+      denominator = gfMul(denominator, xm ^ xj);
+    });
+    return gfMul(numerator, gfInv(denominator));
+  });
+
+  const secret = new Uint8Array(shareLength - 1);
+  for (let i = 0; i < secret.length; i++) {
+    let value = 0;
+    for (let j = 0; j < shares.length; j++) value ^= gfMul(shares[j]![i]!, basis[j]!);
+    secret[i] = value;
+  }
+  return secret;
+}

@@ -1,0 +1,75 @@
+/** The server's settings, read once from the environment at start-up. */
+import { resolve } from "node:path";
+
+export interface Settings {
+  host: string;
+  port: number;
+  dataDir: string;
+  keysDir: string;
+  databaseUrl: string | undefined;
+  configFile: string | undefined;
+  adminApiKey: string | undefined;
+  tls: { cert: string; key: string } | undefined;
+  tlsTerminatedUpstream: boolean;
+  limits: Limits;
+}
+
+export interface Limits {
+  maxValueBytes: number;
+  maxPathLength: number;
+  maxMetadataBytes: number;
+}
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SettingsError";
+  }
+}
+
+const ADMIN_KEY = /^1ck_[A-Za-z0-9_-]{43,}$/;
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new SettingsError(`${name} must be a positive integer`);
+  return value;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const dataDir = resolve(env.SHARDVAULT_DATA_DIR || ".shardvault");
+  const port = positiveInt(env, "PORT", 8787);
+  if (port > 65535) throw new SettingsError("PORT must be at most 65535");
+  const adminApiKey = env.SHARDVAULT_ADMIN_API_KEY || undefined;
+  if (adminApiKey !== undefined && !ADMIN_KEY.test(adminApiKey)) {
+    // The key itself is not repeated in the message.
+    throw new SettingsError("SHARDVAULT_ADMIN_API_KEY must be 1ck_ followed by at least 43 base64url characters");
+  }
+  const cert = env.SHARDVAULT_TLS_CERT || undefined;
+  const key = env.SHARDVAULT_TLS_KEY || undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new SettingsError("SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY must be set together");
+  }
+  return {
+    host: env.HOST || "127.0.0.1",
+    port,
+    dataDir,
+    keysDir: resolve(env.SHARDVAULT_KEYS_DIR || resolve(dataDir, "keys")),
+    databaseUrl: env.DATABASE_URL || undefined,
+    configFile: env.SHARDVAULT_CONFIG || undefined,
+    adminApiKey,
+    tls: cert && key ? { cert, key } : undefined,
+    tlsTerminatedUpstream: env.SHARDVAULT_TLS_TERMINATED_UPSTREAM === "1",
+    limits: {
+      maxValueBytes: positiveInt(env, "SHARDVAULT_MAX_VALUE_BYTES", 64 * 1024),
+      maxPathLength: positiveInt(env, "SHARDVAULT_MAX_PATH_LENGTH", 512),
+      maxMetadataBytes: positiveInt(env, "SHARDVAULT_MAX_METADATA_BYTES", 8 * 1024),
+    },
+  };
+}
+
+/** Loopback hosts may serve plain HTTP; any other needs TLS here or upstream. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,18 @@
+/**
+ * The one database interface the domain code sees, implemented over embedded PGlite and over PostgreSQL.
+ * Both run the same SQL and the same migrations.
+ */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: "pglite" | "postgres";
+  /** Human description for start-up output; never contains a password. */
+  readonly description: string;
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `fn` while holding a cluster-wide advisory lock, so several instances can start at once. */
+  withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+/** Embedded PostgreSQL (PGlite) on disk in the data folder. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { Database, Queryable } from "./database.js";
+import { acquireFolderLock } from "./folder-lock.js";
+
+export async function openPglite(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // PGlite does not lock its folder itself; two processes on one folder would corrupt it.
+  const lock = acquireFolderLock(dataDir);
+  const dbDir = join(dataDir, "pgdata");
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dbDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const wrap = (q: Pick<PGlite, "query">): Queryable => ({
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      return (await q.query<T>(sql, params as unknown[])).rows;
+    },
+  });
+  return {
+    kind: "pglite",
+    description: `embedded PostgreSQL (PGlite) in ${dbDir}`,
+    ...wrap(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    // One process owns the folder (see the lock above), so there is nobody to exclude.
+    withAdvisoryLock: (_lockId, fn) => fn(),
+    async close() {
+      await db.close();
+      lock.release();
+    },
+  };
+}

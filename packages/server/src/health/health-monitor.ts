@@ -1,0 +1,71 @@
+/**
+ * Health, refreshed in the background so that `GET /v1/health` answers from memory (no database or provider
+ * call per request).
+ */
+import type { Queryable } from "../db/database.js";
+import type { ProviderHealth, ProviderStatus } from "../providers/provider.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+
+export interface SlotHealth extends ProviderHealth {
+  slot: string;
+  backend: string;
+  development: boolean;
+}
+
+export interface HealthSnapshot {
+  status: "healthy" | "degraded";
+  database: "ok" | "unavailable";
+  hsm: { status: ProviderStatus; providers: SlotHealth[] };
+  checkedAt: string;
+}
+
+export interface HealthMonitor {
+  current(): HealthSnapshot;
+  refresh(): Promise<HealthSnapshot>;
+  stop(): void;
+}
+
+export function createHealthMonitor(deps: { db: Queryable; providers: ProviderRegistry; intervalMs?: number }): HealthMonitor {
+  let snapshot: HealthSnapshot = {
+    status: "degraded",
+    database: "unavailable",
+    hsm: { status: "unavailable", providers: [] },
+    checkedAt: new Date(0).toISOString(),
+  };
+
+  async function providerHealth(): Promise<SlotHealth[]> {
+    return Promise.all(
+      deps.providers.all().map(async (provider): Promise<SlotHealth> => {
+        const base = { slot: provider.slot, backend: provider.backend, development: provider.development };
+        try {
+          return { ...base, ...(await provider.health()) };
+        } catch {
+          return { ...base, status: "unavailable", latencyMs: 0 };
+        }
+      }),
+    );
+  }
+
+  async function refresh(): Promise<HealthSnapshot> {
+    const [database, providers] = await Promise.all([
+      deps.db.query("SELECT 1").then(
+        () => "ok" as const,
+        () => "unavailable" as const,
+      ),
+      providerHealth(),
+    ]);
+    const ok = providers.filter((p) => p.status === "ok").length;
+    const hsmStatus: ProviderStatus = ok === providers.length ? "ok" : ok === 0 ? "unavailable" : "degraded";
+    snapshot = {
+      status: database === "ok" && hsmStatus === "ok" ? "healthy" : "degraded",
+      database,
+      hsm: { status: hsmStatus, providers },
+      checkedAt: new Date().toISOString(),
+    };
+    return snapshot;
+  }
+
+  const timer = setInterval(() => void refresh().catch(() => undefined), deps.intervalMs ?? 15_000);
+  timer.unref();
+  return { current: () => snapshot, refresh, stop: () => clearInterval(timer) };
+}

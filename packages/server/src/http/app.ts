@@ -1,0 +1,77 @@
+/** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Authenticator } from "../auth/authenticate.js";
+import type { Principal } from "../auth/principal.js";
+import type { Limits } from "../config/env.js";
+import type { Logger } from "../log.js";
+import type { HealthMonitor } from "../health/health-monitor.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import type { VaultService } from "../vaults/vault-service.js";
+import { errorHandler, notFoundHandler } from "./problem.js";
+import { healthRoutes } from "./routes/health.js";
+import { secretRoutes } from "./routes/secrets.js";
+import { vaultRoutes } from "./routes/vaults.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes that answer without a bearer token. */
+    public?: boolean;
+  }
+}
+
+export interface HttpDeps {
+  authenticate: Authenticator;
+  vaults: VaultService;
+  secrets: SecretService;
+  health: HealthMonitor;
+  limits: Limits;
+  log: Logger;
+  https?: { cert: Buffer; key: Buffer };
+}
+
+/** The authenticated principal of a non-public route. */
+export function principalOf(request: FastifyRequest): Principal {
+  return request.principal!;
+}
+
+/** Marks answers that carry a secret value or key material as not to be cached anywhere. */
+export function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header("Cache-Control", "no-store");
+}
+
+export function buildApp(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    // JSON escaping can grow a value up to six-fold; the value limit itself is checked by the service.
+    bodyLimit: Math.max(1024 * 1024, deps.limits.maxValueBytes * 6 + deps.limits.maxMetadataBytes * 6 + 64 * 1024),
+    ...(deps.https ? { https: deps.https } : {}),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+  });
+
+  app.decorateRequest("principal", undefined);
+  app.setErrorHandler(errorHandler(deps.log));
+  app.setNotFoundHandler(notFoundHandler);
+
+  // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
+  app.removeAllContentTypeParsers();
+  // An empty body with Content-Type: application/json (clients send it on GET and DELETE) is no body.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "" || (typeof body === "string" && body.trim() === "")) return done(null, undefined);
+    parseJson(request, body as string, done);
+  });
+
+  app.addHook("onRequest", async (request) => {
+    if (request.routeOptions.config.public || request.is404) return;
+    request.principal = await deps.authenticate(request.headers.authorization);
+  });
+
+  app.register(healthRoutes(deps));
+  app.register(vaultRoutes(deps));
+  app.register(secretRoutes(deps));
+  return app;
+}

@@ -1,0 +1,29 @@
+import type { FastifyPluginAsync } from "fastify";
+import { SERVER_VERSION } from "../../version.js";
+import type { HttpDeps } from "../app.js";
+
+export const healthRoutes =
+  (deps: Pick<HttpDeps, "health" | "authenticate">): FastifyPluginAsync =>
+  async (app) => {
+    app.get("/v1/health", { config: { public: true } }, async () => ({
+      status: deps.health.current().status,
+      version: SERVER_VERSION,
+    }));
+
+    // Without a user token only the overall status; per-slot detail names the deployment's providers.
+    app.get("/v1/health/hsm", { config: { public: true } }, async (request) => {
+      const { hsm } = deps.health.current();
+      const principal = request.headers.authorization ? await deps.authenticate(request.headers.authorization).catch(() => undefined) : undefined;
+      if (principal?.type !== "user") return { status: hsm.status };
+      return {
+        status: hsm.status,
+        providers: hsm.providers.map((p) => ({
+          slot: p.slot,
+          backend: p.backend,
+          status: p.status,
+          last_latency_ms: p.latencyMs,
+          development: p.development,
+        })),
+      };
+    });
+  };

@@ -1,0 +1,124 @@
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { wipe } from "@shardvault/crypto";
+import { decodeSecretPath } from "../../secrets/secret-path.js";
+import { SECRET_TYPES, type SecretRead } from "../../secrets/secret-service.js";
+import { CHARSETS, type Charset } from "../../secrets/generate.js";
+import type { HttpDeps } from "../app.js";
+import { noStore, principalOf } from "../app.js";
+import { rawTail, splitVersion } from "../raw-path.js";
+import { badRequest } from "../../errors.js";
+
+type Params = { vault_id: string; "*": string };
+
+const writeBody = {
+  type: "object",
+  required: ["value"],
+  properties: {
+    value: { type: "string" },
+    type: { type: "string", enum: SECRET_TYPES },
+    metadata: { type: "object" },
+    expires_at: { type: "string", format: "date-time" },
+    max_access_count: { type: "integer", minimum: 1, maximum: 2_147_483_647 },
+  },
+} as const;
+
+const rotateBody = {
+  type: "object",
+  properties: {
+    length: { type: "integer", minimum: 8, maximum: 1024 },
+    charset: { type: "string", enum: Object.keys(CHARSETS) },
+    type: { type: "string", enum: SECRET_TYPES },
+  },
+} as const;
+
+interface WriteBody {
+  value: string;
+  type?: string;
+  metadata?: Record<string, unknown>;
+  expires_at?: string;
+  max_access_count?: number;
+}
+
+/** The secret read as JSON. The plaintext buffer is wiped once it has become the response string. */
+function readAnswer(secret: SecretRead) {
+  const { value, ...meta } = secret;
+  const text = value.toString("utf8");
+  wipe(value);
+  return { ...meta, value: text };
+}
+
+export const secretRoutes =
+  (deps: Pick<HttpDeps, "secrets" | "limits">): FastifyPluginAsync =>
+  async (app) => {
+    const { secrets, limits } = deps;
+    const pathFrom = (request: FastifyRequest, route: string) => decodeSecretPath(rawTail(request, route), limits.maxPathLength);
+    const versionFrom = (request: FastifyRequest, route: string) => {
+      const { rawPath, version } = splitVersion(rawTail(request, route));
+      return { path: decodeSecretPath(rawPath, limits.maxPathLength), version };
+    };
+
+    app.put<{ Params: Params; Body: WriteBody }>("/v1/vaults/:vault_id/secrets/*", { schema: { body: writeBody } }, async (request, reply) => {
+      const value = Buffer.from(request.body.value, "utf8");
+      try {
+        const written = await secrets.write(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), {
+          ...request.body,
+          value,
+        });
+        return noStore(reply).code(201).send(written);
+      } finally {
+        wipe(value);
+      }
+    });
+
+    app.get<{ Params: Params; Querystring: { version?: string } }>(
+      "/v1/vaults/:vault_id/secrets/*",
+      { schema: { querystring: { type: "object", properties: { version: { type: "string" } } } } },
+      async (request, reply) => {
+        const raw = request.query.version;
+        if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) throw badRequest("invalid_version", "version must be a positive integer");
+        const secret = await secrets.read(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), raw === undefined ? undefined : Number(raw));
+        return noStore(reply).send(readAnswer(secret));
+      },
+    );
+
+    app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string } }>(
+      "/v1/vaults/:vault_id/secrets",
+      { schema: { querystring: { type: "object", properties: { prefix: { type: "string", maxLength: 1024 } } } } },
+      async (request) => ({ secrets: await secrets.list(principalOf(request), request.params.vault_id, request.query.prefix ?? "") }),
+    );
+
+    app.delete<{ Params: Params }>("/v1/vaults/:vault_id/secrets/*", async (request, reply) => {
+      await secrets.remove(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"));
+      return reply.code(204).send();
+    });
+
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-versions/*", async (request) => ({
+      versions: await secrets.versions(principalOf(request), request.params.vault_id, pathFrom(request, "secret-versions")),
+    }));
+
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", async (request, reply) => {
+      const { path, version } = versionFrom(request, "secret-version");
+      return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, version)));
+    });
+
+    app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", async (request, reply) => {
+      const { path, version } = versionFrom(request, "secret-version-disable");
+      await secrets.disableVersion(principalOf(request), request.params.vault_id, path, version);
+      return reply.code(204).send();
+    });
+
+    app.post<{ Params: Params; Body: { length?: number; charset?: Charset; type?: string } }>(
+      "/v1/vaults/:vault_id/secret-rotate/*",
+      {
+        schema: { body: rotateBody },
+        // Every field is optional, so no body at all means the defaults.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
+      async (request, reply) => {
+        const written = await secrets.rotateGenerate(principalOf(request), request.params.vault_id, pathFrom(request, "secret-rotate"), request.body);
+        return noStore(reply).code(201).send(written);
+      },
+    );
+  };

@@ -1,0 +1,80 @@
+/**
+ * The local development provider: a 32-byte master key in a file (mode 0600) in the keys folder, one file per
+ * slot. Each vault's KEK is derived from the master key with HKDF under the KEK's random id, so no per-vault
+ * key needs storing; wrapping is AES-256-GCM with the binding as associated data.
+ *
+ * Whoever holds the key file and the database can decrypt: this backend is for development only.
+ */
+import { randomFillSync, randomUUID, createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
+import { ProviderError, type KeyProvider, type ProviderHealth } from "./provider.js";
+
+const MASTER_KEY_LENGTH = 32;
+const KEK_INFO_PREFIX = "shardvault/local-provider/kek/v1/";
+const KEK_ID = /^local:[0-9a-f-]{36}$/;
+
+/** Reads the slot's master key file, creating it (mode 0600) on first use. */
+function loadMasterKey(keyFile: string): KeyObject {
+  if (!existsSync(keyFile)) {
+    const fresh = randomFillSync(Buffer.alloc(MASTER_KEY_LENGTH));
+    writeFileSync(keyFile, fresh, { mode: 0o600, flag: "wx" });
+    wipe(fresh);
+  }
+  chmodSync(keyFile, 0o600);
+  const raw = readFileSync(keyFile);
+  try {
+    if (raw.length !== MASTER_KEY_LENGTH) {
+      throw new ProviderError("misconfigured", keyFile, `key file must hold ${MASTER_KEY_LENGTH} bytes, holds ${raw.length}`);
+    }
+    return createSecretKey(raw);
+  } finally {
+    wipe(raw);
+  }
+}
+
+export function localKeyFile(keysDir: string, slot: string): string {
+  return join(keysDir, `${slot}.key`);
+}
+
+export function createLocalProvider(slot: string, keyFile: string): KeyProvider {
+  mkdirSync(join(keyFile, ".."), { recursive: true, mode: 0o700 });
+  const master = loadMasterKey(keyFile);
+
+  function withKek<T>(kekId: string, fn: (kek: Uint8Array) => T): T {
+    if (!KEK_ID.test(kekId)) throw new ProviderError("misconfigured", slot, "unknown KEK reference");
+    const kek = new Uint8Array(hkdfSync("sha256", master, Buffer.alloc(0), KEK_INFO_PREFIX + kekId, 32));
+    try {
+      return fn(kek);
+    } finally {
+      wipe(kek);
+    }
+  }
+
+  return {
+    slot,
+    backend: "local",
+    development: true,
+    async createKek() {
+      return `local:${randomUUID()}`;
+    },
+    async wrap(kekId, plaintext, aad) {
+      return withKek(kekId, (kek) => seal(kek, plaintext, aad));
+    },
+    async unwrap(kekId, wrapped, aad) {
+      return withKek(kekId, (kek) => {
+        try {
+          return open(kek, wrapped, aad);
+        } catch (error) {
+          if (error instanceof CryptoError) throw new ProviderError("integrity", slot, "wrapped key failed its integrity check");
+          throw error;
+        }
+      });
+    },
+    async health(): Promise<ProviderHealth> {
+      return { status: "ok", latencyMs: 0 };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,126 @@
+import type { Queryable } from "../db/database.js";
+
+export interface SecretVersionRow {
+  id: string;
+  vault_id: string;
+  path: string;
+  version: number;
+  type: string;
+  metadata: Record<string, unknown> | null;
+  ciphertext: Uint8Array;
+  dek_commitment: Uint8Array;
+  wrapped_dek: Uint8Array | null;
+  kek_slot: string | null;
+  kek_id: string | null;
+  expires_at: Date | null;
+  max_access_count: number | null;
+  access_count: number;
+  is_disabled: boolean;
+  deleted_at: Date | null;
+  created_by: string;
+  created_by_type: string;
+  created_at: Date;
+}
+
+export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek">;
+
+const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, expires_at, max_access_count,
+  access_count, is_disabled, deleted_at, created_by, created_by_type, created_at`;
+const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek`;
+
+/** Reserves the next version number of a path in its own statement (its own short transaction). */
+export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
+  const [row] = await db.query<{ last_version: number }>(
+    `INSERT INTO secret_paths (vault_id, path, last_version) VALUES ($1, $2, 1)
+     ON CONFLICT (vault_id, path) DO UPDATE SET last_version = secret_paths.last_version + 1
+     RETURNING last_version`,
+    [vaultId, path],
+  );
+  return row!.last_version;
+}
+
+export async function insertVersion(db: Queryable, row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at">): Promise<SecretMetaRow> {
+  const [inserted] = await db.query<SecretMetaRow>(
+    `INSERT INTO secret_versions (id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek,
+       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     RETURNING ${META}`,
+    [
+      row.id, row.vault_id, row.path, row.version, row.type,
+      row.metadata === null ? null : JSON.stringify(row.metadata),
+      row.ciphertext, row.dek_commitment, row.wrapped_dek, row.kek_slot, row.kek_id,
+      row.expires_at, row.max_access_count, row.created_by, row.created_by_type,
+    ],
+  );
+  return inserted!;
+}
+
+/** The newest live (not deleted, not disabled) version of a path, or a given version. */
+export async function findVersion(db: Queryable, vaultId: string, path: string, version?: number): Promise<SecretVersionRow | undefined> {
+  const [row] =
+    version === undefined
+      ? await db.query<SecretVersionRow>(
+          `SELECT ${FULL} FROM secret_versions WHERE vault_id = $1 AND path = $2 AND deleted_at IS NULL AND NOT is_disabled
+           ORDER BY version DESC LIMIT 1`,
+          [vaultId, path],
+        )
+      : await db.query<SecretVersionRow>(`SELECT ${FULL} FROM secret_versions WHERE vault_id = $1 AND path = $2 AND version = $3`, [
+          vaultId,
+          path,
+          version,
+        ]);
+  return row;
+}
+
+/** Whether the path ever had a version (to tell "deleted or all disabled" from "never existed"). */
+export async function pathExists(db: Queryable, vaultId: string, path: string): Promise<boolean> {
+  const rows = await db.query("SELECT 1 FROM secret_versions WHERE vault_id = $1 AND path = $2 LIMIT 1", [vaultId, path]);
+  return rows.length > 0;
+}
+
+/**
+ * Counts one access, atomically: only while the count is under `max_access_count`, so of N concurrent reads
+ * of a one-time secret exactly one succeeds.
+ */
+export async function countAccess(db: Queryable, id: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE secret_versions SET access_count = access_count + 1
+      WHERE id = $1 AND (max_access_count IS NULL OR access_count < max_access_count) RETURNING id`,
+    [id],
+  );
+  return rows.length > 0;
+}
+
+export async function listLatest(db: Queryable, vaultId: string, prefix: string): Promise<SecretMetaRow[]> {
+  return db.query<SecretMetaRow>(
+    `SELECT DISTINCT ON (path) ${META} FROM secret_versions
+      WHERE vault_id = $1 AND deleted_at IS NULL AND NOT is_disabled AND starts_with(path, $2)
+      ORDER BY path, version DESC`,
+    [vaultId, prefix],
+  );
+}
+
+export async function listVersions(db: Queryable, vaultId: string, path: string): Promise<SecretMetaRow[]> {
+  return db.query<SecretMetaRow>(
+    `SELECT ${META} FROM secret_versions WHERE vault_id = $1 AND path = $2 AND deleted_at IS NULL ORDER BY version`,
+    [vaultId, path],
+  );
+}
+
+export async function disableVersion(db: Queryable, vaultId: string, path: string, version: number): Promise<boolean> {
+  const rows = await db.query(
+    "UPDATE secret_versions SET is_disabled = true WHERE vault_id = $1 AND path = $2 AND version = $3 AND deleted_at IS NULL RETURNING id",
+    [vaultId, path, version],
+  );
+  return rows.length > 0;
+}
+
+/** Soft-deletes every version of a path. */
+export async function softDeletePath(db: Queryable, vaultId: string, path: string): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE secret_versions SET deleted_at = now()
+      WHERE vault_id = $1 AND path = $2 AND deleted_at IS NULL RETURNING id`,
+    [vaultId, path],
+  );
+  return rows.length > 0;
+}

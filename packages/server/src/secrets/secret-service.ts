@@ -1,0 +1,180 @@
+/**
+ * Versioned secrets. A write reserves its version number first (its own short transaction), then seals the
+ * value and wraps the DEK at the provider with no transaction open, then inserts the version in one
+ * transaction. A failed write leaves a gap in the numbering, never a duplicate and never half a row.
+ */
+import { randomUUID } from "node:crypto";
+import { wipe } from "@shardvault/crypto";
+import type { Principal } from "../auth/principal.js";
+import type { Limits } from "../config/env.js";
+import type { Database } from "../db/database.js";
+import { openPlain, sealPlain, type VaultKek } from "../envelope/envelope.js";
+import { badRequest, gone, notFound, tooLarge } from "../errors.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import type { VaultRow } from "../vaults/vault-queries.js";
+import type { VaultService } from "../vaults/vault-service.js";
+import { generateValue, type Charset } from "./generate.js";
+import * as q from "./secret-queries.js";
+
+export interface WriteInput {
+  value: Buffer;
+  type?: string;
+  metadata?: Record<string, unknown>;
+  expires_at?: string;
+  max_access_count?: number;
+}
+
+export interface SecretMeta {
+  id: string;
+  path: string;
+  type: string;
+  version: number;
+  created_at: string;
+  metadata?: Record<string, unknown>;
+  expires_at?: string;
+  is_disabled?: boolean;
+}
+
+export interface SecretRead extends SecretMeta {
+  /** The plaintext as bytes; the HTTP layer turns it into the response and wipes it. */
+  value: Buffer;
+  created_by: string;
+  cmek_encrypted: boolean;
+}
+
+export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
+
+function toMeta(row: q.SecretMetaRow): SecretMeta {
+  return {
+    id: row.id,
+    path: row.path,
+    type: row.type,
+    version: row.version,
+    created_at: new Date(row.created_at).toISOString(),
+    ...(row.metadata ? { metadata: row.metadata } : {}),
+    ...(row.expires_at ? { expires_at: new Date(row.expires_at).toISOString() } : {}),
+    ...(row.is_disabled ? { is_disabled: true } : {}),
+  };
+}
+
+export type SecretService = ReturnType<typeof createSecretService>;
+
+export function createSecretService(deps: { db: Database; providers: ProviderRegistry; vaults: VaultService; limits: Limits }) {
+  const { db, providers, vaults, limits } = deps;
+
+  function vaultKek(vault: Pick<VaultRow, "kek_slot" | "kek_id">): VaultKek {
+    const provider = providers.get(vault.kek_slot);
+    // A vault whose provider slot was removed from the configuration cannot be served until it is back.
+    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${vault.kek_slot} is not configured`);
+    return { provider, kekId: vault.kek_id };
+  }
+
+  function checkWrite(input: WriteInput): Date | null {
+    if (input.value.length > limits.maxValueBytes) {
+      throw tooLarge("value_too_large", `the value is larger than ${limits.maxValueBytes} bytes`);
+    }
+    if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > limits.maxMetadataBytes) {
+      throw tooLarge("metadata_too_large", `metadata is larger than ${limits.maxMetadataBytes} bytes`);
+    }
+    if (input.expires_at === undefined) return null;
+    const expiresAt = new Date(input.expires_at);
+    if (Number.isNaN(expiresAt.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
+    return expiresAt;
+  }
+
+  async function write(principal: Principal, vaultId: string, path: string, input: WriteInput): Promise<SecretMeta> {
+    const expiresAt = checkWrite(input);
+    const vault = await vaults.require(principal, vaultId);
+    const version = await q.reserveVersion(db, vault.id, path);
+    const ref = { vaultId: vault.id, path, version };
+    const kek = vaultKek(vault);
+    const sealed = await sealPlain(kek, ref, input.value);
+    const row = await db.transaction((tx) =>
+      q.insertVersion(tx, {
+        id: randomUUID(),
+        vault_id: vault.id,
+        path,
+        version,
+        type: input.type ?? "generic",
+        metadata: input.metadata ?? null,
+        ciphertext: sealed.ciphertext,
+        dek_commitment: sealed.commitment,
+        wrapped_dek: sealed.wrappedDek,
+        kek_slot: kek.provider.slot,
+        kek_id: kek.kekId,
+        expires_at: expiresAt,
+        max_access_count: input.max_access_count ?? null,
+        created_by: principal.id,
+        created_by_type: principal.type,
+      }),
+    );
+    return toMeta(row);
+  }
+
+  async function read(principal: Principal, vaultId: string, path: string, version?: number): Promise<SecretRead> {
+    const vault = await vaults.require(principal, vaultId);
+    const row = await q.findVersion(db, vault.id, path, version);
+    if (!row) {
+      if (version === undefined && (await q.pathExists(db, vault.id, path))) {
+        throw gone("secret_unavailable", `secret ${path} has no live version (deleted or disabled)`);
+      }
+      throw notFound("secret_not_found", version === undefined ? `secret ${path} not found` : `secret ${path} version ${version} not found`);
+    }
+    if (row.deleted_at) throw gone("secret_deleted", `secret ${path} was deleted`);
+    if (row.is_disabled) throw gone("version_disabled", `version ${row.version} of ${path} is disabled`);
+    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) throw gone("secret_expired", `secret ${path} has expired`);
+    if (row.max_access_count !== null && row.access_count >= row.max_access_count) {
+      throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
+    }
+    if (!row.wrapped_dek || !row.kek_slot || !row.kek_id) throw gone("secret_deleted", `secret ${path} was deleted`);
+    const value = await openPlain(vaultKek({ kek_slot: row.kek_slot, kek_id: row.kek_id }), { vaultId: vault.id, path, version: row.version }, {
+      ciphertext: row.ciphertext,
+      commitment: row.dek_commitment,
+      wrappedDek: row.wrapped_dek,
+    });
+    // Counted only for reads that return a value, after the value opened.
+    if (row.max_access_count !== null && !(await q.countAccess(db, row.id))) {
+      wipe(value);
+      throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
+    }
+    return { ...toMeta(row), value, created_by: row.created_by, cmek_encrypted: false };
+  }
+
+  return {
+    write,
+    read,
+
+    async rotateGenerate(principal: Principal, vaultId: string, path: string, opts: { length?: number; charset?: Charset; type?: string }) {
+      const value = generateValue(opts.length ?? 32, opts.charset ?? "hex");
+      try {
+        return await write(principal, vaultId, path, { value, type: opts.type ?? "generic" });
+      } finally {
+        wipe(value);
+      }
+    },
+
+    async list(principal: Principal, vaultId: string, prefix: string): Promise<SecretMeta[]> {
+      const vault = await vaults.require(principal, vaultId);
+      return (await q.listLatest(db, vault.id, prefix)).map(toMeta);
+    },
+
+    async versions(principal: Principal, vaultId: string, path: string): Promise<SecretMeta[]> {
+      const vault = await vaults.require(principal, vaultId);
+      const rows = await q.listVersions(db, vault.id, path);
+      if (rows.length === 0) throw notFound("secret_not_found", `secret ${path} not found`);
+      return rows.map(toMeta);
+    },
+
+    async disableVersion(principal: Principal, vaultId: string, path: string, version: number): Promise<void> {
+      const vault = await vaults.require(principal, vaultId);
+      if (!(await q.disableVersion(db, vault.id, path, version))) {
+        throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
+      }
+    },
+
+    async remove(principal: Principal, vaultId: string, path: string): Promise<void> {
+      const vault = await vaults.require(principal, vaultId);
+      if (!(await q.softDeletePath(db, vault.id, path))) throw notFound("secret_not_found", `secret ${path} not found`);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The composition root: opens the database, runs migrations and first-start bootstrap under one advisory
+ * lock, builds the providers and services, and starts HTTP.
+ */
+import { readFileSync } from "node:fs";
+import { authenticateUserKey, bearerToken } from "./auth/authenticate.js";
+import { bootstrap } from "./auth/bootstrap.js";
+import { isLoopback, SettingsError, type Settings } from "./config/env.js";
+import type { Database } from "./db/database.js";
+import { migrate } from "./db/migrate.js";
+import { openPglite } from "./db/pglite.js";
+import { openPostgres } from "./db/postgres.js";
+import { createHealthMonitor } from "./health/health-monitor.js";
+import { buildApp } from "./http/app.js";
+import type { Logger } from "./log.js";
+import { withDeadline } from "./providers/deadline.js";
+import { createLocalProvider, localKeyFile } from "./providers/local.js";
+import { createRegistry, type ProviderRegistry } from "./providers/registry.js";
+import { createSecretService } from "./secrets/secret-service.js";
+import { createVaultService } from "./vaults/vault-service.js";
+
+/** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
+const STARTUP_LOCK_ID = 0x5348_4456;
+const DEFAULT_DEADLINE_MS = 3000;
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const DEV_SLOTS = ["gcp", "aws", "azure"];
+
+function developmentProviders(settings: Settings, log: Logger): ProviderRegistry {
+  const providers = DEV_SLOTS.map((slot) => withDeadline(createLocalProvider(slot, localKeyFile(settings.keysDir, slot)), DEFAULT_DEADLINE_MS));
+  log.info(`key providers: ${DEV_SLOTS.map((s) => `${s} (local, key file ${localKeyFile(settings.keysDir, s)})`).join(", ")}; default: gcp`);
+  log.warn("local key providers are for development only: their key files sit beside the database");
+  log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts every secret`);
+  return createRegistry(providers, "gcp");
+}
+
+async function openDatabase(settings: Settings): Promise<Database> {
+  return settings.databaseUrl ? openPostgres(settings.databaseUrl) : openPglite(settings.dataDir);
+}
+
+export async function startServer(settings: Settings, log: Logger): Promise<RunningServer> {
+  if (!isLoopback(settings.host) && !settings.tls && !settings.tlsTerminatedUpstream) {
+    throw new SettingsError(
+      `HOST ${settings.host} is not loopback: set SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY, or SHARDVAULT_TLS_TERMINATED_UPSTREAM=1 behind a TLS proxy`,
+    );
+  }
+  const db = await openDatabase(settings);
+  try {
+    log.info(`database: ${db.description}`);
+    await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
+      const ran = await migrate(db);
+      if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
+      await bootstrap(db, settings.adminApiKey, log);
+    });
+    const providers = developmentProviders(settings, log);
+    const health = createHealthMonitor({ db, providers });
+    await health.refresh();
+    const vaults = createVaultService({ db, providers });
+    const secrets = createSecretService({ db, providers, vaults, limits: settings.limits });
+    const app = buildApp({
+      authenticate: async (authorization) => authenticateUserKey(db, bearerToken(authorization)),
+      vaults,
+      secrets,
+      health,
+      limits: settings.limits,
+      log,
+      ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
+    });
+    await app.listen({ host: settings.host, port: settings.port });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : settings.port;
+    const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+    const url = `${settings.tls ? "https" : "http"}://${host}:${port}`;
+    log.info(`listening on ${url}`);
+    return {
+      url,
+      async close() {
+        health.stop();
+        await app.close(); // stops accepting, lets in-flight requests finish
+        await Promise.all(providers.all().map((p) => p.close()));
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Queryable } from "../db/database.js";
+
+export interface VaultRow {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  created_by: string;
+  created_by_type: "user" | "agent";
+  kek_slot: string;
+  kek_id: string;
+  created_at: Date;
+}
+
+const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, created_at";
+
+export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at">): Promise<VaultRow> {
+  const [row] = await db.query<VaultRow>(
+    `INSERT INTO vaults (id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+    [vault.id, vault.org_id, vault.name, vault.description, vault.created_by, vault.created_by_type, vault.kek_slot, vault.kek_id],
+  );
+  return row!;
+}
+
+export async function findVault(db: Queryable, orgId: string, vaultId: string): Promise<VaultRow | undefined> {
+  const [row] = await db.query<VaultRow>(`SELECT ${COLUMNS} FROM vaults WHERE id = $1 AND org_id = $2`, [vaultId, orgId]);
+  return row;
+}
+
+export async function listVaults(db: Queryable, orgId: string): Promise<VaultRow[]> {
+  return db.query<VaultRow>(`SELECT ${COLUMNS} FROM vaults WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
+}
+
+export async function deleteVault(db: Queryable, orgId: string, vaultId: string): Promise<boolean> {
+  const rows = await db.query("DELETE FROM vaults WHERE id = $1 AND org_id = $2 RETURNING id", [vaultId, orgId]);
+  return rows.length > 0;
+}
