@@ -3,6 +3,7 @@
 import { readSettings, SettingsError } from "./config/env.js";
 import { FolderLockedError } from "./db/folder-lock.js";
 import { consoleLogger as log } from "./log.js";
+import { ConfigError } from "./providers/backend.js";
 import { ProviderError } from "./providers/provider.js";
 import { startServer } from "./server.js";
 
@@ -20,7 +21,7 @@ try {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 } catch (error) {
-  if (error instanceof SettingsError || error instanceof FolderLockedError || error instanceof ProviderError) {
+  if (error instanceof SettingsError || error instanceof ConfigError || error instanceof FolderLockedError || error instanceof ProviderError) {
     log.error(error.message);
   } else {
     log.error(`start-up failed: ${(error as Error).message}`);

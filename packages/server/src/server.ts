@@ -13,29 +13,30 @@ import { openPostgres } from "./db/postgres.js";
 import { createHealthMonitor } from "./health/health-monitor.js";
 import { buildApp } from "./http/app.js";
 import type { Logger } from "./log.js";
-import { withDeadline } from "./providers/deadline.js";
-import { createLocalProvider, localKeyFile } from "./providers/local.js";
-import { createRegistry, type ProviderRegistry } from "./providers/registry.js";
+import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
+import type { ProviderRegistry } from "./providers/registry.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
-const DEFAULT_DEADLINE_MS = 3000;
 
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
 }
 
-const DEV_SLOTS = ["gcp", "aws", "azure"];
-
-function developmentProviders(settings: Settings, log: Logger): ProviderRegistry {
-  const providers = DEV_SLOTS.map((slot) => withDeadline(createLocalProvider(slot, localKeyFile(settings.keysDir, slot)), DEFAULT_DEADLINE_MS));
-  log.info(`key providers: ${DEV_SLOTS.map((s) => `${s} (local, key file ${localKeyFile(settings.keysDir, s)})`).join(", ")}; default: gcp`);
-  log.warn("local key providers are for development only: their key files sit beside the database");
-  log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts every secret`);
-  return createRegistry(providers, "gcp");
+function describeProviders(deployment: Deployment, providers: ProviderRegistry, settings: Settings, log: Logger): void {
+  const slots = deployment.slots.map(({ slot, backend, config }) => {
+    const shared = backend.sharedKek?.(config) ? ", one shared KEK for all vaults" : "";
+    return `${slot} (${providers.get(slot)!.backend}${shared})`;
+  });
+  log.info(`key providers: ${slots.join(", ")}; default: ${deployment.defaultProvider}; plan: ${deployment.plan}`);
+  if (deployment.development) {
+    log.warn("no SHARDVAULT_CONFIG: the local key providers are for development only, their key files sit beside the database");
+    log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts every secret`);
+  }
+  if (deployment.sharedTrustDomain) log.warn("two provider slots share one trust domain (allow_shared_trust_domain): health reports degraded");
 }
 
 async function openDatabase(settings: Settings): Promise<Database> {
@@ -48,7 +49,9 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       `HOST ${settings.host} is not loopback: set SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY, or SHARDVAULT_TLS_TERMINATED_UPSTREAM=1 behind a TLS proxy`,
     );
   }
+  const deployment = loadDeployment(settings, process.env, log);
   const db = await openDatabase(settings);
+  let providers: ProviderRegistry | undefined;
   try {
     log.info(`database: ${db.description}`);
     await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
@@ -56,8 +59,9 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
       await bootstrap(db, settings.adminApiKey, log);
     });
-    const providers = developmentProviders(settings, log);
-    const health = createHealthMonitor({ db, providers });
+    providers = await buildProviders(deployment, { env: process.env, log });
+    describeProviders(deployment, providers, settings, log);
+    const health = createHealthMonitor({ db, providers, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
     const secrets = createSecretService({ db, providers, vaults, limits: settings.limits });
@@ -81,11 +85,12 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       async close() {
         health.stop();
         await app.close(); // stops accepting, lets in-flight requests finish
-        await Promise.all(providers.all().map((p) => p.close()));
+        await Promise.all(providers!.all().map((p) => p.close()));
         await db.close();
       },
     };
   } catch (error) {
+    await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
     await db.close().catch(() => undefined);
     throw error;
   }

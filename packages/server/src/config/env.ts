@@ -29,17 +29,18 @@ export class SettingsError extends Error {
 
 const ADMIN_KEY = /^1ck_[A-Za-z0-9_-]{43,}$/;
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new SettingsError(`${name} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < min) throw new SettingsError(`${name} must be an integer ≥ ${min}`);
   return value;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.SHARDVAULT_DATA_DIR || ".shardvault");
-  const port = positiveInt(env, "PORT", 8787);
+  // PORT=0 picks a free port (tests use it); the chosen one is printed.
+  const port = integerSetting(env, "PORT", 8787, 0);
   if (port > 65535) throw new SettingsError("PORT must be at most 65535");
   const adminApiKey = env.SHARDVAULT_ADMIN_API_KEY || undefined;
   if (adminApiKey !== undefined && !ADMIN_KEY.test(adminApiKey)) {
@@ -62,9 +63,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tls: cert && key ? { cert, key } : undefined,
     tlsTerminatedUpstream: env.SHARDVAULT_TLS_TERMINATED_UPSTREAM === "1",
     limits: {
-      maxValueBytes: positiveInt(env, "SHARDVAULT_MAX_VALUE_BYTES", 64 * 1024),
-      maxPathLength: positiveInt(env, "SHARDVAULT_MAX_PATH_LENGTH", 512),
-      maxMetadataBytes: positiveInt(env, "SHARDVAULT_MAX_METADATA_BYTES", 8 * 1024),
+      maxValueBytes: integerSetting(env, "SHARDVAULT_MAX_VALUE_BYTES", 64 * 1024),
+      maxPathLength: integerSetting(env, "SHARDVAULT_MAX_PATH_LENGTH", 512),
+      maxMetadataBytes: integerSetting(env, "SHARDVAULT_MAX_METADATA_BYTES", 8 * 1024),
     },
   };
 }
