@@ -3,8 +3,11 @@
  * lock, builds the providers and services, and starts HTTP.
  */
 import { readFileSync } from "node:fs";
-import { authenticateUserKey, bearerToken } from "./auth/authenticate.js";
+import { createAgentService } from "./agents/agent-service.js";
+import { createAuthService } from "./auth/auth-service.js";
+import { createAuthenticator } from "./auth/authenticate.js";
 import { bootstrap } from "./auth/bootstrap.js";
+import { ensureSigningKey, loadSigningKeys } from "./auth/signing-keys.js";
 import { isLoopback, SettingsError, type Settings } from "./config/env.js";
 import type { Database } from "./db/database.js";
 import { migrate } from "./db/migrate.js";
@@ -54,19 +57,26 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
   let providers: ProviderRegistry | undefined;
   try {
     log.info(`database: ${db.description}`);
+    providers = await buildProviders(deployment, { env: process.env, log });
+    describeProviders(deployment, providers, settings, log);
+    const registry = providers;
     await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
       await bootstrap(db, settings.adminApiKey, log);
+      await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
     });
-    providers = await buildProviders(deployment, { env: process.env, log });
-    describeProviders(deployment, providers, settings, log);
+    const signingKeys = await loadSigningKeys(db, providers);
     const health = createHealthMonitor({ db, providers, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
     const secrets = createSecretService({ db, providers, vaults, limits: settings.limits });
     const app = buildApp({
-      authenticate: async (authorization) => authenticateUserKey(db, bearerToken(authorization)),
+      db,
+      authenticate: createAuthenticator(db, signingKeys),
+      auth: createAuthService({ db, keys: signingKeys }),
+      signingKeys,
+      agents: createAgentService({ db }),
       vaults,
       secrets,
       health,

@@ -1,5 +1,11 @@
 /** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
+import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { AgentService } from "../agents/agent-service.js";
+import type { AuthService } from "../auth/auth-service.js";
+import type { SigningKeys } from "../auth/signing-keys.js";
+import type { Database } from "../db/database.js";
+import { SERVER_VERSION } from "../version.js";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
@@ -8,6 +14,9 @@ import type { HealthMonitor } from "../health/health-monitor.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
+import { agentRoutes } from "./routes/agents.js";
+import { auditRoutes } from "./routes/audit.js";
+import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { vaultRoutes } from "./routes/vaults.js";
@@ -23,7 +32,11 @@ declare module "fastify" {
 }
 
 export interface HttpDeps {
+  db: Database;
   authenticate: Authenticator;
+  auth: AuthService;
+  signingKeys: SigningKeys;
+  agents: AgentService;
   vaults: VaultService;
   secrets: SecretService;
   health: HealthMonitor;
@@ -67,10 +80,26 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config.public || request.is404) return;
-    request.principal = await deps.authenticate(request.headers.authorization);
+    request.principal = await deps.authenticate(request.headers.authorization, request.ip);
   });
 
+  // The OpenAPI document is generated from the same route schemas that validate requests.
+  app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Shardvault API", version: SERVER_VERSION, description: "1claw-compatible vault API with MPC secret storage" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    // Secret routes end in a wildcard: the document names it {path}.
+    transform: ({ schema, url }) => ({ schema, url: url.replace(/\*$/, ":path") }),
+  });
+  app.get("/v1/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
   app.register(healthRoutes(deps));
+  app.register(authRoutes(deps));
+  app.register(agentRoutes(deps));
+  app.register(auditRoutes(deps));
   app.register(vaultRoutes(deps));
   app.register(secretRoutes(deps));
   return app;

@@ -9,7 +9,8 @@ import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
 import { openPlain, sealPlain, type VaultKek } from "../envelope/envelope.js";
-import { badRequest, gone, notFound, tooLarge } from "../errors.js";
+import { recordAudit, type AuditAction } from "../audit/audit.js";
+import { AppError, badRequest, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
@@ -82,16 +83,17 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
     return expiresAt;
   }
 
-  async function write(principal: Principal, vaultId: string, path: string, input: WriteInput): Promise<SecretMeta> {
+  async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretMeta> {
     const expiresAt = checkWrite(input);
     const vault = await vaults.require(principal, vaultId);
     const version = await q.reserveVersion(db, vault.id, path);
     const ref = { vaultId: vault.id, path, version };
     const kek = vaultKek(vault);
     const sealed = await sealPlain(kek, ref, input.value);
-    const row = await db.transaction((tx) =>
-      q.insertVersion(tx, {
-        id: randomUUID(),
+    const id = randomUUID();
+    const row = await db.transaction(async (tx) => {
+      const inserted = await q.insertVersion(tx, {
+        id,
         vault_id: vault.id,
         path,
         version,
@@ -106,13 +108,31 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
         max_access_count: input.max_access_count ?? null,
         created_by: principal.id,
         created_by_type: principal.type,
-      }),
-    );
+      });
+      await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
+      return inserted;
+    });
     return toMeta(row);
   }
 
+  /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
   async function read(principal: Principal, vaultId: string, path: string, version?: number): Promise<SecretRead> {
     const vault = await vaults.require(principal, vaultId);
+    try {
+      return await readFrom(principal, vault, path, version);
+    } catch (error) {
+      const reason = error instanceof AppError ? error.code : "internal_error";
+      await recordAudit(db, principal, {
+        action: "secret.read_refused",
+        resourceType: "secret",
+        resourceId: vault.id,
+        details: { vault_id: vault.id, path, ...(version === undefined ? {} : { version }), reason },
+      });
+      throw error;
+    }
+  }
+
+  async function readFrom(principal: Principal, vault: VaultRow, path: string, version?: number): Promise<SecretRead> {
     const row = await q.findVersion(db, vault.id, path, version);
     if (!row) {
       if (version === undefined && (await q.pathExists(db, vault.id, path))) {
@@ -132,10 +152,22 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
       commitment: row.dek_commitment,
       wrappedDek: row.wrapped_dek,
     });
-    // Counted only for reads that return a value, after the value opened.
-    if (row.max_access_count !== null && !(await q.countAccess(db, row.id))) {
+    try {
+      await db.transaction(async (tx) => {
+        // Counted only for reads that return a value, after the value opened.
+        if (row.max_access_count !== null && !(await q.countAccess(tx, row.id))) {
+          throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
+        }
+        await recordAudit(tx, principal, {
+          action: "secret.read",
+          resourceType: "secret",
+          resourceId: row.id,
+          details: { vault_id: vault.id, path, version: row.version },
+        });
+      });
+    } catch (error) {
       wipe(value);
-      throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
+      throw error;
     }
     return { ...toMeta(row), value, created_by: row.created_by, cmek_encrypted: false };
   }
@@ -147,7 +179,7 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
     async rotateGenerate(principal: Principal, vaultId: string, path: string, opts: { length?: number; charset?: Charset; type?: string }) {
       const value = generateValue(opts.length ?? 32, opts.charset ?? "hex");
       try {
-        return await write(principal, vaultId, path, { value, type: opts.type ?? "generic" });
+        return await write(principal, vaultId, path, { value, type: opts.type ?? "generic" }, "secret.rotate");
       } finally {
         wipe(value);
       }
@@ -167,14 +199,25 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
 
     async disableVersion(principal: Principal, vaultId: string, path: string, version: number): Promise<void> {
       const vault = await vaults.require(principal, vaultId);
-      if (!(await q.disableVersion(db, vault.id, path, version))) {
-        throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
-      }
+      await db.transaction(async (tx) => {
+        if (!(await q.disableVersion(tx, vault.id, path, version))) {
+          throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
+        }
+        await recordAudit(tx, principal, {
+          action: "secret.version_disable",
+          resourceType: "secret",
+          resourceId: vault.id,
+          details: { vault_id: vault.id, path, version },
+        });
+      });
     },
 
     async remove(principal: Principal, vaultId: string, path: string): Promise<void> {
       const vault = await vaults.require(principal, vaultId);
-      if (!(await q.softDeletePath(db, vault.id, path))) throw notFound("secret_not_found", `secret ${path} not found`);
+      await db.transaction(async (tx) => {
+        if (!(await q.softDeletePath(tx, vault.id, path))) throw notFound("secret_not_found", `secret ${path} not found`);
+        await recordAudit(tx, principal, { action: "secret.delete", resourceType: "secret", resourceId: vault.id, details: { vault_id: vault.id, path } });
+      });
     },
   };
 }

@@ -1,0 +1,128 @@
+/** Token exchange and user API key management. */
+import { randomUUID } from "node:crypto";
+import { equalBytes } from "@shardvault/crypto";
+import { recordAudit } from "../audit/audit.js";
+import type { Database } from "../db/database.js";
+import { badRequest, notFound, unauthorized } from "../errors.js";
+import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
+import { findUserKey } from "./authenticate.js";
+import type { Principal } from "./principal.js";
+import type { SigningKeys } from "./signing-keys.js";
+import { issueToken, USER_TOKEN_TTL_SECONDS } from "./tokens.js";
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  key_prefix: string;
+  scopes: string[];
+  is_active: boolean;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  key_prefix: string;
+  scopes: string[];
+  is_active: boolean;
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+}
+
+const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+const toKeyView = (row: ApiKeyRow): ApiKeyView => ({
+  id: row.id,
+  name: row.name,
+  key_prefix: row.key_prefix,
+  scopes: row.scopes,
+  is_active: row.is_active,
+  created_at: iso(row.created_at)!,
+  expires_at: iso(row.expires_at),
+  last_used_at: iso(row.last_used_at),
+});
+const KEY_COLUMNS = "id, name, key_prefix, scopes, is_active, created_at, expires_at, last_used_at";
+
+export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
+  const { db, keys } = deps;
+  return {
+    async userToken(apiKey: string) {
+      const row = await findUserKey(db, apiKey);
+      if (!row) throw unauthorized("invalid API key");
+      await db.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1", [row.id]);
+      const token = await issueToken(keys, { sub: `user:${row.user_id}`, org: row.org_id, key_id: row.id }, USER_TOKEN_TTL_SECONDS);
+      return { access_token: token, token_type: "Bearer", expires_in: USER_TOKEN_TTL_SECONDS };
+    },
+
+    /** Agent token from the agent's `ocv_` key; `agent_id` is optional (1claw's SDK sends none). */
+    async agentToken(apiKey: string, agentId?: string) {
+      if (!apiKey.startsWith(AGENT_KEY_PREFIX)) throw unauthorized("invalid agent API key");
+      const hash = hashApiKey(apiKey);
+      const [row] = await db.query<{
+        id: string;
+        org_id: string;
+        key_hash: Uint8Array;
+        key_generation: number;
+        scopes: string[];
+        vault_ids: string[];
+        token_ttl_seconds: number | null;
+      }>(
+        `SELECT id, org_id, key_hash, key_generation, scopes, vault_ids, token_ttl_seconds FROM agents
+          WHERE key_hash = $1 AND is_active AND (expires_at IS NULL OR expires_at > now())`,
+        [hash],
+      );
+      if (!row || !equalBytes(row.key_hash, hash) || (agentId !== undefined && agentId !== row.id)) {
+        throw unauthorized("invalid agent API key");
+      }
+      await db.query("UPDATE agents SET last_used_at = now() WHERE id = $1", [row.id]);
+      const ttl = row.token_ttl_seconds ?? DEFAULT_AGENT_TOKEN_TTL_SECONDS;
+      const token = await issueToken(
+        keys,
+        { sub: `agent:${row.id}`, org: row.org_id, gen: row.key_generation, scopes: row.scopes, vault_ids: row.vault_ids },
+        ttl,
+      );
+      return { access_token: token, token_type: "Bearer", expires_in: ttl, agent_id: row.id, vault_ids: row.vault_ids };
+    },
+
+    async createKey(user: Principal, input: { name: string; scopes?: string[]; expires_at?: string }) {
+      const expiresAt = input.expires_at === undefined ? null : new Date(input.expires_at);
+      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
+      const apiKey = generateApiKey(USER_KEY_PREFIX);
+      const id = randomUUID();
+      const row = await db.transaction(async (tx) => {
+        const [inserted] = await tx.query<ApiKeyRow>(
+          `INSERT INTO api_keys (id, org_id, user_id, name, key_hash, key_prefix, scopes, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${KEY_COLUMNS}`,
+          [id, user.orgId, user.id, input.name, hashApiKey(apiKey), displayPrefix(apiKey), input.scopes ?? [], expiresAt],
+        );
+        await recordAudit(tx, user, { action: "api_key.create", resourceType: "api_key", resourceId: id, details: { name: input.name } });
+        return inserted!;
+      });
+      return { key: toKeyView(row), api_key: apiKey };
+    },
+
+    async listKeys(user: Principal) {
+      const rows = await db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 AND user_id = $2 ORDER BY created_at`, [
+        user.orgId,
+        user.id,
+      ]);
+      return rows.map(toKeyView);
+    },
+
+    async revokeKey(user: Principal, keyId: string) {
+      await db.transaction(async (tx) => {
+        const rows = /^[0-9a-f-]{36}$/i.test(keyId)
+          ? await tx.query("UPDATE api_keys SET is_active = false WHERE id = $1 AND org_id = $2 AND user_id = $3 RETURNING id", [keyId, user.orgId, user.id])
+          : [];
+        if (rows.length === 0) throw notFound("api_key_not_found", `API key ${keyId} not found`);
+        await recordAudit(tx, user, { action: "api_key.revoke", resourceType: "api_key", resourceId: keyId });
+      });
+    },
+  };
+}
