@@ -19,6 +19,8 @@ import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import { createSecretService } from "./secrets/secret-service.js";
+import { LatencyTracker } from "./mpc/latency.js";
+import { createMpcService } from "./mpc/mpc-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
@@ -67,10 +69,18 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
     });
     const signingKeys = await loadSigningKeys(db, providers);
-    const health = createHealthMonitor({ db, providers, degraded: deployment.sharedTrustDomain });
+    const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
-    const secrets = createSecretService({ db, providers, vaults, limits: settings.limits });
+    const secrets = createSecretService({
+      db,
+      providers,
+      vaults,
+      limits: settings.limits,
+      latency: new LatencyTracker(),
+      reportCorruptShare: (event) => health.reportCorruptShare(event),
+    });
+    const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
     const app = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
@@ -79,6 +89,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       agents: createAgentService({ db }),
       vaults,
       secrets,
+      mpc,
       health,
       limits: settings.limits,
       log,

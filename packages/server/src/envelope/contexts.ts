@@ -59,3 +59,6 @@ export const keyBindingContext = (ref: VersionRef, p: Protection, holder: KeyHol
     slot: holder.slot,
     kek_id: holder.kekId,
   });
+
+/** What a client share's public tag is computed over: the secret version it belongs to. */
+export const clientShareTagContext = (ref: VersionRef) => encodeContext({ purpose: "client-share-tag", ...versionFields(ref) });

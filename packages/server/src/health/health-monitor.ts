@@ -5,11 +5,21 @@
 import type { Queryable } from "../db/database.js";
 import type { ProviderHealth, ProviderStatus } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
+import type { Logger } from "../log.js";
 
 export interface SlotHealth extends ProviderHealth {
   slot: string;
   backend: string;
   development: boolean;
+  /** Stored shares of this slot that failed their integrity check since start-up. */
+  corruptShares: number;
+}
+
+export interface CorruptShareEvent {
+  slot: string;
+  vaultId: string;
+  path: string;
+  version: number;
 }
 
 export interface HealthSnapshot {
@@ -21,11 +31,20 @@ export interface HealthSnapshot {
 
 export interface HealthMonitor {
   current(): HealthSnapshot;
+  /** Logs a corrupt stored share (where, never its bytes) and counts it in the slot's health. */
+  reportCorruptShare(event: CorruptShareEvent): void;
   refresh(): Promise<HealthSnapshot>;
   stop(): void;
 }
 
-export function createHealthMonitor(deps: { db: Queryable; providers: ProviderRegistry; degraded?: boolean; intervalMs?: number }): HealthMonitor {
+export function createHealthMonitor(deps: {
+  db: Queryable;
+  providers: ProviderRegistry;
+  log: Logger;
+  degraded?: boolean;
+  intervalMs?: number;
+}): HealthMonitor {
+  const corrupt = new Map<string, number>();
   let snapshot: HealthSnapshot = {
     status: "degraded",
     database: "unavailable",
@@ -36,7 +55,7 @@ export function createHealthMonitor(deps: { db: Queryable; providers: ProviderRe
   async function providerHealth(): Promise<SlotHealth[]> {
     return Promise.all(
       deps.providers.all().map(async (provider): Promise<SlotHealth> => {
-        const base = { slot: provider.slot, backend: provider.backend, development: provider.development };
+        const base = { slot: provider.slot, backend: provider.backend, development: provider.development, corruptShares: corrupt.get(provider.slot) ?? 0 };
         try {
           return { ...base, ...(await provider.health()) };
         } catch {
@@ -68,5 +87,14 @@ export function createHealthMonitor(deps: { db: Queryable; providers: ProviderRe
 
   const timer = setInterval(() => void refresh().catch(() => undefined), deps.intervalMs ?? 15_000);
   timer.unref();
-  return { current: () => snapshot, refresh, stop: () => clearInterval(timer) };
+  return {
+    current: () => snapshot,
+    refresh,
+    stop: () => clearInterval(timer),
+    reportCorruptShare(event) {
+      corrupt.set(event.slot, (corrupt.get(event.slot) ?? 0) + 1);
+      deps.log.error(`stored share of slot ${event.slot} failed its integrity check (vault ${event.vaultId}, path ${event.path}, version ${event.version})`);
+      for (const slot of snapshot.hsm.providers) if (slot.slot === event.slot) slot.corruptShares = corrupt.get(event.slot)!;
+    },
+  };
 }

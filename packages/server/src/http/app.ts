@@ -12,6 +12,7 @@ import type { Limits } from "../config/env.js";
 import type { Logger } from "../log.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import type { SecretService } from "../secrets/secret-service.js";
+import type { MpcService } from "../mpc/mpc-service.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -39,6 +40,7 @@ export interface HttpDeps {
   agents: AgentService;
   vaults: VaultService;
   secrets: SecretService;
+  mpc: MpcService;
   health: HealthMonitor;
   limits: Limits;
   log: Logger;

@@ -34,6 +34,7 @@ export function withDeadline(provider: KeyProvider, deadlineMs: number): KeyProv
     createKek: (vaultId, opts) => bounded(opts, (signal) => provider.createKek(vaultId, { signal })),
     wrap: (kekId, plaintext, aad, opts) => bounded(opts, (signal) => provider.wrap(kekId, plaintext, aad, { signal })),
     unwrap: (kekId, wrapped, aad, opts) => bounded(opts, (signal) => provider.unwrap(kekId, wrapped, aad, { signal })),
+    ...(provider.disableKek ? { disableKek: (kekId, opts) => bounded(opts, (signal) => provider.disableKek!(kekId, { signal })) } : {}),
     health: (opts) => bounded(opts, (signal) => provider.health({ signal })),
     close: () => provider.close(),
   };

@@ -6,7 +6,7 @@
  * Whoever holds the key file and the database can decrypt: this backend is for development only.
  */
 import { randomFillSync, randomUUID, createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
 import { ProviderError, type KeyProvider, type ProviderHealth } from "./provider.js";
@@ -41,9 +41,13 @@ export function localKeyFile(keysDir: string, slot: string): string {
 export function createLocalProvider(slot: string, keyFile: string): KeyProvider {
   mkdirSync(join(keyFile, ".."), { recursive: true, mode: 0o700 });
   const master = loadMasterKey(keyFile);
+  // Disabled KEK ids, one per line, beside the key file.
+  const disabledFile = `${keyFile}.disabled`;
+  const disabled = new Set(existsSync(disabledFile) ? readFileSync(disabledFile, "utf8").split("\n").filter(Boolean) : []);
 
   function withKek<T>(kekId: string, fn: (kek: Uint8Array) => T): T {
     if (!KEK_ID.test(kekId)) throw new ProviderError("misconfigured", slot, "unknown KEK reference");
+    if (disabled.has(kekId)) throw new ProviderError("misconfigured", slot, "the KEK is disabled");
     const kek = new Uint8Array(hkdfSync("sha256", master, Buffer.alloc(0), KEK_INFO_PREFIX + kekId, 32));
     try {
       return fn(kek);
@@ -71,6 +75,11 @@ export function createLocalProvider(slot: string, keyFile: string): KeyProvider 
           throw error;
         }
       });
+    },
+    async disableKek(kekId) {
+      if (disabled.has(kekId)) return;
+      appendFileSync(disabledFile, `${kekId}\n`, { mode: 0o600 });
+      disabled.add(kekId);
     },
     async health(): Promise<ProviderHealth> {
       return { status: "ok", latencyMs: 0 };

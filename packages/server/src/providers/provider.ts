@@ -26,6 +26,8 @@ export interface KeyProvider {
   wrap(kekId: string, plaintext: Uint8Array, aad: Uint8Array, opts?: CallOptions): Promise<Uint8Array>;
   /** Returns the plaintext, which the caller wipes; throws ProviderError("integrity") on a wrong binding. */
   unwrap(kekId: string, wrapped: Uint8Array, aad: Uint8Array, opts?: CallOptions): Promise<Uint8Array>;
+  /** Stops a KEK from being used again (after its vault moved to MPC). Optional: not every backend can. */
+  disableKek?(kekId: string, opts?: CallOptions): Promise<void>;
   health(opts?: CallOptions): Promise<ProviderHealth>;
   close(): Promise<void>;
 }

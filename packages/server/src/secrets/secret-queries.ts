@@ -1,3 +1,4 @@
+import type { StoredShare } from "../envelope/mpc.js";
 import type { Queryable } from "../db/database.js";
 
 export interface SecretVersionRow {
@@ -123,4 +124,18 @@ export async function softDeletePath(db: Queryable, vaultId: string, path: strin
     [vaultId, path],
   );
   return rows.length > 0;
+}
+
+export async function findShares(db: Queryable, versionId: string): Promise<StoredShare[]> {
+  const rows = await db.query<{ provider: string; share_index: number; kek_id: string; wrapped_share: Uint8Array }>(
+    "SELECT provider, share_index, kek_id, wrapped_share FROM secret_dek_shares WHERE version_id = $1 ORDER BY share_index",
+    [versionId],
+  );
+  return rows.map((r) => ({ provider: r.provider, shareIndex: r.share_index, kekId: r.kek_id, wrappedShare: r.wrapped_share }));
+}
+
+/** The highest version number ever reserved for a path. */
+export async function lastVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
+  const [row] = await db.query<{ last_version: number }>("SELECT last_version FROM secret_paths WHERE vault_id = $1 AND path = $2", [vaultId, path]);
+  return row?.last_version ?? 0;
 }

@@ -1,18 +1,23 @@
 /**
  * Versioned secrets. A write reserves its version number first (its own short transaction), then seals the
- * value and wraps the DEK at the provider with no transaction open, then inserts the version in one
- * transaction. A failed write leaves a gap in the numbering, never a duplicate and never half a row.
+ * value and wraps the DEK (or its shares) at the providers with no transaction open, then inserts the
+ * version, its shares and its audit event in one transaction. A failed write leaves a gap in the numbering,
+ * never a duplicate and never half a row.
  */
 import { randomUUID } from "node:crypto";
 import { wipe } from "@shardvault/crypto";
 import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
-import { openPlain, sealPlain, type VaultKek } from "../envelope/envelope.js";
+import { openVersion, sameProtection, sealVersion, vaultProtection } from "../envelope/protection.js";
+import { insertShares } from "../mpc/mpc-service.js";
+import { checkClientShare } from "../mpc/client-share-check.js";
+import type { LatencyTracker } from "../mpc/latency.js";
+import type { CorruptShareEvent } from "../health/health-monitor.js";
 import { recordAudit, type AuditAction } from "../audit/audit.js";
-import { AppError, badRequest, gone, notFound, tooLarge } from "../errors.js";
+import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import type { VaultRow } from "../vaults/vault-queries.js";
+import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";
@@ -34,6 +39,11 @@ export interface SecretMeta {
   metadata?: Record<string, unknown>;
   expires_at?: string;
   is_disabled?: boolean;
+}
+
+export interface SecretWritten extends SecretMeta {
+  /** Client-custody vaults: the client's share, returned exactly once and never stored. */
+  client_share?: string;
 }
 
 export interface SecretRead extends SecretMeta {
@@ -60,15 +70,15 @@ function toMeta(row: q.SecretMetaRow): SecretMeta {
 
 export type SecretService = ReturnType<typeof createSecretService>;
 
-export function createSecretService(deps: { db: Database; providers: ProviderRegistry; vaults: VaultService; limits: Limits }) {
+export function createSecretService(deps: {
+  db: Database;
+  providers: ProviderRegistry;
+  vaults: VaultService;
+  limits: Limits;
+  latency: LatencyTracker;
+  reportCorruptShare(event: CorruptShareEvent): void;
+}) {
   const { db, providers, vaults, limits } = deps;
-
-  function vaultKek(vault: Pick<VaultRow, "kek_slot" | "kek_id">): VaultKek {
-    const provider = providers.get(vault.kek_slot);
-    // A vault whose provider slot was removed from the configuration cannot be served until it is back.
-    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${vault.kek_slot} is not configured`);
-    return { provider, kekId: vault.kek_id };
-  }
 
   function checkWrite(input: WriteInput): Date | null {
     if (input.value.length > limits.maxValueBytes) {
@@ -83,15 +93,19 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
     return expiresAt;
   }
 
-  async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretMeta> {
+  async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretWritten> {
     const expiresAt = checkWrite(input);
     const vault = await vaults.require(principal, vaultId);
+    const protection = await vaultProtection(db, providers, vault);
     const version = await q.reserveVersion(db, vault.id, path);
-    const ref = { vaultId: vault.id, path, version };
-    const kek = vaultKek(vault);
-    const sealed = await sealPlain(kek, ref, input.value);
+    const sealed = await sealVersion(protection, providers, { vaultId: vault.id, path, version }, input.value);
     const id = randomUUID();
     const row = await db.transaction(async (tx) => {
+      // FOR SHARE: enabling MPC (FOR UPDATE) waits for this write, and a write sealed under the old
+      // protection cannot commit after the switch.
+      const locked = await lockVault(tx, vault.id, "share");
+      if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+      if (!sameProtection(protection, locked)) throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
       const inserted = await q.insertVersion(tx, {
         id,
         vault_id: vault.id,
@@ -102,37 +116,39 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
         ciphertext: sealed.ciphertext,
         dek_commitment: sealed.commitment,
         wrapped_dek: sealed.wrappedDek,
-        kek_slot: kek.provider.slot,
-        kek_id: kek.kekId,
+        kek_slot: sealed.kekSlot,
+        kek_id: sealed.kekId,
         expires_at: expiresAt,
         max_access_count: input.max_access_count ?? null,
         created_by: principal.id,
         created_by_type: principal.type,
       });
+      await insertShares(tx, vault.id, id, sealed.shares);
       await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
       return inserted;
     });
-    return toMeta(row);
+    return { ...toMeta(row), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
   }
 
   /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
-  async function read(principal: Principal, vaultId: string, path: string, version?: number): Promise<SecretRead> {
+  async function read(principal: Principal, vaultId: string, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
     const vault = await vaults.require(principal, vaultId);
     try {
-      return await readFrom(principal, vault, path, version);
+      return await readFrom(principal, vault, path, opts);
     } catch (error) {
       const reason = error instanceof AppError ? error.code : "internal_error";
       await recordAudit(db, principal, {
         action: "secret.read_refused",
         resourceType: "secret",
         resourceId: vault.id,
-        details: { vault_id: vault.id, path, ...(version === undefined ? {} : { version }), reason },
+        details: { vault_id: vault.id, path, ...(opts.version === undefined ? {} : { version: opts.version }), reason },
       });
       throw error;
     }
   }
 
-  async function readFrom(principal: Principal, vault: VaultRow, path: string, version?: number): Promise<SecretRead> {
+  async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
+    const { version } = opts;
     const row = await q.findVersion(db, vault.id, path, version);
     if (!row) {
       if (version === undefined && (await q.pathExists(db, vault.id, path))) {
@@ -146,12 +162,25 @@ export function createSecretService(deps: { db: Database; providers: ProviderReg
     if (row.max_access_count !== null && row.access_count >= row.max_access_count) {
       throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
     }
-    if (!row.wrapped_dek || !row.kek_slot || !row.kek_id) throw gone("secret_deleted", `secret ${path} was deleted`);
-    const value = await openPlain(vaultKek({ kek_slot: row.kek_slot, kek_id: row.kek_id }), { vaultId: vault.id, path, version: row.version }, {
-      ciphertext: row.ciphertext,
-      commitment: row.dek_commitment,
-      wrappedDek: row.wrapped_dek,
-    });
+    const ref = { vaultId: vault.id, path, version: row.version };
+    const protection = await vaultProtection(db, providers, vault);
+    // Client-share errors are decided before any provider is called.
+    const clientShare =
+      protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
+        ? checkClientShare(opts.clientShare, protection.vault.mode, protection.vault.holders, ref, await q.lastVersion(db, vault.id, path))
+        : undefined;
+    const shares = protection.kind === "mpc" ? await q.findShares(db, row.id) : [];
+    const value = await openVersion(
+      protection,
+      providers,
+      ref,
+      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares },
+      {
+        latency: deps.latency,
+        onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path, version: row.version }),
+        ...(clientShare ? { clientShare } : {}),
+      },
+    ).finally(() => clientShare && wipe(clientShare.share));
     try {
       await db.transaction(async (tx) => {
         // Counted only for reads that return a value, after the value opened.

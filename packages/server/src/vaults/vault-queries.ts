@@ -9,12 +9,15 @@ export interface VaultRow {
   created_by_type: "user" | "agent";
   kek_slot: string;
   kek_id: string;
+  mpc_custody: string | null;
+  mpc_threshold: number | null;
+  mpc_providers: string[] | null;
   created_at: Date;
 }
 
-const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, created_at";
+const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, created_at";
 
-export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at">): Promise<VaultRow> {
+export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at" | "mpc_custody" | "mpc_threshold" | "mpc_providers">): Promise<VaultRow> {
   const [row] = await db.query<VaultRow>(
     `INSERT INTO vaults (id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
@@ -35,4 +38,16 @@ export async function listVaults(db: Queryable, orgId: string): Promise<VaultRow
 export async function deleteVault(db: Queryable, orgId: string, vaultId: string): Promise<boolean> {
   const rows = await db.query("DELETE FROM vaults WHERE id = $1 AND org_id = $2 RETURNING id", [vaultId, orgId]);
   return rows.length > 0;
+}
+
+/** The vault row locked for the rest of the transaction: `share` for writes, `update` for a mode change. */
+export async function lockVault(db: Queryable, vaultId: string, mode: "share" | "update"): Promise<VaultRow | undefined> {
+  const [row] = await db.query<VaultRow>(`SELECT ${COLUMNS} FROM vaults WHERE id = $1 FOR ${mode === "share" ? "SHARE" : "UPDATE"}`, [vaultId]);
+  return row;
+}
+
+/** Each server slot's KEK for an MPC vault. */
+export async function findMpcKeks(db: Queryable, vaultId: string): Promise<Map<string, string>> {
+  const rows = await db.query<{ provider: string; kek_id: string }>("SELECT provider, kek_id FROM vault_mpc_keks WHERE vault_id = $1", [vaultId]);
+  return new Map(rows.map((r) => [r.provider, r.kek_id]));
 }

@@ -1,12 +1,32 @@
 /** Vaults: each gets its own KEK at the default provider when it is created. */
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../auth/principal.js";
-import type { Database } from "../db/database.js";
+import type { Database, Queryable } from "../db/database.js";
 import { callProvider } from "../envelope/provider-calls.js";
 import { recordAudit } from "../audit/audit.js";
 import { forbidden, notFound } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { deleteVault, findVault, insertVault, listVaults, type VaultRow } from "./vault-queries.js";
+import { CLIENT, type CustodyMode } from "../mpc/modes.js";
+
+/** Creates a vault's KEK at each of the given slots, in parallel; any failure is a 503 naming the slot. */
+export async function createVaultKeks(providers: ProviderRegistry, vaultId: string, slots: readonly string[]): Promise<Map<string, string>> {
+  const kekIds = await Promise.all(
+    slots.map((slot) => {
+      const provider = providers.get(slot)!;
+      return callProvider(provider, () => provider.createKek(vaultId));
+    }),
+  );
+  return new Map(slots.map((slot, i) => [slot, kekIds[i]!]));
+}
+
+/** Records an MPC vault's mode and per-slot KEKs (inside the caller's transaction). */
+export async function recordMpcMode(tx: Queryable, vaultId: string, mode: CustodyMode, holders: readonly string[], keks: ReadonlyMap<string, string>): Promise<void> {
+  await tx.query("UPDATE vaults SET mpc_custody = $2, mpc_threshold = $3, mpc_providers = $4 WHERE id = $1", [vaultId, mode.name, mode.threshold, holders]);
+  for (const [slot, kekId] of keks) {
+    await tx.query("INSERT INTO vault_mpc_keks (vault_id, provider, share_index, kek_id) VALUES ($1, $2, $3, $4)", [vaultId, slot, holders.indexOf(slot) + 1, kekId]);
+  }
+}
 
 export interface VaultView {
   id: string;
@@ -16,6 +36,9 @@ export interface VaultView {
   created_by_type: string;
   created_at: string;
   cmek_enabled: boolean;
+  mpc_custody?: string;
+  mpc_threshold?: number;
+  mpc_providers?: string[];
 }
 
 export function toVaultView(row: VaultRow): VaultView {
@@ -27,6 +50,8 @@ export function toVaultView(row: VaultRow): VaultView {
     created_by_type: row.created_by_type,
     created_at: new Date(row.created_at).toISOString(),
     cmek_enabled: false,
+    // The mpc_* fields are absent while MPC is off.
+    ...(row.mpc_custody ? { mpc_custody: row.mpc_custody, mpc_threshold: row.mpc_threshold!, mpc_providers: row.mpc_providers! } : {}),
   };
 }
 
@@ -54,11 +79,15 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
   return {
     require,
 
-    async create(principal: Principal, input: { name: string; description?: string }): Promise<VaultView> {
+    /** Creates a vault with its own KEK at the default provider, and with MPC enabled at once if asked. */
+    async create(principal: Principal, input: { name: string; description?: string }, mpc?: { mode: CustodyMode; holders: string[] }): Promise<VaultView> {
       requireUser(principal, "create vaults");
       const id = randomUUID();
+      const serverSlots = mpc ? mpc.holders.filter((h) => h !== CLIENT) : [];
+      // All KEKs first: a provider that cannot be reached leaves nothing recorded.
+      const [keks, mpcKeks] = await Promise.all([createVaultKeks(providers, id, [providers.defaultSlot]), createVaultKeks(providers, id, serverSlots)]);
+      const kekId = keks.get(providers.defaultSlot)!;
       const provider = providers.get(providers.defaultSlot)!;
-      const kekId = await callProvider(provider, () => provider.createKek(id));
       const row = await db.transaction(async (tx) => {
         const inserted = await insertVault(tx, {
           id,
@@ -71,7 +100,10 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
           kek_id: kekId,
         });
         await recordAudit(tx, principal, { action: "vault.create", resourceType: "vault", resourceId: id, details: { name: input.name } });
-        return inserted;
+        if (!mpc) return inserted;
+        await recordMpcMode(tx, id, mpc.mode, mpc.holders, mpcKeks);
+        await recordAudit(tx, principal, { action: "vault.mpc_enable", resourceType: "vault", resourceId: id, details: { custody_mode: mpc.mode.name, providers: mpc.holders } });
+        return (await findVault(tx, principal.orgId, id))!;
       });
       return toVaultView(row);
     },

@@ -23,6 +23,7 @@ export const healthRoutes =
           status: p.status,
           last_latency_ms: p.latencyMs,
           development: p.development,
+          corrupt_shares: p.corruptShares,
         })),
       };
     });

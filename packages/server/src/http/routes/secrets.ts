@@ -39,6 +39,13 @@ interface WriteBody {
   max_access_count?: number;
 }
 
+/** The `X-Client-Share` header (names are case-insensitive; Node lower-cases them). */
+function clientShareOf(request: FastifyRequest): { clientShare?: string } {
+  const header = request.headers["x-client-share"];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value === undefined ? {} : { clientShare: value };
+}
+
 /** The secret read as JSON. The plaintext buffer is wiped once it has become the response string. */
 function readAnswer(secret: SecretRead) {
   const { value, ...meta } = secret;
@@ -76,7 +83,10 @@ export const secretRoutes =
       async (request, reply) => {
         const raw = request.query.version;
         if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) throw badRequest("invalid_version", "version must be a positive integer");
-        const secret = await secrets.read(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), raw === undefined ? undefined : Number(raw));
+        const secret = await secrets.read(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), {
+          ...(raw === undefined ? {} : { version: Number(raw) }),
+          ...clientShareOf(request),
+        });
         return noStore(reply).send(readAnswer(secret));
       },
     );
@@ -98,7 +108,7 @@ export const secretRoutes =
 
     app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version");
-      return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, version)));
+      return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, { version, ...clientShareOf(request) })));
     });
 
     app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", async (request, reply) => {

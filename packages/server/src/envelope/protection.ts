@@ -1,0 +1,91 @@
+/**
+ * How a vault protects its versions' DEKs — one KEK (plain) or MPC shares — and sealing and opening a
+ * version under it. The secret service sees only this.
+ */
+import { generateDek, wipe, type ClientShare } from "@shardvault/crypto";
+import type { Queryable } from "../db/database.js";
+import { badRequest, corrupt, gone } from "../errors.js";
+import { custodyMode } from "../mpc/modes.js";
+import type { QuorumOptions } from "../mpc/quorum.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
+import type { VersionRef } from "./contexts.js";
+import { protectDek, recoverDek, type MpcVault, type StoredShare } from "./mpc.js";
+import { openPlain, sealPlain, type VaultKek } from "./plain.js";
+import { openValue, sealValue } from "./value.js";
+
+export type VaultProtection = { kind: "plain"; kek: VaultKek } | { kind: "mpc"; vault: MpcVault };
+
+export interface SealedVersion {
+  ciphertext: Uint8Array;
+  commitment: Uint8Array;
+  /** Plain vaults: the DEK wrapped by the vault's KEK. */
+  wrappedDek: Uint8Array | null;
+  kekSlot: string | null;
+  kekId: string | null;
+  /** MPC vaults: the wrapped server shares, and the client's share to hand back once. */
+  shares: StoredShare[];
+  clientShare?: string;
+}
+
+export interface StoredVersion {
+  ciphertext: Uint8Array;
+  commitment: Uint8Array;
+  wrappedDek: Uint8Array | null;
+  kekSlot: string | null;
+  kekId: string | null;
+  shares: StoredShare[];
+}
+
+export async function vaultProtection(db: Queryable, providers: ProviderRegistry, vault: VaultRow): Promise<VaultProtection> {
+  if (vault.mpc_custody) {
+    return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks: await findMpcKeks(db, vault.id) } };
+  }
+  const provider = providers.get(vault.kek_slot);
+  // A vault whose provider slot was removed from the configuration cannot be served until it is back.
+  if (!provider) throw badRequest("provider_not_configured", `key provider slot ${vault.kek_slot} is not configured`);
+  return { kind: "plain", kek: { provider, kekId: vault.kek_id } };
+}
+
+/** True when the vault row (locked by the writer) still protects versions the way `p` does. */
+export function sameProtection(p: VaultProtection, vault: VaultRow): boolean {
+  if (p.kind === "plain") return vault.mpc_custody === null && vault.kek_id === p.kek.kekId;
+  return vault.mpc_custody === p.vault.mode.name && JSON.stringify(vault.mpc_providers) === JSON.stringify(p.vault.holders);
+}
+
+export async function sealVersion(p: VaultProtection, providers: ProviderRegistry, ref: VersionRef, plaintext: Uint8Array): Promise<SealedVersion> {
+  if (p.kind === "plain") {
+    const sealed = await sealPlain(p.kek, ref, plaintext);
+    return { ...sealed, kekSlot: p.kek.provider.slot, kekId: p.kek.kekId, shares: [] };
+  }
+  const dek = generateDek();
+  try {
+    const ciphertext = sealValue(dek, ref, plaintext);
+    const { commitment, shares, clientShare } = await protectDek(p.vault, providers, ref, dek);
+    return { ciphertext, commitment, wrappedDek: null, kekSlot: null, kekId: null, shares, ...(clientShare ? { clientShare } : {}) };
+  } finally {
+    wipe(dek);
+  }
+}
+
+export async function openVersion(
+  p: VaultProtection,
+  providers: ProviderRegistry,
+  ref: VersionRef,
+  stored: StoredVersion,
+  opts: QuorumOptions & { clientShare?: ClientShare },
+): Promise<Buffer> {
+  if (p.kind === "plain") {
+    if (!stored.wrappedDek || !stored.kekSlot || !stored.kekId) throw gone("secret_deleted", `version ${ref.version} of ${ref.path} was crypto-shredded`);
+    const provider = providers.get(stored.kekSlot);
+    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${stored.kekSlot} is not configured`);
+    return openPlain({ provider, kekId: stored.kekId }, ref, { ciphertext: stored.ciphertext, commitment: stored.commitment, wrappedDek: stored.wrappedDek });
+  }
+  if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
+  const dek = await recoverDek(p.vault, providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);
+  try {
+    return openValue(dek, ref, stored.ciphertext);
+  } finally {
+    wipe(dek);
+  }
+}

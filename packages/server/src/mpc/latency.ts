@@ -1,0 +1,33 @@
+/**
+ * Recent call latencies per provider slot, to ask the fastest slots first and to hedge a slow call with
+ * another slot after that slot's recent p95. Local heuristics only: instances may disagree harmlessly.
+ */
+const WINDOW = 64;
+const UNKNOWN_P95_MS = 250;
+
+export class LatencyTracker {
+  private readonly samples = new Map<string, number[]>();
+
+  record(slot: string, ms: number): void {
+    const list = this.samples.get(slot) ?? [];
+    list.push(ms);
+    if (list.length > WINDOW) list.shift();
+    this.samples.set(slot, list);
+  }
+
+  private quantile(slot: string, q: number): number | undefined {
+    const list = this.samples.get(slot);
+    if (!list || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  }
+
+  /** Median latency; slots never measured sort first (so they get measured). */
+  p50(slot: string): number {
+    return this.quantile(slot, 0.5) ?? 0;
+  }
+
+  p95(slot: string): number {
+    return this.quantile(slot, 0.95) ?? UNKNOWN_P95_MS;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The three custody modes. Share holders are listed in share order: the server slots first, the client
+ * (`client`) last; each holder's share index (the Shamir x-coordinate, or 1/2 for XOR) is its position + 1.
+ * "GCP KMS (primary)": `gcp` is share 1 by default.
+ */
+import { badRequest } from "../errors.js";
+
+export const CLIENT = "client";
+
+export interface CustodyMode {
+  name: CustodyModeName;
+  scheme: "xor" | "shamir";
+  threshold: number;
+  /** How many shares the server's provider slots hold. */
+  serverShares: number;
+  clientHoldsShare: boolean;
+  defaultProviders: readonly string[];
+}
+
+export const CUSTODY_MODES = {
+  "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"] },
+  "2of3_multi_hsm": { scheme: "shamir", threshold: 2, serverShares: 3, clientHoldsShare: false, defaultProviders: ["gcp", "aws", "azure"] },
+  "2of3_client_custody": { scheme: "shamir", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"] },
+} as const;
+export type CustodyModeName = keyof typeof CUSTODY_MODES;
+export const CUSTODY_MODE_NAMES = Object.keys(CUSTODY_MODES) as CustodyModeName[];
+
+/** 1claw's typed SDK sends `mpc_custody: "2-of-2" | "2-of-3"`. */
+const ALIASES: Record<string, CustodyModeName> = { "2-of-2": "2of2_client_custody", "2-of-3": "2of3_multi_hsm" };
+export const MPC_CUSTODY_VALUES = [...Object.keys(ALIASES), ...CUSTODY_MODE_NAMES];
+
+export function custodyMode(name: string): CustodyMode {
+  const mode = CUSTODY_MODES[name as CustodyModeName];
+  if (!mode) throw badRequest("validation_error", `unknown custody mode ${name}`);
+  return { name: name as CustodyModeName, ...mode };
+}
+
+/** Reads the mode from either body shape; both present and different is a conflict. */
+export function requestedMode(body: { custody_mode?: string; mpc_custody?: string }): CustodyMode | undefined {
+  const fromSeed = body.custody_mode;
+  const fromSdk = body.mpc_custody === undefined ? undefined : (ALIASES[body.mpc_custody] ?? body.mpc_custody);
+  if (fromSeed !== undefined && fromSdk !== undefined && fromSeed !== fromSdk) {
+    throw badRequest("conflicting_fields", `custody_mode ${fromSeed} and mpc_custody ${body.mpc_custody} name different modes`);
+  }
+  const name = fromSeed ?? fromSdk;
+  if (name === undefined) return undefined;
+  if (!(name in CUSTODY_MODES)) {
+    throw badRequest("validation_error", `custody mode must be one of ${[...CUSTODY_MODE_NAMES, ...Object.keys(ALIASES)].join(", ")}`);
+  }
+  return custodyMode(name);
+}
+
+/**
+ * The share holders for a mode: the defaults, or the slots the caller named (distinct, as many as the mode
+ * has server shares; a trailing `client` is accepted and ignored so `mpc_providers` can be sent back).
+ */
+export function shareHolders(mode: CustodyMode, requested: readonly string[] | undefined, isConfigured: (slot: string) => boolean): string[] {
+  let slots = [...(requested ?? mode.defaultProviders)];
+  if (requested && mode.clientHoldsShare && slots[slots.length - 1] === CLIENT) slots = slots.slice(0, -1);
+  if (slots.includes(CLIENT)) throw badRequest("validation_error", `"client" may only end the providers list of a client-custody mode`);
+  if (new Set(slots).size !== slots.length) throw badRequest("validation_error", "providers must be distinct");
+  if (slots.length !== mode.serverShares) {
+    throw badRequest("validation_error", `${mode.name} needs exactly ${mode.serverShares} provider slot(s), got ${slots.length}`);
+  }
+  const missing = slots.find((slot) => !isConfigured(slot));
+  if (missing) throw badRequest("provider_not_configured", `provider slot ${missing} is not configured on this deployment`);
+  return mode.clientHoldsShare ? [...slots, CLIENT] : slots;
+}

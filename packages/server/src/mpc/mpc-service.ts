@@ -1,0 +1,177 @@
+/**
+ * Enabling MPC on a vault. The custody mode is immutable once set. Each share-holding slot gets its own KEK
+ * for the vault; then every live version is re-protected: its DEK unwrapped from the vault's single KEK,
+ * split under the new mode, shares wrapped, commitment recomputed. Provider calls all run before the
+ * transaction, which only swaps rows, with the vault row locked FOR UPDATE (writes take it FOR SHARE), so
+ * no version written under the old mode commits after the switch.
+ */
+import { wipe } from "@shardvault/crypto";
+import { recordAudit } from "../audit/audit.js";
+import type { Principal } from "../auth/principal.js";
+import { mapLimit } from "../concurrency.js";
+import type { Plan } from "../config/deployment.js";
+import type { Database, Queryable } from "../db/database.js";
+import { protectDek, type MpcVault, type ProtectedDek } from "../envelope/mpc.js";
+import { unwrapPlainDek } from "../envelope/plain.js";
+import { AppError, conflict } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
+import { createVaultKeks, recordMpcMode, requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
+import { CLIENT, requestedMode, shareHolders, type CustodyMode } from "./modes.js";
+
+const REPROTECT_CONCURRENCY = 8;
+const MAX_ATTEMPTS = 3;
+const MPC_PLANS: readonly Plan[] = ["business", "enterprise"];
+
+export interface EnableMpcBody {
+  custody_mode?: string;
+  mpc_custody?: string;
+  providers?: string[];
+}
+
+interface LiveVersion {
+  id: string;
+  path: string;
+  version: number;
+  dek_commitment: Uint8Array;
+  wrapped_dek: Uint8Array;
+  kek_slot: string;
+  kek_id: string;
+}
+
+interface Reprotected extends ProtectedDek {
+  id: string;
+  path: string;
+  version: number;
+}
+
+export interface MpcEnabled {
+  vault: VaultView;
+  client_shares?: Array<{ path: string; version: number; client_share: string }>;
+}
+
+const liveVersions = (db: Queryable, vaultId: string) =>
+  db.query<LiveVersion>(
+    `SELECT id, path, version, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
+      WHERE vault_id = $1 AND deleted_at IS NULL AND wrapped_dek IS NOT NULL ORDER BY path, version`,
+    [vaultId],
+  );
+
+export type MpcService = ReturnType<typeof createMpcService>;
+
+export function createMpcService(deps: {
+  db: Database;
+  providers: ProviderRegistry;
+  vaults: VaultService;
+  plan: Plan;
+  reprotectMaxVersions: number;
+  log: Logger;
+}) {
+  const { db, providers, vaults, log } = deps;
+
+  function checkPlan(): void {
+    if (!MPC_PLANS.includes(deps.plan)) {
+      throw new AppError(403, "plan_required", `MPC secret storage needs a Business or Enterprise plan (this deployment: ${deps.plan})`, {
+        type: "resource_limit_exceeded",
+      });
+    }
+  }
+
+  /** Validates a request to enable MPC without touching anything: the mode and its share holders. */
+  function resolve(body: EnableMpcBody): { mode: CustodyMode; holders: string[] } | undefined {
+    const mode = requestedMode(body);
+    if (!mode) return undefined;
+    checkPlan();
+    return { mode, holders: shareHolders(mode, body.providers, (slot) => providers.get(slot) !== undefined) };
+  }
+
+  async function reprotect(vault: VaultRow, target: MpcVault, versions: LiveVersion[]): Promise<Reprotected[]> {
+    return mapLimit(versions, REPROTECT_CONCURRENCY, async (v) => {
+      const ref = { vaultId: vault.id, path: v.path, version: v.version };
+      const provider = providers.get(v.kek_slot);
+      if (!provider) throw conflict("provider_not_configured", `key provider slot ${v.kek_slot} is not configured`);
+      const dek = await unwrapPlainDek({ provider, kekId: v.kek_id }, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek });
+      try {
+        return { id: v.id, path: v.path, version: v.version, ...(await protectDek(target, providers, ref, dek)) };
+      } finally {
+        wipe(dek);
+      }
+    });
+  }
+
+  /** Swaps the vault to MPC in one transaction; answers false when versions were written meanwhile. */
+  async function commit(principal: Principal, vaultId: string, target: MpcVault, done: Map<string, Reprotected>): Promise<VaultRow | false> {
+    return db.transaction(async (tx) => {
+      const locked = await lockVault(tx, vaultId, "update");
+      if (!locked) throw conflict("vault_not_found", "the vault was deleted meanwhile");
+      if (locked.mpc_custody) throw conflict("mpc_already_enabled", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
+      const live = await liveVersions(tx, vaultId);
+      if (live.some((v) => !done.has(v.id))) return false;
+      await recordMpcMode(tx, vaultId, target.mode, target.holders, target.keks);
+      for (const r of done.values()) {
+        await tx.query("UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL WHERE id = $1", [r.id, r.commitment]);
+        await insertShares(tx, vaultId, r.id, r.shares);
+      }
+      // Soft-deleted versions are not re-protected: dropping their wrapped DEK crypto-shreds them.
+      await tx.query("UPDATE secret_versions SET wrapped_dek = NULL WHERE vault_id = $1 AND deleted_at IS NOT NULL", [vaultId]);
+      await recordAudit(tx, principal, {
+        action: "vault.mpc_enable",
+        resourceType: "vault",
+        resourceId: vaultId,
+        details: { custody_mode: target.mode.name, providers: target.holders, reprotected_versions: done.size },
+      });
+      return (await lockVault(tx, vaultId, "update"))!;
+    });
+  }
+
+  async function enable(principal: Principal, vaultId: string, body: EnableMpcBody): Promise<MpcEnabled> {
+    requireUser(principal, "enable MPC");
+    const vault = await vaults.require(principal, vaultId);
+    const requested = resolve(body);
+    if (!requested) throw new AppError(400, "validation_error", "custody_mode (or mpc_custody) is required");
+    if (vault.mpc_custody) {
+      if (vault.mpc_custody === requested.mode.name) return { vault: toVaultView(vault) };
+      throw conflict("mpc_mode_immutable", `MPC is already enabled on this vault with ${vault.mpc_custody}; the custody mode cannot change`);
+    }
+    const versions = await liveVersions(db, vault.id);
+    if (versions.length > deps.reprotectMaxVersions) {
+      throw conflict("vault_too_large", `the vault holds ${versions.length} live versions; at most ${deps.reprotectMaxVersions} can be re-protected at once`);
+    }
+    const target: MpcVault = { mode: requested.mode, holders: requested.holders, keks: await createVaultKeks(providers, vault.id, requested.holders.filter((h) => h !== CLIENT)) };
+    const done = new Map<string, Reprotected>();
+    let pending = versions;
+    for (let attempt = 1; ; attempt++) {
+      for (const r of await reprotect(vault, target, pending)) done.set(r.id, r);
+      const committed = await commit(principal, vault.id, target, done);
+      if (committed) {
+        await disableOldKek(vault);
+        const shares = [...done.values()].filter((r) => r.clientShare);
+        return {
+          vault: toVaultView(committed),
+          ...(requested.mode.clientHoldsShare ? { client_shares: shares.map((r) => ({ path: r.path, version: r.version, client_share: r.clientShare! })) } : {}),
+        };
+      }
+      if (attempt >= MAX_ATTEMPTS) throw conflict("vault_busy", "secrets kept being written while MPC was being enabled; try again");
+      pending = (await liveVersions(db, vault.id)).filter((v) => !done.has(v.id));
+    }
+  }
+
+  /** Best effort: a backup taken before enabling stays readable with the old KEK until it is destroyed. */
+  async function disableOldKek(vault: VaultRow): Promise<void> {
+    const provider = providers.get(vault.kek_slot);
+    if (!provider?.disableKek) return;
+    await provider.disableKek(vault.kek_id).catch(() => log.warn(`could not disable the former KEK of vault ${vault.id} at ${vault.kek_slot}`));
+  }
+
+  return { enable, resolve };
+}
+
+export async function insertShares(db: Queryable, vaultId: string, versionId: string, shares: ProtectedDek["shares"]): Promise<void> {
+  for (const share of shares) {
+    await db.query(
+      "INSERT INTO secret_dek_shares (version_id, vault_id, provider, share_index, kek_id, wrapped_share) VALUES ($1, $2, $3, $4, $5, $6)",
+      [versionId, vaultId, share.provider, share.shareIndex, share.kekId, share.wrappedShare],
+    );
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Gathers `needed` shares from provider slots: asks the fastest slots first, asks one more when a call fails
+ * or runs past its slot's hedge delay (recent p95), and aborts what is still outstanding once enough are in.
+ * A down or hanging slot therefore neither fails nor stalls a read while enough others answer.
+ */
+import { AppError, unavailable } from "../errors.js";
+import { ProviderError } from "../providers/provider.js";
+import type { LatencyTracker } from "./latency.js";
+
+export interface ShareSource {
+  slot: string;
+  fetch(signal: AbortSignal): Promise<Uint8Array>;
+}
+
+export interface GatheredShare {
+  slot: string;
+  value: Uint8Array;
+}
+
+export interface QuorumOptions {
+  latency: LatencyTracker;
+  /** Called for a slot whose stored share failed its integrity check (it then counts as unavailable). */
+  onCorruptShare(slot: string): void;
+}
+
+export function gatherQuorum(sources: readonly ShareSource[], needed: number, opts: QuorumOptions): Promise<GatheredShare[]> {
+  const queue = [...sources].sort((a, b) => opts.latency.p50(a.slot) - opts.latency.p50(b.slot));
+  const gathered: GatheredShare[] = [];
+  const failures: Array<{ slot: string; corrupt: boolean }> = [];
+  const inFlight = new Map<string, AbortController>();
+  let settled = false;
+
+  return new Promise<GatheredShare[]>((resolve, reject) => {
+    const finishIfStuck = () => {
+      if (settled || inFlight.size > 0 || queue.length > 0) return;
+      settled = true;
+      const corrupt = failures.filter((f) => f.corrupt).map((f) => f.slot);
+      const down = failures.filter((f) => !f.corrupt).map((f) => f.slot);
+      if (corrupt.length > 0 && down.length === 0) {
+        reject(new AppError(500, "stored_share_corrupt", `the stored share of provider slot ${corrupt.join(", ")} failed its integrity check`));
+      } else {
+        reject(unavailable("provider_unavailable", `too few key providers answered (unavailable: ${[...down, ...corrupt].join(", ")})`));
+      }
+    };
+
+    const startNext = () => {
+      const source = queue.shift();
+      if (!source) return finishIfStuck();
+      const controller = new AbortController();
+      inFlight.set(source.slot, controller);
+      const started = performance.now();
+      const hedge = setTimeout(() => !settled && startNext(), opts.latency.p95(source.slot));
+      source.fetch(controller.signal).then(
+        (value) => {
+          clearTimeout(hedge);
+          inFlight.delete(source.slot);
+          opts.latency.record(source.slot, performance.now() - started);
+          if (settled) return value.fill(0); // not needed any more: wipe
+          gathered.push({ slot: source.slot, value });
+          if (gathered.length === needed) {
+            settled = true;
+            for (const other of inFlight.values()) other.abort();
+            resolve(gathered);
+          }
+        },
+        (error: unknown) => {
+          clearTimeout(hedge);
+          inFlight.delete(source.slot);
+          if (settled) return;
+          opts.latency.record(source.slot, performance.now() - started);
+          const corrupt = error instanceof ProviderError && error.kind === "integrity";
+          if (corrupt) opts.onCorruptShare(source.slot);
+          failures.push({ slot: source.slot, corrupt });
+          startNext();
+          finishIfStuck();
+        },
+      );
+    };
+
+    if (queue.length < needed) {
+      settled = true;
+      return reject(unavailable("provider_unavailable", "too few key providers hold a share of this version"));
+    }
+    for (let i = 0; i < needed; i++) startNext();
+  });
+}
