@@ -1,0 +1,32 @@
+/**
+ * `npm run bench:http`: requests/s and latency of GET /v1/health, secret PUT and secret GET over HTTP on
+ * PostgreSQL, JWT auth, 1 KiB values, 50 connections, 3 s warm-up, 10 s measured. Every GET unwraps the DEK
+ * at the provider and commits its audit event. Target: secret GET ≥ 40% of health's requests/s.
+ */
+import { load, printTable, startBenchServer, VALUE_1K } from "./support.js";
+
+const CONNECTIONS = 50;
+const bench = await startBenchServer();
+try {
+  const auth = { authorization: `Bearer ${bench.token}`, "content-type": "application/json" };
+  const vault = await bench.call("POST", "/v1/vaults", { name: "bench" });
+  await bench.call("PUT", `/v1/vaults/${vault.id}/secrets/bench/read`, { type: "api_key", value: VALUE_1K });
+  const common = { connections: CONNECTIONS, warmupSeconds: 3, durationSeconds: 10 };
+  const health = await load({ ...common, name: "GET /v1/health", url: `${bench.server.url}/v1/health` });
+  // Each PUT goes to its own path, as writes from many clients would.
+  const put = await load({
+    ...common,
+    name: "PUT secret (1 KiB)",
+    method: "PUT",
+    url: `${bench.server.url}/v1/vaults/${vault.id}/secrets/bench/w`,
+    uniquePaths: true,
+    headers: auth,
+    body: JSON.stringify({ type: "api_key", value: VALUE_1K }),
+  });
+  const get = await load({ ...common, name: "GET secret (1 KiB)", url: `${bench.server.url}/v1/vaults/${vault.id}/secrets/bench/read`, headers: auth });
+  printTable(`HTTP on PostgreSQL, ${CONNECTIONS} connections, JWT auth`, [health, put, get]);
+  const ratio = get.requestsPerSecond / health.requestsPerSecond;
+  console.log(`\nsecret GET / health: ${(ratio * 100).toFixed(1)}% (target ≥ 40%: ${ratio >= 0.4 ? "PASS" : "MISS"})`);
+} finally {
+  await bench.close();
+}

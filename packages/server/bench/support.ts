@@ -1,0 +1,110 @@
+/**
+ * Shared pieces of the HTTP benchmarks: a server on a fresh PostgreSQL database (the test harness's),
+ * a logged-in client, and autocannon run in its own process so the load generator does not share the
+ * server's event loop or the benchmark's.
+ */
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestDatabase, type TestDatabase } from "../test/support/postgres.js";
+import { REPO_ROOT, startServer, type ServerHandle } from "../test/support/harness.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export interface BenchServer {
+  server: ServerHandle;
+  db: TestDatabase;
+  token: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any>;
+  close(): Promise<void>;
+}
+
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const db = await createTestDatabase("bench");
+  const server = await startServer({ database: "postgres", databaseUrl: db.url, env });
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, auth = token) => {
+    const response = await fetch(server.url + path, {
+      method,
+      headers: { "content-type": "application/json", ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  let token = "";
+  token = (await call("POST", "/v1/auth/api-key-token", { api_key: server.adminKey }, {}, "")).access_token;
+  return {
+    server,
+    db,
+    token,
+    call: (method, path, body, headers) => call(method, path, body, headers),
+    async close() {
+      await server.stop();
+      await db.drop();
+    },
+  };
+}
+
+export interface LoadResult {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface LoadOptions {
+  name: string;
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections: number;
+  durationSeconds?: number;
+  warmupSeconds?: number;
+  /** A request count instead of a duration. */
+  amount?: number;
+  /** Send every request to its own path (the URL's path plus `-<n>`). */
+  uniquePaths?: boolean;
+}
+
+/** Runs autocannon in a child process: warm-up first (results discarded), then the measured run. */
+export async function load(opts: LoadOptions): Promise<LoadResult> {
+  const run = (extra: { duration?: number; amount?: number }) =>
+    new Promise<any>((resolve, reject) => {
+      const spec = { method: "GET", headers: {}, ...opts, ...extra };
+      const child = spawn(process.execPath, ["--import", "tsx", join(HERE, "autocannon-runner.ts"), JSON.stringify(spec)], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (err += d));
+      child.on("close", (code) => (code === 0 && out ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited ${code}: ${err}`))));
+    });
+  if (opts.warmupSeconds) await run({ duration: opts.warmupSeconds });
+  const result = await run(opts.amount ? { amount: opts.amount } : { duration: opts.durationSeconds ?? 10 });
+  return {
+    name: opts.name,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export function printTable(title: string, rows: LoadResult[]): void {
+  console.log(`\n${title}`);
+  console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.non2xx} |`);
+  }
+}
+
+/** A 1 KiB printable value. */
+export const VALUE_1K = "v".repeat(1024);
