@@ -18,6 +18,7 @@ import { buildApp } from "./http/app.js";
 import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
 import type { ProviderRegistry } from "./providers/registry.js";
+import { createAuditLog } from "./audit/audit.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { LatencyTracker } from "./mpc/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
@@ -78,6 +79,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       limits: settings.limits,
       latency: new LatencyTracker(),
+      audit: createAuditLog(db),
       reportCorruptShare: (event) => health.reportCorruptShare(event),
     });
     const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });

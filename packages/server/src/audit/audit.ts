@@ -36,12 +36,66 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export async function recordAudit(db: Queryable, actor: Principal, entry: AuditEntry): Promise<void> {
+type AuditRow = [string, string, string, string, string, string, string, string, string | null];
+
+const toRow = (actor: Principal, entry: AuditEntry): AuditRow => [
+  randomUUID(),
+  actor.orgId,
+  entry.action,
+  actor.id,
+  actor.type,
+  entry.resourceType,
+  entry.resourceId,
+  JSON.stringify(entry.details ?? {}),
+  actor.ip ?? null,
+];
+
+async function insertEvents(db: Queryable, rows: AuditRow[]): Promise<void> {
+  // One statement for any number of events: each column travels as one array parameter.
+  const column = (i: number) => rows.map((row) => row[i]);
   await db.query(
     `INSERT INTO audit_events (id, org_id, action, actor_id, actor_type, resource_type, resource_id, details, ip_address)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)`,
-    [randomUUID(), actor.orgId, entry.action, actor.id, actor.type, entry.resourceType, entry.resourceId, JSON.stringify(entry.details ?? {}), actor.ip ?? null],
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[])`,
+    [column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7), column(8)],
   );
+}
+
+/** Records an event inside the caller's transaction, so it lands together with the change it records. */
+export async function recordAudit(tx: Queryable, actor: Principal, entry: AuditEntry): Promise<void> {
+  await insertEvents(tx, [toRow(actor, entry)]);
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+/**
+ * Events that belong to no transaction (reads), with group commit: events arriving while a batch is being
+ * written go together in the next one, and each caller's promise settles only when its batch committed.
+ */
+export function createAuditLog(db: Queryable) {
+  let queue: Array<{ row: AuditRow; resolve(): void; reject(error: unknown): void }> = [];
+  let flushing = false;
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        await insertEvents(db, batch.map((b) => b.row));
+        for (const b of batch) b.resolve();
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    flushing = false;
+  }
+  return {
+    record(actor: Principal, entry: AuditEntry): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ row: toRow(actor, entry), resolve, reject });
+        if (!flushing) void flush();
+      });
+    },
+  };
 }
 
 export interface AuditQuery {

@@ -14,7 +14,7 @@ import { insertShares } from "../mpc/mpc-service.js";
 import { checkClientShare } from "../mpc/client-share-check.js";
 import type { LatencyTracker } from "../mpc/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
-import { recordAudit, type AuditAction } from "../audit/audit.js";
+import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
@@ -76,6 +76,7 @@ export function createSecretService(deps: {
   vaults: VaultService;
   limits: Limits;
   latency: LatencyTracker;
+  audit: AuditLog;
   reportCorruptShare(event: CorruptShareEvent): void;
 }) {
   const { db, providers, vaults, limits } = deps;
@@ -137,7 +138,7 @@ export function createSecretService(deps: {
       return await readFrom(principal, vault, path, opts);
     } catch (error) {
       const reason = error instanceof AppError ? error.code : "internal_error";
-      await recordAudit(db, principal, {
+      await deps.audit.record(principal, {
         action: "secret.read_refused",
         resourceType: "secret",
         resourceId: vault.id,
@@ -181,19 +182,17 @@ export function createSecretService(deps: {
         ...(clientShare ? { clientShare } : {}),
       },
     ).finally(() => clientShare && wipe(clientShare.share));
+    const event = { action: "secret.read", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } } as const;
     try {
-      await db.transaction(async (tx) => {
-        // Counted only for reads that return a value, after the value opened.
-        if (row.max_access_count !== null && !(await q.countAccess(tx, row.id))) {
-          throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
-        }
-        await recordAudit(tx, principal, {
-          action: "secret.read",
-          resourceType: "secret",
-          resourceId: row.id,
-          details: { vault_id: vault.id, path, version: row.version },
+      if (row.max_access_count === null) {
+        await deps.audit.record(principal, event);
+      } else {
+        await db.transaction(async (tx) => {
+          // Counted only for reads that return a value, after the value opened.
+          if (!(await q.countAccess(tx, row.id))) throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
+          await recordAudit(tx, principal, event);
         });
-      });
+      }
     } catch (error) {
       wipe(value);
       throw error;
