@@ -22,6 +22,7 @@ import { createAuditLog } from "./audit/audit.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { LatencyTracker } from "./mpc/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
+import { createCmekService } from "./cmek/cmek-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
@@ -73,12 +74,13 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
+    const latency = new LatencyTracker();
     const secrets = createSecretService({
       db,
       providers,
       vaults,
       limits: settings.limits,
-      latency: new LatencyTracker(),
+      latency,
       audit: createAuditLog(db),
       reportCorruptShare: (event) => health.reportCorruptShare(event),
     });
@@ -92,6 +94,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       secrets,
       mpc,
+      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, log }),
       health,
       limits: settings.limits,
       log,

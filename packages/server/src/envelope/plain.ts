@@ -8,7 +8,7 @@ import { corrupt } from "../errors.js";
 import type { KeyProvider } from "../providers/provider.js";
 import { commitmentContext, keyBindingContext, type Protection, type VersionRef } from "./contexts.js";
 import { callProvider } from "./provider-calls.js";
-import { openValue, sealValue } from "./value.js";
+import { sealValue } from "./value.js";
 
 export interface PlainSealed {
   ciphertext: Uint8Array;
@@ -46,13 +46,4 @@ export async function unwrapPlainDek(kek: VaultKek, ref: VersionRef, stored: Omi
     throw corrupt("dek_commitment_mismatch");
   }
   return dek;
-}
-
-export async function openPlain(kek: VaultKek, ref: VersionRef, stored: PlainSealed): Promise<Buffer> {
-  const dek = await unwrapPlainDek(kek, ref, stored);
-  try {
-    return openValue(dek, ref, stored.ciphertext);
-  } finally {
-    wipe(dek);
-  }
 }

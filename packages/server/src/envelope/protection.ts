@@ -11,7 +11,7 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
 import type { VersionRef } from "./contexts.js";
 import { protectDek, recoverDek, type MpcVault, type StoredShare } from "./mpc.js";
-import { openPlain, sealPlain, type VaultKek } from "./plain.js";
+import { sealPlain, unwrapPlainDek, type VaultKek } from "./plain.js";
 import { openValue, sealValue } from "./value.js";
 
 export type VaultProtection = { kind: "plain"; kek: VaultKek } | { kind: "mpc"; vault: MpcVault };
@@ -68,6 +68,24 @@ export async function sealVersion(p: VaultProtection, providers: ProviderRegistr
   }
 }
 
+/** Recovers a version's DEK (commitment checked). The caller wipes it. */
+export async function recoverVersionDek(
+  p: VaultProtection,
+  providers: ProviderRegistry,
+  ref: VersionRef,
+  stored: Omit<StoredVersion, "ciphertext">,
+  opts: QuorumOptions & { clientShare?: ClientShare },
+): Promise<Uint8Array> {
+  if (p.kind === "plain") {
+    if (!stored.wrappedDek || !stored.kekSlot || !stored.kekId) throw gone("secret_deleted", `version ${ref.version} of ${ref.path} was crypto-shredded`);
+    const provider = providers.get(stored.kekSlot);
+    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${stored.kekSlot} is not configured`);
+    return unwrapPlainDek({ provider, kekId: stored.kekId }, ref, { commitment: stored.commitment, wrappedDek: stored.wrappedDek });
+  }
+  if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
+  return recoverDek(p.vault, providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);
+}
+
 export async function openVersion(
   p: VaultProtection,
   providers: ProviderRegistry,
@@ -75,14 +93,7 @@ export async function openVersion(
   stored: StoredVersion,
   opts: QuorumOptions & { clientShare?: ClientShare },
 ): Promise<Buffer> {
-  if (p.kind === "plain") {
-    if (!stored.wrappedDek || !stored.kekSlot || !stored.kekId) throw gone("secret_deleted", `version ${ref.version} of ${ref.path} was crypto-shredded`);
-    const provider = providers.get(stored.kekSlot);
-    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${stored.kekSlot} is not configured`);
-    return openPlain({ provider, kekId: stored.kekId }, ref, { ciphertext: stored.ciphertext, commitment: stored.commitment, wrappedDek: stored.wrappedDek });
-  }
-  if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
-  const dek = await recoverDek(p.vault, providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);
+  const dek = await recoverVersionDek(p, providers, ref, stored, opts);
   try {
     return openValue(dek, ref, stored.ciphertext);
   } finally {

@@ -13,6 +13,8 @@ import type { Logger } from "../log.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { MpcService } from "../mpc/mpc-service.js";
+import type { CmekService } from "../cmek/cmek-service.js";
+import { cmekRoutes } from "./routes/cmek.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { errorHandler, notFoundHandler } from "./problem.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -41,6 +43,7 @@ export interface HttpDeps {
   vaults: VaultService;
   secrets: SecretService;
   mpc: MpcService;
+  cmek: CmekService;
   health: HealthMonitor;
   limits: Limits;
   log: Logger;
@@ -104,5 +107,6 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(auditRoutes(deps));
   app.register(vaultRoutes(deps));
   app.register(secretRoutes(deps));
+  app.register(cmekRoutes(deps));
   return app;
 }

@@ -13,6 +13,7 @@ export interface SecretVersionRow {
   wrapped_dek: Uint8Array | null;
   kek_slot: string | null;
   kek_id: string | null;
+  cmek_fingerprint: string | null;
   expires_at: Date | null;
   max_access_count: number | null;
   access_count: number;
@@ -25,7 +26,7 @@ export interface SecretVersionRow {
 
 export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek">;
 
-const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, expires_at, max_access_count,
+const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, cmek_fingerprint, expires_at, max_access_count,
   access_count, is_disabled, deleted_at, created_by, created_by_type, created_at`;
 const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek`;
 
@@ -43,14 +44,14 @@ export async function reserveVersion(db: Queryable, vaultId: string, path: strin
 export async function insertVersion(db: Queryable, row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at">): Promise<SecretMetaRow> {
   const [inserted] = await db.query<SecretMetaRow>(
     `INSERT INTO secret_versions (id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek,
-       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type, cmek_fingerprint)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      RETURNING ${META}`,
     [
       row.id, row.vault_id, row.path, row.version, row.type,
       row.metadata === null ? null : JSON.stringify(row.metadata),
       row.ciphertext, row.dek_commitment, row.wrapped_dek, row.kek_slot, row.kek_id,
-      row.expires_at, row.max_access_count, row.created_by, row.created_by_type,
+      row.expires_at, row.max_access_count, row.created_by, row.created_by_type, row.cmek_fingerprint,
     ],
   );
   return inserted!;

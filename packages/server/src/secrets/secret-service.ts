@@ -19,6 +19,7 @@ import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../err
 import type { ProviderRegistry } from "../providers/registry.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
+import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";
 
@@ -97,6 +98,8 @@ export function createSecretService(deps: {
   async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretWritten> {
     const expiresAt = checkWrite(input);
     const vault = await vaults.require(principal, vaultId);
+    // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
+    if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
     const protection = await vaultProtection(db, providers, vault);
     const version = await q.reserveVersion(db, vault.id, path);
     const sealed = await sealVersion(protection, providers, { vaultId: vault.id, path, version }, input.value);
@@ -106,7 +109,9 @@ export function createSecretService(deps: {
       // protection cannot commit after the switch.
       const locked = await lockVault(tx, vault.id, "share");
       if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-      if (!sameProtection(protection, locked)) throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+      if (!sameProtection(protection, locked) || locked.cmek_fingerprint !== vault.cmek_fingerprint) {
+        throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+      }
       const inserted = await q.insertVersion(tx, {
         id,
         vault_id: vault.id,
@@ -123,6 +128,7 @@ export function createSecretService(deps: {
         max_access_count: input.max_access_count ?? null,
         created_by: principal.id,
         created_by_type: principal.type,
+        cmek_fingerprint: vault.cmek_fingerprint,
       });
       await insertShares(tx, vault.id, id, sealed.shares);
       await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
@@ -197,7 +203,7 @@ export function createSecretService(deps: {
       wipe(value);
       throw error;
     }
-    return { ...toMeta(row), value, created_by: row.created_by, cmek_encrypted: false };
+    return { ...toMeta(row), value, created_by: row.created_by, cmek_encrypted: row.cmek_fingerprint !== null };
   }
 
   return {
@@ -205,6 +211,10 @@ export function createSecretService(deps: {
     read,
 
     async rotateGenerate(principal: Principal, vaultId: string, path: string, opts: { length?: number; charset?: Charset; type?: string }) {
+      const vault = await vaults.require(principal, vaultId);
+      if (vault.cmek_fingerprint) {
+        throw conflict("cmek_generate_unsupported", "this vault uses CMEK: the server cannot encrypt a generated value with your key; generate and encrypt it client-side");
+      }
       const value = generateValue(opts.length ?? 32, opts.charset ?? "hex");
       try {
         return await write(principal, vaultId, path, { value, type: opts.type ?? "generic" }, "secret.rotate");

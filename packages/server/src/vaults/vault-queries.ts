@@ -12,12 +12,13 @@ export interface VaultRow {
   mpc_custody: string | null;
   mpc_threshold: number | null;
   mpc_providers: string[] | null;
+  cmek_fingerprint: string | null;
   created_at: Date;
 }
 
-const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, created_at";
+const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, cmek_fingerprint, created_at";
 
-export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at" | "mpc_custody" | "mpc_threshold" | "mpc_providers">): Promise<VaultRow> {
+export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at" | "mpc_custody" | "mpc_threshold" | "mpc_providers" | "cmek_fingerprint">): Promise<VaultRow> {
   const [row] = await db.query<VaultRow>(
     `INSERT INTO vaults (id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,

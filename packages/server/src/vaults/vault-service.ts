@@ -36,6 +36,7 @@ export interface VaultView {
   created_by_type: string;
   created_at: string;
   cmek_enabled: boolean;
+  cmek_fingerprint?: string;
   mpc_custody?: string;
   mpc_threshold?: number;
   mpc_providers?: string[];
@@ -49,7 +50,8 @@ export function toVaultView(row: VaultRow): VaultView {
     created_by: row.created_by,
     created_by_type: row.created_by_type,
     created_at: new Date(row.created_at).toISOString(),
-    cmek_enabled: false,
+    cmek_enabled: row.cmek_fingerprint !== null,
+    ...(row.cmek_fingerprint ? { cmek_fingerprint: row.cmek_fingerprint } : {}),
     // The mpc_* fields are absent while MPC is off.
     ...(row.mpc_custody ? { mpc_custody: row.mpc_custody, mpc_threshold: row.mpc_threshold!, mpc_providers: row.mpc_providers! } : {}),
   };

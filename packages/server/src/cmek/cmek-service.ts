@@ -1,0 +1,251 @@
+/**
+ * CMEK on a vault (fingerprint only; the key stays with the client) and key rotation. Rotation is the one
+ * time the server sees the keys: a job re-encrypts every live CMEK version from the old key to the new one
+ * in batches of 100, each batch atomic; the keys live only in this process's memory while the job runs and
+ * are wiped after. A restart interrupts the job (the keys are gone with the process): a job whose heartbeat
+ * stopped is reported failed, and posting the same rotation again resumes it where it stopped.
+ */
+import { randomUUID } from "node:crypto";
+import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
+import { recordAudit } from "../audit/audit.js";
+import type { Principal } from "../auth/principal.js";
+import type { Plan } from "../config/deployment.js";
+import type { Database } from "../db/database.js";
+import { recoverVersionDek, vaultProtection } from "../envelope/protection.js";
+import { openValue, sealValue } from "../envelope/value.js";
+import { AppError, badRequest, conflict, notFound } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { LatencyTracker } from "../mpc/latency.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import { findShares } from "../secrets/secret-queries.js";
+import { lockVault } from "../vaults/vault-queries.js";
+import { requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
+import { checkFingerprint, fingerprintOf } from "./cmek-format.js";
+
+const BATCH_SIZE = 100;
+const STALE_AFTER = "30 seconds";
+const CMEK_PLANS: readonly Plan[] = ["business", "enterprise"];
+const NO_AAD = new Uint8Array(0);
+
+export interface RotationJobView {
+  id: string;
+  vault_id: string;
+  old_fingerprint: string;
+  new_fingerprint: string;
+  status: "pending" | "running" | "completed" | "failed";
+  total_secrets: number;
+  processed: number;
+  error?: string;
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+}
+
+interface JobRow extends Omit<RotationJobView, "error" | "started_at" | "completed_at" | "created_at"> {
+  error: string | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  created_at: Date;
+}
+
+const JOB_COLUMNS = "id, vault_id, old_fingerprint, new_fingerprint, status, total_secrets, processed, error, started_at, completed_at, created_at";
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const toJobView = (row: JobRow): RotationJobView => ({
+  id: row.id,
+  vault_id: row.vault_id,
+  old_fingerprint: row.old_fingerprint,
+  new_fingerprint: row.new_fingerprint,
+  status: row.status,
+  total_secrets: row.total_secrets,
+  processed: row.processed,
+  ...(row.error ? { error: row.error } : {}),
+  started_at: iso(row.started_at),
+  completed_at: iso(row.completed_at),
+  created_at: iso(row.created_at)!,
+});
+
+/** A key from its header: standard base64 of exactly 32 bytes, matching the expected fingerprint. */
+function keyFromHeader(header: string | undefined, name: string, fingerprint: string): Uint8Array {
+  const bytes = header && /^[A-Za-z0-9+/]{43}=$/.test(header) ? new Uint8Array(Buffer.from(header, "base64")) : undefined;
+  if (!bytes || bytes.length !== 32) throw badRequest("cmek_key_malformed", `${name} must be the standard base64 of a 32-byte key`);
+  if (fingerprintOf(bytes) !== fingerprint) {
+    wipe(bytes);
+    throw badRequest("cmek_key_mismatch", `${name} does not match its fingerprint`);
+  }
+  return bytes;
+}
+
+export type CmekService = ReturnType<typeof createCmekService>;
+
+export function createCmekService(deps: { db: Database; providers: ProviderRegistry; vaults: VaultService; plan: Plan; latency: LatencyTracker; log: Logger }) {
+  const { db, providers, vaults, log } = deps;
+
+  function checkPlan(): void {
+    if (!CMEK_PLANS.includes(deps.plan)) {
+      throw new AppError(403, "plan_required", `CMEK needs a Business or Enterprise plan (this deployment: ${deps.plan})`, { type: "resource_limit_exceeded" });
+    }
+  }
+
+  async function setFingerprint(principal: Principal, vaultId: string, fingerprint: string | null): Promise<VaultView> {
+    requireUser(principal, "manage CMEK");
+    const vault = await vaults.require(principal, vaultId);
+    return db.transaction(async (tx) => {
+      const locked = (await lockVault(tx, vault.id, "update"))!;
+      if (fingerprint !== null && locked.cmek_fingerprint !== null && locked.cmek_fingerprint !== fingerprint) {
+        throw conflict("cmek_already_enabled", "CMEK is already enabled with another key: rotate it with cmek-rotate");
+      }
+      if (locked.cmek_fingerprint === fingerprint) return toVaultView(locked);
+      await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, fingerprint]);
+      await recordAudit(tx, principal, {
+        action: fingerprint ? "vault.cmek_enable" : "vault.cmek_disable",
+        resourceType: "vault",
+        resourceId: vault.id,
+        details: fingerprint ? { fingerprint } : {},
+      });
+      return toVaultView((await lockVault(tx, vault.id, "update"))!);
+    });
+  }
+
+  /** Re-encrypts one batch of versions from the old key to the new one, in one transaction. */
+  async function rotateBatch(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<number> {
+    const vault = (await db.query<Parameters<typeof vaultProtection>[2]>(
+      "SELECT id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, cmek_fingerprint, created_at FROM vaults WHERE id = $1",
+      [job.vault_id],
+    ))[0];
+    if (!vault) throw new Error("the vault was deleted");
+    const protection = await vaultProtection(db, providers, vault);
+    const versions = await db.query<{ id: string; path: string; version: number; ciphertext: Uint8Array; dek_commitment: Uint8Array; wrapped_dek: Uint8Array | null; kek_slot: string | null; kek_id: string | null }>(
+      `SELECT id, path, version, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
+        WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL ORDER BY path, version LIMIT ${BATCH_SIZE}`,
+      [job.vault_id, job.old_fingerprint],
+    );
+    if (versions.length === 0) return 0;
+    const updates: Array<{ id: string; ciphertext: Uint8Array }> = [];
+    for (const v of versions) {
+      const ref = { vaultId: vault.id, path: v.path, version: v.version };
+      const shares = protection.kind === "mpc" ? await findShares(db, v.id) : [];
+      const dek = await recoverVersionDek(protection, providers, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek, kekSlot: v.kek_slot, kekId: v.kek_id, shares }, {
+        latency: deps.latency,
+        onCorruptShare: (slot) => log.error(`stored share of slot ${slot} failed its integrity check (vault ${vault.id}, path ${v.path}, version ${v.version})`),
+      });
+      let stored: Buffer | undefined;
+      let plaintext: Buffer | undefined;
+      try {
+        // The stored value is the client's blob in its base64 form, as written.
+        stored = openValue(dek, ref, v.ciphertext);
+        try {
+          plaintext = open(oldKey, Buffer.from(stored.toString("latin1"), "base64"), NO_AAD);
+        } catch (error) {
+          if (error instanceof CryptoError) throw new Error(`version ${v.version} of ${v.path} does not open with the old key`);
+          throw error;
+        }
+        // The same DEK, a fresh IV: wrapped DEK, shares and commitment stay as they are.
+        const blob = Buffer.from(seal(newKey, plaintext, NO_AAD).toString("base64"), "latin1");
+        updates.push({ id: v.id, ciphertext: sealValue(dek, ref, blob) });
+      } finally {
+        wipe(dek, stored, plaintext);
+      }
+    }
+    await db.transaction(async (tx) => {
+      for (const u of updates) {
+        await tx.query("UPDATE secret_versions SET ciphertext = $2, cmek_fingerprint = $3 WHERE id = $1 AND cmek_fingerprint = $4", [
+          u.id,
+          u.ciphertext,
+          job.new_fingerprint,
+          job.old_fingerprint,
+        ]);
+      }
+      await tx.query("UPDATE cmek_rotation_jobs SET processed = processed + $2, heartbeat_at = now() WHERE id = $1", [job.id, updates.length]);
+    });
+    return updates.length;
+  }
+
+  /** Jobs whose process stopped lost their keys with it: they are failed, and resume when posted again. */
+  async function failStaleJobs(): Promise<void> {
+    await db.query(
+      `UPDATE cmek_rotation_jobs SET status = 'failed', error = 'interrupted (server restart): post the same rotation again to resume'
+        WHERE status IN ('pending', 'running') AND COALESCE(heartbeat_at, created_at) < now() - interval '${STALE_AFTER}'`,
+    );
+  }
+
+  async function run(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<void> {
+    try {
+      await db.query("UPDATE cmek_rotation_jobs SET status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), error = NULL, completed_at = NULL WHERE id = $1", [job.id]);
+      while ((await rotateBatch(job, oldKey, newKey)) > 0);
+      await db.query("UPDATE cmek_rotation_jobs SET status = 'completed', completed_at = now() WHERE id = $1", [job.id]);
+    } catch (error) {
+      // The message names versions and causes, never key material.
+      await db
+        .query("UPDATE cmek_rotation_jobs SET status = 'failed', error = $2 WHERE id = $1", [job.id, (error as Error).message])
+        .catch(() => log.error(`could not record the failure of CMEK rotation job ${job.id}`));
+    } finally {
+      wipe(oldKey, newKey);
+    }
+  }
+
+  return {
+    enable(principal: Principal, vaultId: string, body: { fingerprint?: unknown }) {
+      checkPlan();
+      return setFingerprint(principal, vaultId, checkFingerprint(body.fingerprint));
+    },
+
+    disable(principal: Principal, vaultId: string) {
+      return setFingerprint(principal, vaultId, null);
+    },
+
+    async startRotation(principal: Principal, vaultId: string, body: { new_fingerprint?: unknown }, headers: { oldKey?: string; newKey?: string }) {
+      requireUser(principal, "rotate CMEK keys");
+      checkPlan();
+      const newFingerprint = checkFingerprint(body.new_fingerprint, "new_fingerprint");
+      const vault = await vaults.require(principal, vaultId);
+      // The job resumed after a restart: the vault already carries the new fingerprint.
+      const [unfinished] = await db.query<JobRow>(
+        `SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE vault_id = $1 AND new_fingerprint = $2 AND status <> 'completed' ORDER BY created_at DESC LIMIT 1`,
+        [vault.id, newFingerprint],
+      );
+      const oldFingerprint = unfinished?.old_fingerprint ?? vault.cmek_fingerprint;
+      if (!oldFingerprint) throw conflict("cmek_not_enabled", "CMEK is not enabled on this vault");
+      if (vault.mpc_custody && vault.mpc_custody !== "2of3_multi_hsm") {
+        throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
+      }
+      const oldKey = keyFromHeader(headers.oldKey, "x-cmek-old-key", oldFingerprint);
+      let newKey: Uint8Array;
+      try {
+        newKey = keyFromHeader(headers.newKey, "x-cmek-new-key", newFingerprint);
+      } catch (error) {
+        wipe(oldKey);
+        throw error;
+      }
+      const job = await db.transaction(async (tx) => {
+        if (unfinished) return unfinished;
+        await lockVault(tx, vault.id, "update");
+        const [{ total } = { total: 0 }] = await tx.query<{ total: number }>(
+          "SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL",
+          [vault.id, oldFingerprint],
+        );
+        // New writes use the new key from now on.
+        await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
+        const [row] = await tx.query<JobRow>(
+          `INSERT INTO cmek_rotation_jobs (id, vault_id, old_fingerprint, new_fingerprint, status, total_secrets)
+           VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING ${JOB_COLUMNS}`,
+          [randomUUID(), vault.id, oldFingerprint, newFingerprint, total],
+        );
+        await recordAudit(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row!.id, new_fingerprint: newFingerprint } });
+        return row!;
+      });
+      void run(job, oldKey, newKey);
+      return toJobView(job);
+    },
+
+    async job(principal: Principal, vaultId: string, jobId: string): Promise<RotationJobView> {
+      const vault = await vaults.require(principal, vaultId);
+      await failStaleJobs();
+      const [row] = /^[0-9a-f-]{36}$/i.test(jobId)
+        ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE id = $1 AND vault_id = $2`, [jobId, vault.id])
+        : [];
+      if (!row) throw notFound("job_not_found", `rotation job ${jobId} not found`);
+      return toJobView(row);
+    },
+
+  };
+}
