@@ -16,7 +16,8 @@ import type { MpcService } from "../mpc/mpc-service.js";
 import type { CmekService } from "../cmek/cmek-service.js";
 import { cmekRoutes } from "./routes/cmek.js";
 import type { VaultService } from "../vaults/vault-service.js";
-import { errorHandler, notFoundHandler } from "./problem.js";
+import { AppError } from "../errors.js";
+import { errorHandler, notFoundHandler, sendProblem } from "./problem.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -68,6 +69,13 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    // HEAD must not run a GET handler: a HEAD would read (and count, and audit) a secret.
+    exposeHeadRoutes: false,
+    // Errors the router raises before any handler (e.g. bad percent-encoding) get the API's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const invalidUrl = error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_ASYNC_CONSTRAINT";
+      sendProblem(reply, new AppError(400, invalidUrl ? "invalid_url" : "bad_request", invalidUrl ? "the URL is not valid percent-encoding" : error.message));
+    },
   });
 
   app.decorateRequest("principal", undefined);

@@ -50,6 +50,10 @@ function fromFramework(error: FastifyError): AppError | undefined {
   if (error instanceof SyntaxError || error.message?.includes("JSON")) {
     return new AppError(400, "invalid_json", "the request body is not valid JSON");
   }
+  // PostgreSQL's class 22 ("data exception"): input it cannot store, such as NUL in text or a year 0 date.
+  if (typeof error.code === "string" && /^22[0-9A-Z]{3}$/.test(error.code)) {
+    return new AppError(400, "invalid_input", "the request holds a value the database cannot store (e.g. a NUL character or an out-of-range date)");
+  }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(status, "bad_request", error.message);
   return undefined;

@@ -6,7 +6,7 @@
  * Whoever holds the key file and the database can decrypt: this backend is for development only.
  */
 import { randomFillSync, randomUUID, createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
 import { ProviderError, type KeyProvider, type ProviderHealth } from "./provider.js";
@@ -18,9 +18,19 @@ const KEK_ID = /^local:[0-9a-f-]{36}$/;
 /** Reads the slot's master key file, creating it (mode 0600) on first use. */
 function loadMasterKey(keyFile: string): KeyObject {
   if (!existsSync(keyFile)) {
+    // Written whole to a temporary file, then linked into place: another process starting at the same time
+    // never reads a half-written key, and of two racing creators exactly one wins (link fails with EEXIST).
     const fresh = randomFillSync(Buffer.alloc(MASTER_KEY_LENGTH));
-    writeFileSync(keyFile, fresh, { mode: 0o600, flag: "wx" });
-    wipe(fresh);
+    const temporary = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
+    try {
+      writeFileSync(temporary, fresh, { mode: 0o600, flag: "wx" });
+      linkSync(temporary, keyFile);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      wipe(fresh);
+      rmSync(temporary, { force: true });
+    }
   }
   chmodSync(keyFile, 0o600);
   const raw = readFileSync(keyFile);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
-import { AUDIT_ACTIONS, queryAudit, type AuditQuery } from "../../audit/audit.js";
+import { auditEventsQuery, auditEventsResponse, documentOnlySerializer, problemResponses } from "@shardvault/api";
+import { queryAudit, type AuditQuery } from "../../audit/audit.js";
 import { requireUser } from "../../vaults/vault-service.js";
 import type { HttpDeps } from "../app.js";
 import { principalOf } from "../app.js";
@@ -7,24 +8,12 @@ import { principalOf } from "../app.js";
 export const auditRoutes =
   (deps: Pick<HttpDeps, "db">): FastifyPluginAsync =>
   async (app) => {
+    // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
+    app.setSerializerCompiler(documentOnlySerializer);
     app.get<{ Querystring: Record<string, string | undefined> }>(
       "/v1/audit/events",
       {
-        schema: {
-          querystring: {
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              resource_id: { type: "string", maxLength: 200 },
-              actor_id: { type: "string", maxLength: 64 },
-              action: { type: "string", enum: [...AUDIT_ACTIONS] },
-              from: { type: "string", format: "date-time" },
-              to: { type: "string", format: "date-time" },
-              limit: { type: "string", pattern: "^[0-9]{1,4}$" },
-              offset: { type: "string", pattern: "^[0-9]{1,9}$" },
-            },
-          },
-        },
+        schema: { querystring: auditEventsQuery, response: { 200: auditEventsResponse, ...problemResponses } },
       },
       async (request) => {
         const user = principalOf(request);

@@ -1,20 +1,34 @@
 import type { FastifyPluginAsync } from "fastify";
+import {
+  agentTokenBody,
+  agentTokenResponse,
+  apiKeyCreatedResponse,
+  apiKeyListResponse,
+  apiKeyTokenBody,
+  createApiKeyBody,
+  documentOnlySerializer,
+  jwksResponse,
+  keyIdParams,
+  noContentSchema,
+  problemResponses,
+  tokenResponse,
+} from "@shardvault/api";
 import { requireUser } from "../../vaults/vault-service.js";
 import type { HttpDeps } from "../app.js";
 import { noStore, principalOf } from "../app.js";
-
-const uuidParam = (name: string) => ({ type: "object", required: [name], properties: { [name]: { type: "string" } } }) as const;
 
 export const authRoutes =
   (deps: Pick<HttpDeps, "auth" | "signingKeys">): FastifyPluginAsync =>
   async (app) => {
     const { auth } = deps;
+    // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
+    app.setSerializerCompiler(documentOnlySerializer);
 
     app.post<{ Body: { api_key: string } }>(
       "/v1/auth/api-key-token",
       {
         config: { public: true },
-        schema: { body: { type: "object", required: ["api_key"], properties: { api_key: { type: "string", minLength: 1, maxLength: 512 } } } },
+        schema: { body: apiKeyTokenBody, response: { 200: tokenResponse, ...problemResponses } },
       },
       async (request, reply) => noStore(reply).send(await auth.userToken(request.body.api_key)),
     );
@@ -23,33 +37,17 @@ export const authRoutes =
       "/v1/auth/agent-token",
       {
         config: { public: true },
-        schema: {
-          body: {
-            type: "object",
-            required: ["api_key"],
-            properties: { api_key: { type: "string", minLength: 1, maxLength: 512 }, agent_id: { type: "string", maxLength: 64 } },
-          },
-        },
+        schema: { body: agentTokenBody, response: { 200: agentTokenResponse, ...problemResponses } },
       },
       async (request, reply) => noStore(reply).send(await auth.agentToken(request.body.api_key, request.body.agent_id)),
     );
 
-    app.get("/.well-known/jwks.json", { config: { public: true } }, async () => deps.signingKeys.jwks());
+    app.get("/.well-known/jwks.json", { config: { public: true }, schema: { response: { 200: jwksResponse } } }, async () => deps.signingKeys.jwks());
 
     app.post<{ Body: { name: string; scopes?: string[]; expires_at?: string } }>(
       "/v1/auth/api-keys",
       {
-        schema: {
-          body: {
-            type: "object",
-            required: ["name"],
-            properties: {
-              name: { type: "string", minLength: 1, maxLength: 200 },
-              scopes: { type: "array", items: { type: "string", maxLength: 200 }, maxItems: 100 },
-              expires_at: { type: "string", format: "date-time" },
-            },
-          },
-        },
+        schema: { body: createApiKeyBody, response: { 201: apiKeyCreatedResponse, ...problemResponses } },
       },
       async (request, reply) => {
         const user = principalOf(request);
@@ -58,13 +56,13 @@ export const authRoutes =
       },
     );
 
-    app.get("/v1/auth/api-keys", async (request) => {
+    app.get("/v1/auth/api-keys", { schema: { response: { 200: apiKeyListResponse, ...problemResponses } } }, async (request) => {
       const user = principalOf(request);
       requireUser(user, "manage API keys");
       return { keys: await auth.listKeys(user) };
     });
 
-    app.delete<{ Params: { key_id: string } }>("/v1/auth/api-keys/:key_id", { schema: { params: uuidParam("key_id") } }, async (request, reply) => {
+    app.delete<{ Params: { key_id: string } }>("/v1/auth/api-keys/:key_id", { schema: { params: keyIdParams, response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
       const user = principalOf(request);
       requireUser(user, "manage API keys");
       await auth.revokeKey(user, request.params.key_id);

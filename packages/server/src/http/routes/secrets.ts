@@ -1,8 +1,21 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { wipe } from "@shardvault/crypto";
+import {
+  documentOnlySerializer,
+  listSecretsQuery,
+  noContentSchema,
+  problemResponses,
+  readSecretQuery,
+  rotateSecretBody,
+  secretListResponse,
+  secretResponse,
+  secretVersionListResponse,
+  secretWrittenResponse,
+  writeSecretBody,
+} from "@shardvault/api";
 import { decodeSecretPath } from "../../secrets/secret-path.js";
-import { SECRET_TYPES, type SecretRead } from "../../secrets/secret-service.js";
-import { CHARSETS, type Charset } from "../../secrets/generate.js";
+import type { SecretRead } from "../../secrets/secret-service.js";
+import type { Charset } from "../../secrets/generate.js";
 import type { HttpDeps } from "../app.js";
 import { noStore, principalOf } from "../app.js";
 import { rawTail, splitVersion } from "../raw-path.js";
@@ -10,26 +23,8 @@ import { badRequest } from "../../errors.js";
 
 type Params = { vault_id: string; "*": string };
 
-const writeBody = {
-  type: "object",
-  required: ["value"],
-  properties: {
-    value: { type: "string" },
-    type: { type: "string", enum: SECRET_TYPES },
-    metadata: { type: "object" },
-    expires_at: { type: "string", format: "date-time" },
-    max_access_count: { type: "integer", minimum: 1, maximum: 2_147_483_647 },
-  },
-} as const;
-
-const rotateBody = {
-  type: "object",
-  properties: {
-    length: { type: "integer", minimum: 8, maximum: 1024 },
-    charset: { type: "string", enum: Object.keys(CHARSETS) },
-    type: { type: "string", enum: SECRET_TYPES },
-  },
-} as const;
+// String.prototype.isWellFormed is ES2024; this is the same test.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 interface WriteBody {
   value: string;
@@ -58,13 +53,17 @@ export const secretRoutes =
   (deps: Pick<HttpDeps, "secrets" | "limits">): FastifyPluginAsync =>
   async (app) => {
     const { secrets, limits } = deps;
+    // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
+    app.setSerializerCompiler(documentOnlySerializer);
     const pathFrom = (request: FastifyRequest, route: string) => decodeSecretPath(rawTail(request, route), limits.maxPathLength);
     const versionFrom = (request: FastifyRequest, route: string) => {
       const { rawPath, version } = splitVersion(rawTail(request, route));
       return { path: decodeSecretPath(rawPath, limits.maxPathLength), version };
     };
 
-    app.put<{ Params: Params; Body: WriteBody }>("/v1/vaults/:vault_id/secrets/*", { schema: { body: writeBody } }, async (request, reply) => {
+    app.put<{ Params: Params; Body: WriteBody }>("/v1/vaults/:vault_id/secrets/*", { schema: { body: writeSecretBody, response: { 201: secretWrittenResponse, ...problemResponses } } }, async (request, reply) => {
+      // A lone surrogate would silently become U+FFFD: refuse it rather than store another value.
+      if (LONE_SURROGATE.test(request.body.value)) throw badRequest("invalid_value", "the value is not well-formed Unicode (lone surrogate)");
       const value = Buffer.from(request.body.value, "utf8");
       try {
         const written = await secrets.write(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), {
@@ -79,7 +78,7 @@ export const secretRoutes =
 
     app.get<{ Params: Params; Querystring: { version?: string } }>(
       "/v1/vaults/:vault_id/secrets/*",
-      { schema: { querystring: { type: "object", properties: { version: { type: "string" } } } } },
+      { schema: { querystring: readSecretQuery, response: { 200: secretResponse, ...problemResponses } } },
       async (request, reply) => {
         const raw = request.query.version;
         if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) throw badRequest("invalid_version", "version must be a positive integer");
@@ -93,25 +92,25 @@ export const secretRoutes =
 
     app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string } }>(
       "/v1/vaults/:vault_id/secrets",
-      { schema: { querystring: { type: "object", properties: { prefix: { type: "string", maxLength: 1024 } } } } },
+      { schema: { querystring: listSecretsQuery, response: { 200: secretListResponse, ...problemResponses } } },
       async (request) => ({ secrets: await secrets.list(principalOf(request), request.params.vault_id, request.query.prefix ?? "") }),
     );
 
-    app.delete<{ Params: Params }>("/v1/vaults/:vault_id/secrets/*", async (request, reply) => {
+    app.delete<{ Params: Params }>("/v1/vaults/:vault_id/secrets/*", { schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
       await secrets.remove(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"));
       return reply.code(204).send();
     });
 
-    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-versions/*", async (request) => ({
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-versions/*", { schema: { response: { 200: secretVersionListResponse, ...problemResponses } } }, async (request) => ({
       versions: await secrets.versions(principalOf(request), request.params.vault_id, pathFrom(request, "secret-versions")),
     }));
 
-    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", async (request, reply) => {
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", { schema: { response: { 200: secretResponse, ...problemResponses } } }, async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version");
       return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, { version, ...clientShareOf(request) })));
     });
 
-    app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", async (request, reply) => {
+    app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", { schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version-disable");
       await secrets.disableVersion(principalOf(request), request.params.vault_id, path, version);
       return reply.code(204).send();
@@ -120,7 +119,7 @@ export const secretRoutes =
     app.post<{ Params: Params; Body: { length?: number; charset?: Charset; type?: string } }>(
       "/v1/vaults/:vault_id/secret-rotate/*",
       {
-        schema: { body: rotateBody },
+        schema: { body: rotateSecretBody, response: { 201: secretWrittenResponse, ...problemResponses } },
         // Every field is optional, so no body at all means the defaults.
         preValidation: async (request) => {
           request.body ??= {};

@@ -1,39 +1,29 @@
 import type { FastifyPluginAsync } from "fastify";
+import {
+  createVaultBody,
+  documentOnlySerializer,
+  enableMpcBody,
+  noContentSchema,
+  problemResponses,
+  vaultListResponse,
+  vaultMpcResponse,
+  vaultParams,
+  vaultSchema,
+} from "@shardvault/api";
 import type { EnableMpcBody } from "../../mpc/mpc-service.js";
-import { CUSTODY_MODE_NAMES, MPC_CUSTODY_VALUES } from "../../mpc/modes.js";
 import type { HttpDeps } from "../app.js";
 import { noStore, principalOf } from "../app.js";
-
-const vaultParams = {
-  type: "object",
-  required: ["vault_id"],
-  properties: { vault_id: { type: "string" } },
-} as const;
-
-/** Both body shapes clients send: the seed's `custody_mode` and 1claw's typed SDK's `mpc_custody`. */
-const mpcFields = {
-  custody_mode: { type: "string", enum: CUSTODY_MODE_NAMES },
-  mpc_custody: { type: "string", enum: MPC_CUSTODY_VALUES },
-  providers: { type: "array", items: { type: "string", maxLength: 64 }, maxItems: 16 },
-} as const;
 
 export const vaultRoutes =
   (deps: Pick<HttpDeps, "vaults" | "mpc">): FastifyPluginAsync =>
   async (app) => {
+    // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
+    app.setSerializerCompiler(documentOnlySerializer);
+
     app.post<{ Body: { name: string; description?: string } & EnableMpcBody }>(
       "/v1/vaults",
       {
-        schema: {
-          body: {
-            type: "object",
-            required: ["name"],
-            properties: {
-              name: { type: "string", minLength: 1, maxLength: 200 },
-              description: { type: "string", maxLength: 2000 },
-              ...mpcFields,
-            },
-          },
-        },
+        schema: { body: createVaultBody, response: { 201: vaultSchema, ...problemResponses } },
       },
       async (request, reply) => {
         // Checked before anything is created: the plan, the mode and its provider slots.
@@ -42,20 +32,22 @@ export const vaultRoutes =
       },
     );
 
-    app.get("/v1/vaults", async (request) => ({ vaults: await deps.vaults.list(principalOf(request)) }));
+    app.get("/v1/vaults", { schema: { response: { 200: vaultListResponse, ...problemResponses } } }, async (request) => ({
+      vaults: await deps.vaults.list(principalOf(request)),
+    }));
 
-    app.get<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id", { schema: { params: vaultParams } }, async (request) =>
+    app.get<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id", { schema: { params: vaultParams, response: { 200: vaultSchema, ...problemResponses } } }, async (request) =>
       deps.vaults.get(principalOf(request), request.params.vault_id),
     );
 
-    app.delete<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id", { schema: { params: vaultParams } }, async (request, reply) => {
+    app.delete<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id", { schema: { params: vaultParams, response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
       await deps.vaults.remove(principalOf(request), request.params.vault_id);
       return reply.code(204).send();
     });
 
     app.post<{ Params: { vault_id: string }; Body: EnableMpcBody }>(
       "/v1/vaults/:vault_id/mpc",
-      { schema: { params: vaultParams, body: { type: "object", properties: mpcFields } } },
+      { schema: { params: vaultParams, body: enableMpcBody, response: { 200: vaultMpcResponse, ...problemResponses } } },
       async (request, reply) => {
         const { vault, client_shares } = await deps.mpc.enable(principalOf(request), request.params.vault_id, request.body);
         // Client shares of re-protected versions are shown here once.
