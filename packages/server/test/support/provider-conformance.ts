@@ -51,7 +51,8 @@ export function describeProviderConformance(name: string, make: () => Promise<Pr
       for (const length of [1, 32, 33, 200]) {
         const input = randomBytes(length);
         const wrapped = await provider.wrap(kekId, input, binding());
-        assert.notDeepEqual(Buffer.from(wrapped).subarray(0, length), input, "the wrapped form must not expose the input");
+        // Checked where a chance match is negligible: a 1-byte prefix equals a 1-byte input 1 time in 256.
+        if (length >= 16) assert.equal(Buffer.from(wrapped).indexOf(input), -1, "the wrapped form must not expose the input");
         assert.deepEqual(Buffer.from(await provider.unwrap(kekId, wrapped, binding())), input);
       }
     });

@@ -1,0 +1,191 @@
+/**
+ * The HTTP server under every local wire peer (AWS KMS, GCP Cloud KMS, Azure Key Vault), with fault injection:
+ *
+ *   await peer.fault({ latencyMs: 50 });   // every answer 50 ms late
+ *   await peer.fault({ throttle: 2 });     // the next two requests get the provider's throttling answer
+ *   await peer.fault({ error5xx: 1 });     // the next request gets a 5xx
+ *   await peer.fault({ hang: true });      // requests are read and never answered
+ *   await peer.fault({ refuse: true });    // the listener closes and open sockets are destroyed: connections are refused
+ *   await peer.reset();                    // no faults, listening again on the same port, counters kept
+ *
+ * `peer.count("Encrypt")` counts requests per operation as the peer received them, faulted ones included.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+export interface Faults {
+  latencyMs?: number;
+  /** The next n requests are throttled. */
+  throttle?: number;
+  /** The next n requests get a 5xx. */
+  error5xx?: number;
+  hang?: boolean;
+  refuse?: boolean;
+}
+
+export interface PeerRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  body: Buffer;
+  /** The operation name this request was counted under. */
+  operation: string;
+}
+
+export interface WirePeerHooks {
+  /** The operation a request is for (counted under this name); may read the body. */
+  operation(req: IncomingMessage, url: URL, body: Buffer): string;
+  /** The provider's throttling answer. */
+  throttled(res: ServerResponse): void;
+  /** The provider's 5xx answer. */
+  serverError(res: ServerResponse): void;
+  handle(request: PeerRequest): void | Promise<void>;
+}
+
+export interface WirePeer {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  fault(faults: Faults): Promise<void>;
+  reset(): Promise<void>;
+  /** Requests received for one operation, or for all when none is named. */
+  count(operation?: string): number;
+  /** Zeroes the request counters. */
+  resetCounts(): void;
+  /** Requests whose connection the client closed before the answer (an abort reaching the wire). */
+  readonly abandoned: number;
+  stop(): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
+  let faults: Faults = {};
+  const counts = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  let abandoned = 0;
+  let server: Server;
+  let port = 0;
+  let listening = false;
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => void serve(req, res, Buffer.concat(chunks)));
+    res.on("close", () => {
+      if (!res.writableFinished) abandoned++;
+    });
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    let operation = "unknown";
+    try {
+      operation = hooks.operation(req, url, body);
+    } catch {
+      // counted as unknown; the handler answers
+    }
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    try {
+      if (faults.latencyMs) await delay(faults.latencyMs);
+      if (faults.hang) {
+        hanging.add(res);
+        res.on("close", () => hanging.delete(res));
+        return;
+      }
+      if (faults.throttle && faults.throttle > 0) {
+        faults.throttle--;
+        return hooks.throttled(res);
+      }
+      if (faults.error5xx && faults.error5xx > 0) {
+        faults.error5xx--;
+        return hooks.serverError(res);
+      }
+      await hooks.handle({ req, res, url, body, operation });
+    } catch (error) {
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: `peer failure: ${(error as Error).message}` } });
+      else res.destroy();
+    }
+  }
+
+  function listen(): Promise<void> {
+    server = createServer(onRequest);
+    server.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        port = (server.address() as { port: number }).port;
+        listening = true;
+        resolve();
+      });
+    });
+  }
+
+  function close(): Promise<void> {
+    if (!listening) return Promise.resolve();
+    listening = false;
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    });
+  }
+
+  function endHanging(): void {
+    for (const res of hanging) res.destroy();
+    hanging.clear();
+  }
+
+  await listen();
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    get abandoned() {
+      return abandoned;
+    },
+    async fault(next: Faults) {
+      faults = { ...faults, ...next };
+      if (next.hang === false) endHanging();
+      if (next.refuse) await close();
+      else if (next.refuse === false && !listening) await listen();
+    },
+    async reset() {
+      faults = {};
+      endHanging();
+      if (!listening) await listen();
+    },
+    count(operation?: string) {
+      if (operation === undefined) return [...counts.values()].reduce((a, b) => a + b, 0);
+      return counts.get(operation) ?? 0;
+    },
+    resetCounts() {
+      counts.clear();
+      abandoned = 0;
+    },
+    async stop() {
+      faults = {};
+      endHanging();
+      await close();
+    },
+  };
+}
+
+/** Adds a provider peer's own members to the base peer, getters kept live (Object.assign would copy values). */
+export function extendPeer<B extends object, E extends object>(peer: B, extras: E): B & E {
+  return Object.defineProperties(peer, Object.getOwnPropertyDescriptors(extras)) as B & E;
+}
