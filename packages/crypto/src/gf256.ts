@@ -34,3 +34,18 @@ export function gfInv(pub: number): number {
   }
   return result;
 }
+
+/**
+ * Four products at once: each byte lane of the 32-bit word `secret` times `pub`, as `gfMul` computes them.
+ * Same loop as `gfMul` (its length depends on `pub` only), with xtime done lane-wise: the reduction bit of
+ * each lane is masked out and folded back as 0x1b in that lane, so no carry crosses a byte boundary.
+ */
+export function gfMulWord(secret: number, pub: number): number {
+  let product = 0;
+  let a = secret | 0;
+  for (let b = pub & 0xff; b !== 0; b >>>= 1) {
+    product ^= -(b & 1) & a;
+    a = ((a & 0x7f7f7f7f) << 1) ^ Math.imul((a >>> 7) & 0x01010101, 0x1b);
+  }
+  return product;
+}

@@ -1,6 +1,6 @@
 export { CryptoError, type CryptoErrorCode } from "./errors.js";
 export { assertBytes, equalBytes, wipe } from "./bytes.js";
-export { gfInv, gfMul } from "./gf256.js";
+export { gfInv, gfMul, gfMulWord } from "./gf256.js";
 export { combine, MAX_SHARES, split, splitAt, type CombineOptions } from "./shamir.js";
 export { xorCombine, xorSplit } from "./xor.js";
 export { encodeContext, type Context, type ContextValue } from "./context.js";

@@ -8,7 +8,7 @@
 import { randomFillSync } from "node:crypto";
 import { assertBytes, wipe } from "./bytes.js";
 import { CryptoError } from "./errors.js";
-import { gfInv, gfMul } from "./gf256.js";
+import { gfInv, gfMul, gfMulWord } from "./gf256.js";
 
 export const MAX_SHARES = 255;
 
@@ -26,7 +26,9 @@ function checkThreshold(threshold: number, count: number): void {
 /** Splits `secret` into `shares` shares at x = 1…shares, any `threshold` of which recover it. */
 export function split(secret: Uint8Array, threshold: number, shares: number): Uint8Array[] {
   checkThreshold(threshold, shares);
-  return splitAt(secret, threshold, Array.from({ length: shares }, (_, i) => i + 1));
+  const xs: number[] = [];
+  for (let x = 1; x <= shares; x++) xs.push(x);
+  return splitAt(secret, threshold, xs);
 }
 
 /** Splits `secret` with caller-chosen x-coordinates (MPC gives each provider slot a fixed x). */
@@ -43,24 +45,32 @@ export function splitAt(secret: Uint8Array, threshold: number, xs: readonly numb
   }
 
   const length = secret.length;
+  const degree = threshold - 1;
   // Coefficients a1…a(t-1) of every byte's polynomial, uniform over 0…255 in one fill. Rejecting zero
-  // would bias the shares: a share would never equal the secret byte it hides.
-  const coefficients = new Uint8Array(length * (threshold - 1));
+  // would bias the shares: a share would never equal the secret byte it hides. Laid out by degree
+  // (a(k+1) of byte i at k·length + i) so that four neighbouring bytes' coefficients form one word.
+  const coefficients = new Uint8Array(length * degree);
   randomFillSync(coefficients);
-  const shares = xs.map((x) => {
+  const shares: Uint8Array[] = [];
+  for (const x of xs) {
     const share = new Uint8Array(length + 1);
     share[length] = x;
-    return share;
-  });
-  for (let i = 0; i < length; i++) {
-    const base = i * (threshold - 1);
-    for (const share of shares) {
-      const x = share[length]!;
-      // Horner's rule from the highest coefficient down to the secret byte (the constant term).
+    // Four bytes at a time through gfMulWord (x is public), then the last length % 4 one by one. Horner's
+    // rule from the highest coefficient down to the secret byte (the constant term).
+    let i = 0;
+    for (; i + 4 <= length; i += 4) {
       let y = 0;
-      for (let k = threshold - 2; k >= 0; k--) y = gfMul(y, x) ^ coefficients[base + k]!;
+      for (let k = degree - 1; k >= 0; k--) {
+        y = gfMulWord(y, x) ^ packWord(coefficients, k * length + i);
+      }
+      unpackWord(share, i, gfMulWord(y, x) ^ packWord(secret, i));
+    }
+    for (; i < length; i++) {
+      let y = 0;
+      for (let k = degree - 1; k >= 0; k--) y = gfMul(y, x) ^ coefficients[k * length + i]!;
       share[i] = gfMul(y, x) ^ secret[i]!;
     }
+    shares.push(share);
   }
   wipe(coefficients);
   return shares;
@@ -108,11 +118,31 @@ export function combine(shares: readonly Uint8Array[], opts: CombineOptions = {}
     return gfMul(numerator, gfInv(denominator));
   });
 
-  const secret = new Uint8Array(shareLength - 1);
-  for (let i = 0; i < secret.length; i++) {
+  // Four bytes at a time through gfMulWord, then the last length % 4 one by one.
+  const length = shareLength - 1;
+  const secret = new Uint8Array(length);
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    let value = 0;
+    for (let j = 0; j < shares.length; j++) value ^= gfMulWord(packWord(shares[j]!, i), basis[j]!);
+    unpackWord(secret, i, value);
+  }
+  for (; i < length; i++) {
     let value = 0;
     for (let j = 0; j < shares.length; j++) value ^= gfMul(shares[j]![i]!, basis[j]!);
     secret[i] = value;
   }
   return secret;
+}
+
+/** Bytes `at`…`at + 3` of `bytes` as one 32-bit word, little-endian (any fixed order works lane-wise). */
+function packWord(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+}
+
+function unpackWord(bytes: Uint8Array, at: number, word: number): void {
+  bytes[at] = word;
+  bytes[at + 1] = word >>> 8;
+  bytes[at + 2] = word >>> 16;
+  bytes[at + 3] = word >>> 24;
 }
