@@ -137,8 +137,8 @@ export async function queryAudit(db: Queryable, orgId: string, query: AuditQuery
   const [{ count } = { count: 0 }] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM audit_events WHERE ${where}`, params);
   const rows = await db.query<AuditEventView & { created_at: Date }>(
     `SELECT id, action, actor_id, actor_type, resource_type, resource_id, org_id, details, ip_address, created_at
-       FROM audit_events WHERE ${where} ORDER BY created_at DESC, id LIMIT ${query.limit} OFFSET ${query.offset}`,
-    params,
+       FROM audit_events WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+    [...params, query.limit, query.offset],
   );
   return { events: rows.map((row) => ({ ...row, created_at: new Date(row.created_at).toISOString() })), count };
 }

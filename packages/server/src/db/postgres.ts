@@ -1,4 +1,5 @@
 /** PostgreSQL through node-postgres, for production (`DATABASE_URL`). */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Database, Queryable } from "./database.js";
 
@@ -13,6 +14,16 @@ export function redactDatabaseUrl(url: string): string {
   }
 }
 
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `sv_${createHash("sha256").update(sql).digest("hex").slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 export async function openPostgres(url: string, maxConnections = 20): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
   // An idle client losing its connection must not crash the process; the next query reconnects.
@@ -21,7 +32,8 @@ export async function openPostgres(url: string, maxConnections = 20): Promise<Da
   client.release();
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      return (await q.query(sql, params as unknown[])).rows as T[];
+      // Named by their text, statements are parsed and planned once per connection, not on every call.
+      return (await q.query({ name: statementName(sql), text: sql, values: params as unknown[] })).rows as T[];
     },
   });
   return {

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench:mpc`, two parts, both over HTTP on PostgreSQL with no cache of DEKs, shares or KEKs:
+ *
+ * 1. Local slots: secret GET requests/s for a plain vault and each custody mode, in one run.
+ *    Target: multi-HSM ≥ 85% of plain.
+ * 2. Cloud slots through their official SDKs against the local wire peers, with added latency gcp 20 ms,
+ *    aws 50 ms, azure 300 ms; 500 requests at 10 connections. Targets: multi-HSM read p50 ≤ 65 ms,
+ *    write p50 ≤ 315 ms.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTempDir } from "../test/support/harness.js";
+import { awsKmsSlotConfig, startAwsKmsPeer } from "../test/support/peers/aws-kms-peer.js";
+import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer } from "../test/support/peers/azure-keyvault-peer.js";
+import { gcpKmsSlotConfig, startGcpKmsPeer } from "../test/support/peers/gcp-kms-peer.js";
+import { load, printTable, startBenchServer, VALUE_1K, type BenchServer, type LoadResult } from "./support.js";
+
+const MODES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+
+/** A vault in `mode` (or plain) holding one 1 KiB secret; the headers a GET of it needs. */
+async function vaultWithSecret(bench: BenchServer, mode?: string): Promise<{ url: string; headers: Record<string, string> }> {
+  const vault = await bench.call("POST", "/v1/vaults", { name: `bench-${mode ?? "plain"}`, ...(mode ? { custody_mode: mode } : {}) });
+  const written = await bench.call("PUT", `/v1/vaults/${vault.id}/secrets/bench/read`, { type: "api_key", value: VALUE_1K });
+  return {
+    url: `${bench.server.url}/v1/vaults/${vault.id}/secrets/bench/read`,
+    headers: { authorization: `Bearer ${bench.token}`, ...(written.client_share ? { "x-client-share": written.client_share } : {}) },
+  };
+}
+
+async function localSlots(): Promise<void> {
+  const bench = await startBenchServer();
+  try {
+    const rows: LoadResult[] = [];
+    for (const mode of [undefined, ...MODES]) {
+      const target = await vaultWithSecret(bench, mode);
+      rows.push(await load({ name: `GET ${mode ?? "plain"}`, ...target, connections: 50, warmupSeconds: 3, durationSeconds: 10 }));
+    }
+    printTable("Part 1 — local slots, PostgreSQL, 50 connections, secret GET (1 KiB)", rows);
+    const ratio = rows[2]!.requestsPerSecond / rows[0]!.requestsPerSecond;
+    console.log(`\nmulti-HSM / plain: ${(ratio * 100).toFixed(1)}% (target ≥ 85%: ${ratio >= 0.85 ? "PASS" : "MISS"})`);
+  } finally {
+    await bench.close();
+  }
+}
+
+async function cloudSlots(): Promise<void> {
+  const [gcp, aws, azure] = await Promise.all([startGcpKmsPeer(), startAwsKmsPeer(), startAzureKeyVaultPeer()]);
+  const slots = { gcp: gcpKmsSlotConfig(gcp), aws: awsKmsSlotConfig(aws), azure: azureKeyVaultSlotConfig(azure, { key_size: 2048 }) };
+  const configFile = join(makeTempDir("sv-bench-config-"), "shardvault.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      default_provider: "gcp",
+      deadline_ms: 3000,
+      providers: Object.fromEntries(Object.entries(slots).map(([slot, c]) => [slot, { backend: { gcp: "gcp-kms", aws: "aws-kms", azure: "azure-keyvault" }[slot], ...c.fields }])),
+    }),
+  );
+  const env = Object.assign({ SHARDVAULT_CONFIG: configFile }, ...Object.values(slots).map((c) => c.env));
+  const bench = await startBenchServer(env);
+  try {
+    await Promise.all([gcp.fault({ latencyMs: 20 }), aws.fault({ latencyMs: 50 }), azure.fault({ latencyMs: 300 })]);
+    const read = await vaultWithSecret(bench, "2of3_multi_hsm");
+    const vaultUrl = read.url.replace(/\/secrets\/bench\/read$/, "");
+    const common = { connections: 10, amount: 500 };
+    const rows = [
+      await load({ name: "GET multi-HSM", ...read, ...common }),
+      await load({
+        name: "PUT multi-HSM",
+        url: `${vaultUrl}/secrets/bench/w`,
+        uniquePaths: true,
+        method: "PUT",
+        headers: { authorization: `Bearer ${bench.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "api_key", value: VALUE_1K }),
+        ...common,
+      }),
+    ];
+    printTable("Part 2 — peers at gcp 20 ms, aws 50 ms, azure 300 ms; 500 requests, 10 connections", rows);
+    console.log(`\nmulti-HSM read p50 ${rows[0]!.p50} ms (target ≤ 65: ${rows[0]!.p50 <= 65 ? "PASS" : "MISS"}); write p50 ${rows[1]!.p50} ms (target ≤ 315: ${rows[1]!.p50 <= 315 ? "PASS" : "MISS"})`);
+  } finally {
+    await bench.close();
+    await Promise.all([gcp.stop(), aws.stop(), azure.stop()]);
+  }
+}
+
+await localSlots();
+await cloudSlots();
