@@ -2,11 +2,11 @@
  * First start on an empty database: the organization, an admin user and the admin's user API key. Runs under
  * the start-up advisory lock, so of several instances starting at once exactly one bootstraps.
  */
-import { randomUUID } from "node:crypto";
 import { equalBytes } from "@shardvault/crypto";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log.js";
-import { displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
+import { createOrganization } from "../orgs/org-service.js";
+import { hashApiKey } from "./api-key.js";
 
 export async function bootstrap(db: Database, configuredAdminKey: string | undefined, log: Logger): Promise<void> {
   const [existing] = await db.query<{ key_hash: Uint8Array }>(
@@ -18,18 +18,10 @@ export async function bootstrap(db: Database, configuredAdminKey: string | undef
     }
     return;
   }
-  const adminKey = configuredAdminKey ?? generateApiKey(USER_KEY_PREFIX);
-  const orgId = randomUUID();
-  const userId = randomUUID();
-  const keyId = randomUUID();
-  await db.transaction(async (tx) => {
-    await tx.query("INSERT INTO organizations (id, name) VALUES ($1, $2)", [orgId, "default"]);
-    await tx.query("INSERT INTO users (id, org_id, name, role) VALUES ($1, $2, $3, 'admin')", [userId, orgId, "admin"]);
-    await tx.query(
-      "INSERT INTO api_keys (id, org_id, user_id, name, key_hash, key_prefix) VALUES ($1, $2, $3, $4, $5, $6)",
-      [keyId, orgId, userId, "admin (bootstrap)", hashApiKey(adminKey), displayPrefix(adminKey)],
-    );
-    await tx.query("INSERT INTO bootstrap (org_id, admin_user_id, admin_key_id) VALUES ($1, $2, $3)", [orgId, userId, keyId]);
+  const adminKey = await db.transaction(async (tx) => {
+    const org = await createOrganization(tx, "default", configuredAdminKey);
+    await tx.query("INSERT INTO bootstrap (org_id, admin_user_id, admin_key_id) VALUES ($1, $2, $3)", [org.orgId, org.adminUserId, org.adminKeyId]);
+    return org.adminApiKey;
   });
   if (configuredAdminKey === undefined) {
     // The one place a key is printed, by design: the operator needs it, and it is never shown again.
