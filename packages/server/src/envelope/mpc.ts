@@ -19,7 +19,7 @@ import {
   xorSplit,
   type ClientShare,
 } from "@shardvault/crypto";
-import { badRequest, corrupt, unavailable } from "../errors.js";
+import { AppError, badRequest, corrupt, unavailable } from "../errors.js";
 import type { CustodyMode } from "../mpc/modes.js";
 import { CLIENT } from "../mpc/modes.js";
 import { gatherQuorum, type GatheredShare, type QuorumOptions, type ShareSource } from "../mpc/quorum.js";
@@ -141,13 +141,22 @@ export async function recoverDek(
       ? client.share
       : Uint8Array.from([...client.share, client.index])
     : undefined;
+  const needed = vault.mode.threshold - (clientPart ? 1 : 0);
+  // A share row whose slot is not where the vault's provider list puts it, or a missing row, is damaged
+  // stored data (500), not an outage (503).
+  const misplaced = stored.shares.filter((share) => vault.holders[share.shareIndex - 1] !== share.provider).map((share) => share.provider);
+  misplaced.forEach((slot) => opts.onCorruptShare(slot));
+  const missing = vault.holders.filter((slot) => slot !== CLIENT && !stored.shares.some((share) => share.provider === slot));
   const sources: ShareSource[] = stored.shares.flatMap((share) => {
     const provider = providers.get(share.provider);
-    if (!provider || vault.holders[share.shareIndex - 1] !== share.provider) return [];
+    if (!provider || misplaced.includes(share.provider)) return [];
     const aad = keyBindingContext(ref, protection, { shareIndex: share.shareIndex, slot: share.provider, kekId: share.kekId });
     return [{ slot: share.provider, fetch: (signal: AbortSignal) => provider.unwrap(share.kekId, share.wrappedShare, aad, { signal }) }];
   });
-  const needed = vault.mode.threshold - (clientPart ? 1 : 0);
+  const damaged = [...misplaced, ...missing];
+  if (sources.length < needed && damaged.length > 0) {
+    throw new AppError(500, "stored_share_corrupt", `the stored share of provider slot ${damaged.join(", ")} is missing or misplaced`);
+  }
   const first = await gatherQuorum(sources, needed, opts);
   const all: GatheredShare[] = [...first];
   try {

@@ -101,15 +101,22 @@ export function createMpcService(deps: {
   }
 
   /** Swaps the vault to MPC in one transaction; answers false when versions were written meanwhile. */
-  async function commit(principal: Principal, vaultId: string, target: MpcVault, done: Map<string, Reprotected>): Promise<VaultRow | false> {
+  async function commit(principal: Principal, vaultId: string, target: MpcVault, done: Map<string, Reprotected>): Promise<{ vault: VaultRow; raced: boolean; protectedIds: Set<string> } | false> {
     return db.transaction(async (tx) => {
       const locked = await lockVault(tx, vaultId, "update");
       if (!locked) throw conflict("vault_not_found", "the vault was deleted meanwhile");
-      if (locked.mpc_custody) throw conflict("mpc_already_enabled", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
+      if (locked.mpc_custody) {
+        // Another request enabled MPC meanwhile: the same mode is the no-op it would have been anyway.
+        if (locked.mpc_custody === target.mode.name) return { vault: locked, raced: true, protectedIds: new Set<string>() };
+        throw conflict("mpc_mode_immutable", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
+      }
       const live = await liveVersions(tx, vaultId);
       if (live.some((v) => !done.has(v.id))) return false;
+      // Versions deleted since they were re-protected are shredded below, not given shares.
+      const liveIds = new Set(live.map((v) => v.id));
       await recordMpcMode(tx, vaultId, target.mode, target.holders, target.keks);
       for (const r of done.values()) {
+        if (!liveIds.has(r.id)) continue;
         await tx.query("UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL WHERE id = $1", [r.id, r.commitment]);
         await insertShares(tx, vaultId, r.id, r.shares);
       }
@@ -119,9 +126,9 @@ export function createMpcService(deps: {
         action: "vault.mpc_enable",
         resourceType: "vault",
         resourceId: vaultId,
-        details: { custody_mode: target.mode.name, providers: target.holders, reprotected_versions: done.size },
+        details: { custody_mode: target.mode.name, providers: target.holders, reprotected_versions: liveIds.size },
       });
-      return (await lockVault(tx, vaultId, "update"))!;
+      return { vault: (await lockVault(tx, vaultId, "update"))!, raced: false, protectedIds: liveIds };
     });
   }
 
@@ -131,37 +138,49 @@ export function createMpcService(deps: {
     const requested = resolve(body);
     if (!requested) throw new AppError(400, "validation_error", "custody_mode (or mpc_custody) is required");
     if (vault.mpc_custody) {
-      if (vault.mpc_custody === requested.mode.name) return { vault: toVaultView(vault) };
-      throw conflict("mpc_mode_immutable", `MPC is already enabled on this vault with ${vault.mpc_custody}; the custody mode cannot change`);
+      const sameHolders = body.providers === undefined || JSON.stringify(requested.holders) === JSON.stringify(vault.mpc_providers);
+      if (vault.mpc_custody === requested.mode.name && sameHolders) return { vault: toVaultView(vault) };
+      throw conflict("mpc_mode_immutable", `MPC is already enabled on this vault with ${vault.mpc_custody} (${vault.mpc_providers?.join(", ")}); it cannot change`);
     }
     const versions = await liveVersions(db, vault.id);
     if (versions.length > deps.reprotectMaxVersions) {
       throw conflict("vault_too_large", `the vault holds ${versions.length} live versions; at most ${deps.reprotectMaxVersions} can be re-protected at once`);
     }
     const target: MpcVault = { mode: requested.mode, holders: requested.holders, keks: await createVaultKeks(providers, vault.id, requested.holders.filter((h) => h !== CLIENT)) };
-    const done = new Map<string, Reprotected>();
-    let pending = versions;
-    for (let attempt = 1; ; attempt++) {
-      for (const r of await reprotect(vault, target, pending)) done.set(r.id, r);
-      const committed = await commit(principal, vault.id, target, done);
-      if (committed) {
-        await disableOldKek(vault);
-        const shares = [...done.values()].filter((r) => r.clientShare);
-        return {
-          vault: toVaultView(committed),
-          ...(requested.mode.clientHoldsShare ? { client_shares: shares.map((r) => ({ path: r.path, version: r.version, client_share: r.clientShare! })) } : {}),
-        };
+    let recorded = false;
+    try {
+      const done = new Map<string, Reprotected>();
+      let pending = versions;
+      for (let attempt = 1; ; attempt++) {
+        for (const r of await reprotect(vault, target, pending)) done.set(r.id, r);
+        const committed = await commit(principal, vault.id, target, done);
+        if (committed && committed.raced) return { vault: toVaultView(committed.vault) };
+        if (committed) {
+          recorded = true;
+          await disableKek(vault.kek_slot, vault.kek_id, vault.id);
+          const shares = [...done.values()].filter((r) => r.clientShare && committed.protectedIds.has(r.id));
+          return {
+            vault: toVaultView(committed.vault),
+            ...(requested.mode.clientHoldsShare ? { client_shares: shares.map((r) => ({ path: r.path, version: r.version, client_share: r.clientShare! })) } : {}),
+          };
+        }
+        if (attempt >= MAX_ATTEMPTS) throw conflict("vault_busy", "secrets kept being written while MPC was being enabled; try again");
+        pending = (await liveVersions(db, vault.id)).filter((v) => !done.has(v.id));
       }
-      if (attempt >= MAX_ATTEMPTS) throw conflict("vault_busy", "secrets kept being written while MPC was being enabled; try again");
-      pending = (await liveVersions(db, vault.id)).filter((v) => !done.has(v.id));
+    } finally {
+      // KEKs made for an attempt that did not commit are disabled, not left usable at their providers.
+      if (!recorded) for (const [slot, kekId] of target.keks) await disableKek(slot, kekId, vault.id);
     }
   }
 
-  /** Best effort: a backup taken before enabling stays readable with the old KEK until it is destroyed. */
-  async function disableOldKek(vault: VaultRow): Promise<void> {
-    const provider = providers.get(vault.kek_slot);
+  /**
+   * Best effort. After a switch it is the vault's former single KEK: a backup taken before enabling stays
+   * readable with it until it is destroyed.
+   */
+  async function disableKek(slot: string, kekId: string, vaultId: string): Promise<void> {
+    const provider = providers.get(slot);
     if (!provider?.disableKek) return;
-    await provider.disableKek(vault.kek_id).catch(() => log.warn(`could not disable the former KEK of vault ${vault.id} at ${vault.kek_slot}`));
+    await provider.disableKek(kekId).catch(() => log.warn(`could not disable a KEK of vault ${vaultId} at ${slot}`));
   }
 
   return { enable, resolve };

@@ -34,6 +34,7 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
     const finishIfStuck = () => {
       if (settled || inFlight.size > 0 || queue.length > 0) return;
       settled = true;
+      for (const share of gathered) share.value.fill(0);
       const corrupt = failures.filter((f) => f.corrupt).map((f) => f.slot);
       const down = failures.filter((f) => !f.corrupt).map((f) => f.slot);
       if (corrupt.length > 0 && down.length === 0) {
@@ -61,6 +62,9 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
             settled = true;
             for (const other of inFlight.values()) other.abort();
             resolve(gathered);
+          } else {
+            // The last answer of all may be a success that still leaves too few.
+            finishIfStuck();
           }
         },
         (error: unknown) => {
