@@ -15,6 +15,7 @@ import type { SecretService } from "../secrets/secret-service.js";
 import type { MpcService } from "../mpc/mpc-service.js";
 import type { CmekService } from "../cmek/cmek-service.js";
 import { cmekRoutes } from "./routes/cmek.js";
+import { registerDashboard } from "./dashboard.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { AppError } from "../errors.js";
 import { errorHandler, notFoundHandler, sendProblem } from "./problem.js";
@@ -116,5 +117,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(vaultRoutes(deps));
   app.register(secretRoutes(deps));
   app.register(cmekRoutes(deps));
+  // The web dashboard (packages/dashboard/dist) at `/`; the API keeps /v1.
+  registerDashboard(app);
   return app;
 }

@@ -1,9 +1,18 @@
 import type { FastifyPluginAsync } from "fastify";
+import {
+  cmekJobParams,
+  cmekRotateBody,
+  cmekRotateHeaders,
+  cmekRotationJobResponse,
+  documentOnlySerializer,
+  enableCmekBody,
+  problemResponses,
+  vaultParams,
+  vaultSchema,
+} from "@shardvault/api";
 import type { HttpDeps } from "../app.js";
 import { noStore, principalOf } from "../app.js";
 
-const vaultParams = { type: "object", required: ["vault_id"], properties: { vault_id: { type: "string" } } } as const;
-const fingerprint = { type: "string", pattern: "^[0-9a-f]{64}$" } as const;
 const header = (request: { headers: Record<string, string | string[] | undefined> }, name: string) => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -12,13 +21,16 @@ const header = (request: { headers: Record<string, string | string[] | undefined
 export const cmekRoutes =
   (deps: Pick<HttpDeps, "cmek">): FastifyPluginAsync =>
   async (app) => {
+    // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
+    app.setSerializerCompiler(documentOnlySerializer);
+
     app.post<{ Params: { vault_id: string }; Body: { fingerprint: string } }>(
       "/v1/vaults/:vault_id/cmek",
-      { schema: { params: vaultParams, body: { type: "object", required: ["fingerprint"], properties: { fingerprint } } } },
+      { schema: { params: vaultParams, body: enableCmekBody, response: { 200: vaultSchema, ...problemResponses } } },
       async (request) => deps.cmek.enable(principalOf(request), request.params.vault_id, request.body),
     );
 
-    app.delete<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id/cmek", { schema: { params: vaultParams } }, async (request) =>
+    app.delete<{ Params: { vault_id: string } }>("/v1/vaults/:vault_id/cmek", { schema: { params: vaultParams, response: { 200: vaultSchema, ...problemResponses } } }, async (request) =>
       deps.cmek.disable(principalOf(request), request.params.vault_id),
     );
 
@@ -26,15 +38,7 @@ export const cmekRoutes =
     app.post<{ Params: { vault_id: string }; Body: { new_fingerprint: string } }>(
       "/v1/vaults/:vault_id/cmek-rotate",
       {
-        schema: {
-          params: vaultParams,
-          headers: {
-            type: "object",
-            required: ["x-cmek-old-key", "x-cmek-new-key"],
-            properties: { "x-cmek-old-key": { type: "string" }, "x-cmek-new-key": { type: "string" } },
-          },
-          body: { type: "object", required: ["new_fingerprint"], properties: { new_fingerprint: fingerprint } },
-        },
+        schema: { params: vaultParams, headers: cmekRotateHeaders, body: cmekRotateBody, response: { 202: cmekRotationJobResponse, ...problemResponses } },
       },
       async (request, reply) => {
         const job = await deps.cmek.startRotation(principalOf(request), request.params.vault_id, request.body, {
@@ -47,7 +51,7 @@ export const cmekRoutes =
 
     app.get<{ Params: { vault_id: string; job_id: string } }>(
       "/v1/vaults/:vault_id/cmek-rotate/:job_id",
-      { schema: { params: { type: "object", required: ["vault_id", "job_id"], properties: { vault_id: { type: "string" }, job_id: { type: "string" } } } } },
+      { schema: { params: cmekJobParams, response: { 200: cmekRotationJobResponse, ...problemResponses } } },
       async (request) => deps.cmek.job(principalOf(request), request.params.vault_id, request.params.job_id),
     );
   };

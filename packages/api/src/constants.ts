@@ -1,0 +1,42 @@
+/**
+ * The closed vocabularies of the API. The server's domain keeps its own copies next to the code that gives
+ * them meaning; a test (packages/api/test/constants.test.ts) checks that both say the same.
+ */
+
+/** Secret types; `generic` is the default. */
+export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
+export type SecretType = (typeof SECRET_TYPES)[number];
+
+/** The three MPC custody modes (the seed's `custody_mode`). */
+export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+export type CustodyModeName = (typeof CUSTODY_MODE_NAMES)[number];
+
+/** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
+export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", ...CUSTODY_MODE_NAMES] as const;
+export type MpcCustodyValue = (typeof MPC_CUSTODY_VALUES)[number];
+
+/** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
+export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
+export type CharsetName = (typeof CHARSET_NAMES)[number];
+
+export const AUDIT_ACTIONS = [
+  "secret.write",
+  "secret.read",
+  "secret.read_refused",
+  "secret.delete",
+  "secret.version_disable",
+  "secret.rotate",
+  "vault.create",
+  "vault.delete",
+  "vault.mpc_enable",
+  "vault.cmek_enable",
+  "vault.cmek_disable",
+  "vault.cmek_rotate",
+  "agent.create",
+  "agent.update",
+  "agent.delete",
+  "agent.rotate_key",
+  "api_key.create",
+  "api_key.revoke",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

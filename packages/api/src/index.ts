@@ -1,0 +1,15 @@
+/**
+ * @shardvault/api — the API contract, one source of truth for the server and its clients.
+ *
+ * The server validates requests with these schemas and builds its OpenAPI document (`/v1/openapi.json`)
+ * from them; the SDK takes its types from the same schemas (`import type`, so it stays dependency-free).
+ */
+export * from "./constants.js";
+export * from "./common.js";
+export * from "./auth.js";
+export * from "./agents.js";
+export * from "./audit.js";
+export * from "./vaults.js";
+export * from "./secrets.js";
+export * from "./cmek.js";
+export * from "./health.js";

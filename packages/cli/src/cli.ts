@@ -1,0 +1,217 @@
+/** The command line: parsing, help, dispatch, and turning failures into messages and exit codes. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { agentCommands } from "./commands/agent.js";
+import { login, logout } from "./commands/login.js";
+import { secretCommands } from "./commands/secret.js";
+import { server } from "./commands/server.js";
+import { vaultCommands } from "./commands/vault.js";
+import type { Context, Options } from "./context.js";
+import { CliError, EXIT } from "./errors.js";
+
+export const VERSION = "0.1.0";
+
+type Handler = (ctx: Context) => Promise<void>;
+
+/** Every option of every command (node:util parses them all; each command then says which it takes). */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  json: { type: "boolean" },
+  url: { type: "string" },
+  description: { type: "string" },
+  mode: { type: "string" },
+  providers: { type: "string" },
+  type: { type: "string" },
+  "value-file": { type: "string" },
+  value: { type: "string" },
+  metadata: { type: "string" },
+  "expires-at": { type: "string" },
+  "max-access-count": { type: "string" },
+  "client-share-out": { type: "string" },
+  "client-share-file": { type: "string" },
+  "client-share": { type: "string" },
+  version: { type: "string" },
+  prefix: { type: "string" },
+  generate: { type: "boolean" },
+  length: { type: "string" },
+  charset: { type: "string" },
+  vault: { type: "string", short: "v", multiple: true },
+  "vault-ids": { type: "string" },
+  scopes: { type: "string" },
+  "token-ttl": { type: "string" },
+  "api-key-file": { type: "string" },
+  "api-key": { type: "string" },
+  "agent-id": { type: "string" },
+  "no-verify": { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  name: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const GLOBAL = ["help", "json", "url"];
+
+interface Command {
+  run: Handler;
+  usage: string;
+  summary: string;
+  options: string[];
+  details?: string[];
+}
+
+const WRITE_OPTIONS = ["type", "value-file", "value", "metadata", "expires-at", "max-access-count", "client-share-out", "vault"];
+
+const COMMANDS: Record<string, Command> = {
+  server: { run: server, usage: "server", summary: "run the vault server (the same as npm start; settings from the environment)", options: [] },
+  login: {
+    run: login,
+    usage: "login [--url URL] [--api-key-file FILE] [--agent-id ID] [--no-verify]",
+    summary: "check an API key and store it (key from --api-key-file, standard input or a prompt)",
+    options: ["api-key-file", "api-key", "agent-id", "no-verify"],
+  },
+  logout: { run: logout, usage: "logout", summary: "forget the stored key", options: [] },
+  "vault create": {
+    run: vaultCommands.create,
+    usage: "vault create <name> [--description TEXT] [--mode MODE [--providers a,b]]",
+    summary: "create a vault, with MPC enabled at once when --mode is given",
+    options: ["description", "mode", "providers", "name"],
+  },
+  "vault list": { run: vaultCommands.list, usage: "vault list", summary: "list vaults", options: [] },
+  "vault get": { run: vaultCommands.get, usage: "vault get <vault-id>", summary: "show a vault", options: [] },
+  "vault delete": { run: vaultCommands.delete, usage: "vault delete <vault-id>", summary: "delete a vault and its secrets", options: ["yes"] },
+  "vault enable-mpc": {
+    run: vaultCommands["enable-mpc"],
+    usage: "vault enable-mpc <vault-id> --mode MODE [--providers a,b] [--client-share-out FILE]",
+    summary: "enable MPC: MODE is 2of2_client_custody, 2of3_multi_hsm, 2of3_client_custody (or 2-of-2, 2-of-3)",
+    options: ["mode", "providers", "client-share-out"],
+  },
+  "secret put": {
+    run: secretCommands.put,
+    usage: "secret put <vault-id> <path> [--type TYPE] [--value-file FILE] [--metadata JSON] [--expires-at TIME] [--max-access-count N] [--client-share-out FILE]",
+    summary: "write a new version (value from --value-file, standard input or a prompt)",
+    options: WRITE_OPTIONS,
+  },
+  "secret get": {
+    run: secretCommands.get,
+    usage: "secret get <vault-id> <path> [--version N] [--client-share-file FILE]",
+    summary: "print a secret's value (--json: with its metadata)",
+    options: ["version", "client-share-file", "client-share", "vault"],
+  },
+  "secret list": { run: secretCommands.list, usage: "secret list <vault-id> [--prefix PREFIX]", summary: "list secrets (latest versions, no values)", options: ["prefix", "vault"] },
+  "secret versions": { run: secretCommands.versions, usage: "secret versions <vault-id> <path>", summary: "list a secret's versions", options: ["vault"] },
+  "secret delete": { run: secretCommands.delete, usage: "secret delete <vault-id> <path>", summary: "delete a secret (every version)", options: ["vault", "yes"] },
+  "secret rotate": {
+    run: secretCommands.rotate,
+    usage: "secret rotate <vault-id> <path> [--value-file FILE | --generate [--length N] [--charset hex|base64|alphanumeric|ascii]] [--client-share-out FILE]",
+    summary: "write a new version: a value you give, or one the server generates",
+    options: [...WRITE_OPTIONS, "generate", "length", "charset"],
+  },
+  "agent create": {
+    run: agentCommands.create,
+    usage: "agent create <name> [--vault-ids a,b] [--scopes a,b] [--description TEXT] [--token-ttl SECONDS] [--expires-at TIME]",
+    summary: "register an agent (its ocv_ key is shown once)",
+    options: ["vault-ids", "vault", "scopes", "description", "token-ttl", "expires-at", "name"],
+  },
+  "agent list": { run: agentCommands.list, usage: "agent list", summary: "list agents", options: [] },
+  "agent rotate-key": { run: agentCommands["rotate-key"], usage: "agent rotate-key <agent-id>", summary: "give an agent a new key (shown once)", options: [] },
+};
+
+const GROUPS = ["vault", "secret", "agent"];
+
+/** Other names people type (1claw's CLI says `secret set` and `ls`); not listed in the help. */
+const ALIASES: Record<string, string> = { "vault ls": "vault list", "secret ls": "secret list", "secret set": "secret put", "agent ls": "agent list" };
+
+export function helpText(group?: string): string {
+  const entries = Object.entries(COMMANDS).filter(([name]) => group === undefined || name.startsWith(`${group} `));
+  const width = Math.max(...entries.map(([, c]) => c.usage.split(" [")[0]!.length));
+  const lines = [
+    `shardvault ${VERSION} — the Shardvault command line`,
+    "",
+    `Usage: shardvault ${group ?? "<command>"} ${group ? "<command>" : ""} [options]`.replace(/\s+\[/, " ["),
+    "",
+    "Commands:",
+    ...entries.map(([, c]) => `  ${c.usage.split(" [")[0]!.padEnd(width)}  ${c.summary}`),
+    "",
+    "Global options:",
+    "  --json        JSON output for scripts (tables by default)",
+    "  --url URL     the server (default: SHARDVAULT_URL, the URL stored at login, http://127.0.0.1:8787)",
+    "  -h, --help    this help; `shardvault <command> --help` for a command's options",
+    "",
+    "Credentials: SHARDVAULT_API_KEY, else the key stored by `shardvault login` in",
+    "  ${XDG_CONFIG_HOME:-~/.config}/shardvault/config.json (mode 0600; SHARDVAULT_CLI_CONFIG names another file).",
+    "Secret values never come from the command line: --value-file FILE, standard input, or a prompt.",
+    "Client shares for reads: --client-share-file FILE, else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
+    "",
+    "Exit codes: 0 success, 1 other error, 2 usage, 3 not found, 4 authentication or permission,",
+    "  5 server or key provider unavailable (5xx, 503, no answer).",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function commandHelp(command: Command): string {
+  return `Usage: shardvault ${command.usage}\n\n${command.summary}\n\nGlobal options: --json, --url URL, -h/--help\n`;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let json = argv.includes("--json");
+  try {
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+      process.stdout.write(`${VERSION}\n`);
+      return EXIT.OK;
+    }
+    let parsed: { values: Options; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
+    } catch (error) {
+      throw new CliError(`${(error as Error).message}\nRun \`shardvault --help\` for usage.`, EXIT.USAGE);
+    }
+    const { values, positionals } = parsed;
+    json = values.json === true;
+    const [first, second] = positionals;
+
+    if (first === undefined) {
+      if (values.help) {
+        process.stdout.write(helpText());
+        return EXIT.OK;
+      }
+      process.stderr.write(helpText());
+      return EXIT.USAGE;
+    }
+    if (first === "help") {
+      process.stdout.write(helpText(GROUPS.includes(second ?? "") ? second : undefined));
+      return EXIT.OK;
+    }
+    const isGroup = GROUPS.includes(first);
+    const name = isGroup ? (second === undefined ? undefined : `${first} ${second}`) : first;
+    const command = name === undefined ? undefined : COMMANDS[ALIASES[name] ?? name];
+    if (!command) {
+      if (isGroup && (second === undefined || values.help)) {
+        (values.help ? process.stdout : process.stderr).write(helpText(first));
+        return values.help ? EXIT.OK : EXIT.USAGE;
+      }
+      throw new CliError(`unknown command: ${[first, second].filter(Boolean).join(" ")}\nRun \`shardvault --help\` for usage.`, EXIT.USAGE);
+    }
+    if (values.help) {
+      process.stdout.write(commandHelp(command));
+      return EXIT.OK;
+    }
+    const allowed = new Set([...GLOBAL, ...command.options]);
+    const unexpected = Object.keys(values).filter((option) => values[option] !== undefined && !allowed.has(option));
+    if (unexpected.length > 0) {
+      throw new CliError(`shardvault ${name} does not take --${unexpected.join(", --")}\nUsage: shardvault ${command.usage}`, EXIT.USAGE);
+    }
+    await command.run({ positionals: positionals.slice(isGroup ? 2 : 1), options: values, json, env });
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CliError) {
+      if (json && error.apiError) printJsonError(error);
+      else process.stderr.write(`shardvault: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`shardvault: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+/** With --json, an API failure is a JSON object too, on standard error like every failure. */
+function printJsonError(error: CliError): void {
+  process.stderr.write(JSON.stringify({ error: error.apiError!.error, status: error.apiError!.status }, null, 2) + "\n");
+}

@@ -1,0 +1,33 @@
+/** `shardvault login` and `shardvault logout` */
+import { createClient } from "@shardvault/sdk";
+import { removeConfig, writeConfig } from "../config.js";
+import { args, serverUrl, str, type Context } from "../context.js";
+import { unwrap, usageError } from "../errors.js";
+import { readFileValue, readStdin, promptHidden, refuseArgvSecret } from "../input.js";
+import { printJson } from "../output.js";
+
+export async function login(ctx: Context): Promise<void> {
+  args(ctx, []);
+  refuseArgvSecret(ctx.options["api-key"] !== undefined, "--api-key", "use --api-key-file FILE, standard input, the prompt, or SHARDVAULT_API_KEY");
+  const file = str(ctx.options, "api-key-file");
+  const raw = file !== undefined ? readFileValue(file, "the API key") : !process.stdin.isTTY ? await readStdin() : await promptHidden("API key (1ck_… or ocv_…): ");
+  const apiKey = raw.trim();
+  if (!/^(1ck|ocv)_\S+$/.test(apiKey)) throw usageError("the API key must start with 1ck_ (user) or ocv_ (agent)");
+  const agentId = str(ctx.options, "agent-id");
+  const url = serverUrl(ctx);
+  // Checked before it is stored: a token exchange with the key.
+  if (ctx.options["no-verify"] !== true) {
+    const sdk = createClient({ baseUrl: url });
+    unwrap(apiKey.startsWith("ocv_") ? await sdk.auth.agentToken(apiKey, agentId) : await sdk.auth.apiKeyToken(apiKey));
+  }
+  const path = writeConfig({ url, api_key: apiKey, ...(agentId ? { agent_id: agentId } : {}) }, ctx.env);
+  if (ctx.json) printJson({ url, config: path });
+  else process.stdout.write(`Logged in to ${url}; the key is stored in ${path} (mode 0600)\n`);
+}
+
+export async function logout(ctx: Context): Promise<void> {
+  args(ctx, []);
+  const path = removeConfig(ctx.env);
+  if (ctx.json) printJson({ config: path, removed: true });
+  else process.stdout.write(`Logged out: removed ${path}\n`);
+}

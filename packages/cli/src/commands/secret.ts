@@ -1,0 +1,147 @@
+/** `shardvault secret put|get|list|versions|delete|rotate` */
+import type { SecretMeta, SecretType, SecretWritten, ShardvaultClient } from "@shardvault/sdk";
+import { args, client, positiveInt, str, type Context } from "../context.js";
+import { unwrap, usageError } from "../errors.js";
+import { checkWritableTarget, clientShareFrom, readSecretValue, refuseArgvSecret, writeSecretFile } from "../input.js";
+import { clientShareNotice, printJson, printRecord, printTable } from "../output.js";
+
+/** `<vault-id> <path>`, or `<path>` with `--vault ID` (or SHARDVAULT_VAULT_ID). */
+function vaultAnd(ctx: Context, names: string[]): [string, ...string[]] {
+  const flag = str(ctx.options, "vault");
+  const env = ctx.env.SHARDVAULT_VAULT_ID;
+  if (flag !== undefined) return [flag, ...args(ctx, names)];
+  if (env && ctx.positionals.length === names.length) return [env, ...args(ctx, names)];
+  const [vault, ...rest] = args(ctx, ["vault-id", ...names]);
+  return [vault!, ...rest];
+}
+
+function metadataOf(ctx: Context): Record<string, unknown> | undefined {
+  const raw = str(ctx.options, "metadata");
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw usageError("--metadata must be a JSON object");
+}
+
+const metaColumns: Array<[string, (s: SecretMeta) => unknown]> = [
+  ["PATH", (s) => s.path],
+  ["VERSION", (s) => s.version],
+  ["TYPE", (s) => s.type],
+  ["CREATED", (s) => s.created_at],
+  ["EXPIRES", (s) => s.expires_at],
+];
+
+/** Prints a write's answer; a client share is announced loudly and, with --client-share-out, written to a file. */
+function reportWrite(ctx: Context, written: SecretWritten, out: string | undefined): void {
+  const share = written.client_share;
+  if (share !== undefined) {
+    if (out !== undefined) writeSecretFile(out, share + "\n");
+    clientShareNotice(1, out);
+  }
+  if (ctx.json) {
+    const { client_share, ...meta } = written;
+    return printJson(out !== undefined || client_share === undefined ? { ...meta, ...(client_share !== undefined ? { client_share_file: out } : {}) } : written);
+  }
+  printRecord([
+    ["PATH", written.path],
+    ["VERSION", written.version],
+    ["TYPE", written.type],
+    ["CREATED", written.created_at],
+  ]);
+  if (share !== undefined && out === undefined) process.stdout.write(`Client share (store this): ${share}\n`);
+}
+
+function refuseArgv(ctx: Context): void {
+  refuseArgvSecret(ctx.options.value !== undefined, "--value", "use --value-file FILE, standard input, or the prompt");
+}
+
+async function write(ctx: Context, sdk: ShardvaultClient, vault: string, path: string, verb: string): Promise<void> {
+  const out = str(ctx.options, "client-share-out");
+  if (out !== undefined) checkWritableTarget(out);
+  const type = str(ctx.options, "type") as SecretType | undefined;
+  const metadata = metadataOf(ctx);
+  const expires_at = str(ctx.options, "expires-at");
+  const max_access_count = positiveInt(str(ctx.options, "max-access-count"), "--max-access-count");
+  const value = await readSecretValue(str(ctx.options, "value-file"), `${verb} value for ${path}`);
+  const written = unwrap(
+    await sdk.secrets.put(vault, path, {
+      value,
+      ...(type !== undefined ? { type } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      ...(expires_at !== undefined ? { expires_at } : {}),
+      ...(max_access_count !== undefined ? { max_access_count } : {}),
+    }),
+  );
+  reportWrite(ctx, written, out);
+}
+
+export const secretCommands = {
+  async put(ctx: Context) {
+    refuseArgv(ctx);
+    const [vault, path] = vaultAnd(ctx, ["path"]);
+    await write(ctx, client(ctx), vault, path!, "the");
+  },
+
+  async get(ctx: Context) {
+    refuseArgvSecret(ctx.options["client-share"] !== undefined, "--client-share", "use --client-share-file FILE or SHARDVAULT_CLIENT_SHARE");
+    const [vault, path] = vaultAnd(ctx, ["path"]);
+    const version = positiveInt(str(ctx.options, "version"), "--version");
+    const clientShare = clientShareFrom(str(ctx.options, "client-share-file"), ctx.env);
+    const secret = unwrap(
+      await client(ctx).secrets.get(vault, path!, { ...(version !== undefined ? { version } : {}), ...(clientShare !== undefined ? { clientShare } : {}) }),
+    );
+    if (ctx.json) return printJson(secret);
+    // Just the value, so that it can be piped; a newline only for a terminal.
+    process.stdout.write(secret.value + (process.stdout.isTTY ? "\n" : ""));
+  },
+
+  async list(ctx: Context) {
+    const [vault] = vaultAnd(ctx, []);
+    const { secrets } = unwrap(await client(ctx).secrets.list(vault, str(ctx.options, "prefix")));
+    if (ctx.json) return printJson({ secrets });
+    printTable(secrets, metaColumns);
+  },
+
+  async versions(ctx: Context) {
+    const [vault, path] = vaultAnd(ctx, ["path"]);
+    const { versions } = unwrap(await client(ctx).secrets.listVersions(vault, path!));
+    if (ctx.json) return printJson({ versions });
+    printTable(versions, [...metaColumns.filter(([h]) => h !== "PATH"), ["DISABLED", (s) => (s.is_disabled ? "yes" : "no")]]);
+  },
+
+  async delete(ctx: Context) {
+    const [vault, path] = vaultAnd(ctx, ["path"]);
+    unwrap(await client(ctx).secrets.delete(vault, path!));
+    if (ctx.json) printJson({ deleted: true, vault_id: vault, path });
+    else process.stdout.write(`Deleted ${path} (every version)\n`);
+  },
+
+  /**
+   * A new version: with `--generate` (or `--length`/`--charset`) the server generates the value; otherwise
+   * the value comes from --value-file, standard input or the prompt, as for put.
+   */
+  async rotate(ctx: Context) {
+    refuseArgv(ctx);
+    const [vault, path] = vaultAnd(ctx, ["path"]);
+    const length = positiveInt(str(ctx.options, "length"), "--length");
+    const charset = str(ctx.options, "charset") as "hex" | "base64" | "alphanumeric" | "ascii" | undefined;
+    const generate = ctx.options.generate === true || length !== undefined || charset !== undefined;
+    if (!generate) return write(ctx, client(ctx), vault, path!, "the new");
+    if (ctx.options["value-file"] !== undefined) throw usageError("--generate and --value-file exclude each other");
+    const out = str(ctx.options, "client-share-out");
+    if (out !== undefined) checkWritableTarget(out);
+    const type = str(ctx.options, "type") as SecretType | undefined;
+    const written = unwrap(
+      await client(ctx).secrets.rotateGenerate(vault, path!, {
+        ...(length !== undefined ? { length } : {}),
+        ...(charset !== undefined ? { charset } : {}),
+        ...(type !== undefined ? { type } : {}),
+      }),
+    );
+    reportWrite(ctx, written, out);
+  },
+};

@@ -1,0 +1,52 @@
+/** `createClient`: one object with a resource per API area, sharing one transport and token source. */
+import { AgentsResource } from "./resources/agents.js";
+import { ApiKeysResource } from "./resources/api-keys.js";
+import { AuditResource } from "./resources/audit.js";
+import { AuthResource } from "./resources/auth.js";
+import { HealthResource } from "./resources/health.js";
+import { SecretsResource } from "./resources/secrets.js";
+import { VaultResource } from "./resources/vault.js";
+import { Transport } from "./transport.js";
+import type { ClientOptions } from "./types.js";
+
+export class ShardvaultClient {
+  readonly vault: VaultResource;
+  readonly secrets: SecretsResource;
+  readonly agents: AgentsResource;
+  readonly apiKeys: ApiKeysResource;
+  readonly audit: AuditResource;
+  readonly auth: AuthResource;
+  readonly health: HealthResource;
+  private readonly transport: Transport;
+
+  constructor(options: ClientOptions = {}) {
+    this.transport = new Transport(options);
+    this.vault = new VaultResource(this.transport);
+    this.secrets = new SecretsResource(this.transport);
+    this.agents = new AgentsResource(this.transport);
+    this.apiKeys = new ApiKeysResource(this.transport);
+    this.audit = new AuditResource(this.transport);
+    this.auth = new AuthResource(this.transport);
+    this.health = new HealthResource(this.transport);
+  }
+
+  /** The server this client talks to. */
+  get baseUrl(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** In agent mode: the agent id, given or learned from the token exchange. */
+  get agentId(): string | undefined {
+    return this.transport.tokens.agentId;
+  }
+}
+
+/**
+ * A client for users (`{ apiKey: "1ck_…", baseUrl }`), agents (`{ agentId, apiKey: "ocv_…" }`; an `ocv_`
+ * key alone works too) or a ready token (`{ token, baseUrl }`). `baseUrl` defaults to `SHARDVAULT_URL`,
+ * else `http://127.0.0.1:8787`. Every method resolves to `{ data, error, meta: { status } }` and never
+ * throws for HTTP or network failures.
+ */
+export function createClient(options: ClientOptions = {}): ShardvaultClient {
+  return new ShardvaultClient(options);
+}

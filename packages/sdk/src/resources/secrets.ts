@@ -1,0 +1,115 @@
+/** `client.secrets`: the MPC guide's `put` and `get`, and 1claw's names with their meanings. */
+import type { RotateSecretBody, Secret, SecretList, SecretVersionList, SecretWritten, WriteSecretBody } from "@shardvault/api";
+import { clientValidationFailure } from "../errors.js";
+import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
+import type { Transport } from "../transport.js";
+import type { ReadOptions, ShardvaultResponse } from "../types.js";
+
+/** Everything of a write but the value (1claw's `set` options). */
+export type SetSecretOptions = Omit<WriteSecretBody, "value">;
+
+type Route = "secrets" | "secret-versions" | "secret-version" | "secret-version-disable" | "secret-rotate";
+
+/** The request path, or the refusal when the vault id or secret path is not valid. */
+function secretUrl(vaultId: string, route: Route, path: string, version?: number): { url: string } | { refused: ShardvaultResponse<never> } {
+  const checks: Array<[code: string, problem: string | undefined]> = [
+    ["invalid_id", idProblem("vaultId", vaultId)],
+    ["invalid_path", secretPathProblem(path)],
+    ["invalid_version", version === undefined ? undefined : versionProblem(version)],
+  ];
+  const refused = checks.find(([, problem]) => problem !== undefined);
+  if (refused) return { refused: clientValidationFailure(refused[0], refused[1]!) };
+  const tail = version === undefined ? "" : `/${version}`;
+  return { url: `/v1/vaults/${encodeURIComponent(vaultId)}/${route}/${encodeSecretPath(path)}${tail}` };
+}
+
+function readHeaders(options: ReadOptions | undefined): Record<string, string> {
+  const headers: Record<string, string> = { ...options?.headers };
+  if (options?.clientShare !== undefined) headers["X-Client-Share"] = options.clientShare;
+  return headers;
+}
+
+/** Only the fields that are set: undefined optional fields are simply absent from bodies. */
+function defined<T extends object>(body: T): T {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as T;
+}
+
+export class SecretsResource {
+  constructor(private readonly http: Transport) {}
+
+  /**
+   * `PUT /v1/vaults/{id}/secrets/{path}`: writes the next version. In a client-custody MPC vault the
+   * answer carries `client_share`, returned this once: store it, every read needs it.
+   */
+  put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
+    const target = secretUrl(vaultId, "secrets", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
+  }
+
+  /** 1claw's name: `put` with the value as its own argument. */
+  set(vaultId: string, path: string, value: string, options: SetSecretOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
+    return this.put(vaultId, path, { ...options, value });
+  }
+
+  /** A new version with `newValue` (1claw's `rotate`). */
+  rotate(vaultId: string, path: string, newValue: string, options: SetSecretOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
+    return this.set(vaultId, path, newValue, options);
+  }
+
+  /** `POST …/secret-rotate/{path}`: a new version whose value the server generates; the value is not returned. */
+  rotateGenerate(vaultId: string, path: string, options: RotateSecretBody = {}): Promise<ShardvaultResponse<SecretWritten>> {
+    const target = secretUrl(vaultId, "secret-rotate", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "POST", path: target.url, body: defined(options) });
+  }
+
+  /**
+   * `GET …/secrets/{path}`: the latest readable version with its value (or `version`). Client-custody
+   * vaults need the client share: `{ headers: { "X-Client-Share": share } }` or `{ clientShare: share }`.
+   */
+  get(vaultId: string, path: string, options?: ReadOptions): Promise<ShardvaultResponse<Secret>> {
+    if (options?.version !== undefined) {
+      const problem = versionProblem(options.version);
+      if (problem) return Promise.resolve(clientValidationFailure("invalid_version", problem));
+    }
+    const target = secretUrl(vaultId, "secrets", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) });
+  }
+
+  /** `GET …/secrets?prefix=`: the latest version of each path, never values. */
+  list(vaultId: string, prefix?: string): Promise<ShardvaultResponse<SecretList>> {
+    const problem = idProblem("vaultId", vaultId);
+    if (problem) return Promise.resolve(clientValidationFailure("invalid_id", problem));
+    return this.http.request({ method: "GET", path: `/v1/vaults/${encodeURIComponent(vaultId)}/secrets`, query: { prefix: prefix || undefined } });
+  }
+
+  /** `DELETE …/secrets/{path}`: soft-deletes every version. */
+  delete(vaultId: string, path: string): Promise<ShardvaultResponse<null>> {
+    const target = secretUrl(vaultId, "secrets", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "DELETE", path: target.url });
+  }
+
+  /** `GET …/secret-versions/{path}`: every version's metadata. */
+  listVersions(vaultId: string, path: string): Promise<ShardvaultResponse<SecretVersionList>> {
+    const target = secretUrl(vaultId, "secret-versions", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "GET", path: target.url });
+  }
+
+  /** `GET …/secret-version/{path}/{version}`, with the client share as for `get`. */
+  getVersion(vaultId: string, path: string, version: number, options?: Omit<ReadOptions, "version">): Promise<ShardvaultResponse<Secret>> {
+    const target = secretUrl(vaultId, "secret-version", path, version);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) });
+  }
+
+  /** `POST …/secret-version-disable/{path}/{version}`: that version can no longer be read. */
+  disableVersion(vaultId: string, path: string, version: number): Promise<ShardvaultResponse<null>> {
+    const target = secretUrl(vaultId, "secret-version-disable", path, version);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "POST", path: target.url });
+  }
+}

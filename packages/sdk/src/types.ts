@@ -1,0 +1,122 @@
+/**
+ * The SDK's own types. The API's request and response types come from `@shardvault/api` (derived from the
+ * JSON Schemas the server validates with and publishes as OpenAPI) and are re-exported from here.
+ */
+export type {
+  Agent,
+  AgentList,
+  AgentTokenResponse,
+  AgentWithKey,
+  ApiKey,
+  ApiKeyCreated,
+  ApiKeyList,
+  AuditAction,
+  AuditEvent,
+  AuditEvents,
+  CharsetName,
+  CmekRotationJob,
+  EnableCmekBody,
+  CreateAgentBody,
+  CreateApiKeyBody,
+  CreateVaultBody,
+  CustodyModeName,
+  EnableMpcBody,
+  Health,
+  HsmHealth,
+  Jwks,
+  MpcCustodyValue,
+  Problem,
+  RotateSecretBody,
+  Secret,
+  SecretList,
+  SecretMeta,
+  SecretType,
+  SecretVersionList,
+  SecretWritten,
+  TokenResponse,
+  UpdateAgentBody,
+  Vault,
+  VaultList,
+  VaultMpcEnabled,
+  WriteSecretBody,
+} from "@shardvault/api";
+
+/**
+ * What kind of failure an error is, as 1claw's SDK names them: 400 `validation_error`; 401 and 403
+ * `auth_error`, except a 403 whose problem type is `resource_limit_exceeded`; 404 `not_found`; 409
+ * `conflict`; 402 `payment_required`; 429 `rate_limit`; 5xx `server_error`; no answer at all
+ * `network_error` (with `meta.status` 0); any other status `unknown`.
+ */
+export type ErrorType =
+  | "validation_error"
+  | "auth_error"
+  | "resource_limit_exceeded"
+  | "payment_required"
+  | "not_found"
+  | "conflict"
+  | "rate_limit"
+  | "server_error"
+  | "network_error"
+  | "unknown";
+
+export interface ShardvaultError {
+  type: ErrorType;
+  /** The problem's `detail`: a human sentence. */
+  message: string;
+  /** The problem's `code`: a stable machine-readable word (e.g. `client_share_required`). */
+  code: string;
+  /** The problem's `detail`, as 1claw's SDK exposes it. */
+  detail: string;
+}
+
+export interface ResponseMeta {
+  /** The HTTP status; 0 when no answer came (network failure) or the SDK refused the call itself. */
+  status: number;
+}
+
+/** Every method resolves to this; none throws for HTTP or network failures. */
+export type ShardvaultResponse<T> =
+  | { data: T; error: null; meta: ResponseMeta }
+  | { data: null; error: ShardvaultError; meta: ResponseMeta };
+
+/** The subset of `fetch` the SDK uses, so any implementation (Node 20, browsers, a test double) fits. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<ResponseLike>;
+
+export interface ResponseLike {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+export interface ClientOptions {
+  /**
+   * A user API key (`1ck_…`), exchanged for a short-lived token before the first request; or an agent key
+   * (`ocv_…`), which selects agent mode even without `agentId`.
+   */
+  apiKey?: string;
+  /** The agent's id: with `apiKey`, authenticate as that agent. */
+  agentId?: string;
+  /** A ready bearer token (a JWT from the token endpoints, or a raw user API key); never refreshed. */
+  token?: string;
+  /** The server. Default: `SHARDVAULT_URL` from the environment, else `http://127.0.0.1:8787`. */
+  baseUrl?: string;
+  /** Headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Give up on a request after this long (a `network_error`). Default 60 000 ms; 0 for never. */
+  timeoutMs?: number;
+  /** The fetch implementation. Default: the global `fetch`. */
+  fetch?: FetchLike;
+}
+
+/** Per-call options of reads that may need the client's share (client-custody MPC vaults). */
+export interface ReadOptions {
+  /** Extra request headers, e.g. `{ "X-Client-Share": share }` as in the MPC guide. */
+  headers?: Record<string, string>;
+  /** The client share, sent as `X-Client-Share`. */
+  clientShare?: string;
+  /** A specific version instead of the latest readable one. */
+  version?: number;
+}
