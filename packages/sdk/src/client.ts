@@ -22,7 +22,7 @@ export class ShardvaultClient {
   constructor(options: ClientOptions = {}) {
     this.transport = new Transport(options);
     this.vault = new VaultResource(this.transport);
-    this.secrets = new SecretsResource(this.transport);
+    this.secrets = new SecretsResource(this.transport, options.cmekKey);
     this.agents = new AgentsResource(this.transport);
     this.apiKeys = new ApiKeysResource(this.transport);
     this.audit = new AuditResource(this.transport);

@@ -109,6 +109,11 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** The fetch implementation. Default: the global `fetch`. */
   fetch?: FetchLike;
+  /**
+   * A CMEK key (32 bytes): values are encrypted with it on `put`/`set`/`rotate`, and reads answering
+   * `cmek_encrypted: true` are decrypted with it. The key never leaves this client.
+   */
+  cmekKey?: Uint8Array;
 }
 
 /** Per-call options of reads that may need the client's share (client-custody MPC vaults). */

@@ -2,6 +2,7 @@
 import type { RotateSecretBody, Secret, SecretList, SecretVersionList, SecretWritten, WriteSecretBody } from "@shardvault/api";
 import { clientValidationFailure } from "../errors.js";
 import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
+import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
 import type { Transport } from "../transport.js";
 import type { ReadOptions, ShardvaultResponse } from "../types.js";
 
@@ -35,16 +36,27 @@ function defined<T extends object>(body: T): T {
 }
 
 export class SecretsResource {
-  constructor(private readonly http: Transport) {}
+  constructor(
+    private readonly http: Transport,
+    private readonly cmekKey?: Uint8Array,
+  ) {}
+
+  /** With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client. */
+  private async decrypted(pending: Promise<ShardvaultResponse<Secret>>): Promise<ShardvaultResponse<Secret>> {
+    const answer = await pending;
+    if (!this.cmekKey || !answer.data?.cmek_encrypted) return answer;
+    return { ...answer, data: { ...answer.data, value: await cmekDecrypt(answer.data.value, this.cmekKey) } };
+  }
 
   /**
    * `PUT /v1/vaults/{id}/secrets/{path}`: writes the next version. In a client-custody MPC vault the
    * answer carries `client_share`, returned this once: store it, every read needs it.
    */
-  put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
+  async put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
     const target = secretUrl(vaultId, "secrets", path);
-    if ("refused" in target) return Promise.resolve(target.refused);
-    return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
+    if ("refused" in target) return target.refused;
+    const value = this.cmekKey ? await cmekEncrypt(body.value, this.cmekKey) : body.value;
+    return this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value }) });
   }
 
   /** 1claw's name: `put` with the value as its own argument. */
@@ -75,7 +87,7 @@ export class SecretsResource {
     }
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) });
+    return this.decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }));
   }
 
   /** `GET …/secrets?prefix=`: the latest version of each path, never values. */
@@ -103,7 +115,7 @@ export class SecretsResource {
   getVersion(vaultId: string, path: string, version: number, options?: Omit<ReadOptions, "version">): Promise<ShardvaultResponse<Secret>> {
     const target = secretUrl(vaultId, "secret-version", path, version);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) });
+    return this.decrypted(this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) }));
   }
 
   /** `POST …/secret-version-disable/{path}/{version}`: that version can no longer be read. */
