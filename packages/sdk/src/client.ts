@@ -7,7 +7,8 @@ import { HealthResource } from "./resources/health.js";
 import { SecretsResource } from "./resources/secrets.js";
 import { VaultResource } from "./resources/vault.js";
 import { Transport } from "./transport.js";
-import type { ClientOptions } from "./types.js";
+import type { ClientOptions, ShardvaultResponse } from "./types.js";
+import { rotateCmekClientSide, type ClientSideCmekRotation, type RotatedSecret } from "./cmek-rotation.js";
 
 export class ShardvaultClient {
   readonly vault: VaultResource;
@@ -28,6 +29,14 @@ export class ShardvaultClient {
     this.audit = new AuditResource(this.transport);
     this.auth = new AuthResource(this.transport);
     this.health = new HealthResource(this.transport);
+  }
+
+  /**
+   * Rotates a vault's CMEK key on the client: for client-custody MPC vaults, where the server cannot open
+   * values without the client's shares. Answers the new versions, with their new client shares.
+   */
+  rotateCmekClientSide(vaultId: string, rotation: ClientSideCmekRotation): Promise<ShardvaultResponse<{ rotated: RotatedSecret[] }>> {
+    return rotateCmekClientSide(new SecretsResource(this.transport), this.vault, vaultId, rotation);
   }
 
   /** The server this client talks to. */

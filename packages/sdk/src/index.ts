@@ -4,6 +4,7 @@
  */
 export { createClient, ShardvaultClient } from "./client.js";
 export { DEFAULT_BASE_URL } from "./transport.js";
+export type { ClientSideCmekRotation, RotatedSecret } from "./cmek-rotation.js";
 export { cmekDecrypt, cmekDecryptBytes, cmekEncrypt, cmekFingerprint, generateCmekKey } from "./cmek.js";
 export { errorType } from "./errors.js";
 export { encodeSecretPath, secretPathProblem } from "./paths.js";

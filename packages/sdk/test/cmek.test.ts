@@ -102,4 +102,30 @@ describe("the CMEK client option against a server", () => {
     assert.equal(refused.error?.code, "cmek_value_malformed");
     assert.ok(!server.output().includes("hunter2"));
   });
+
+  test("client-side rotation in a client-custody vault: the server refuses, the SDK re-encrypts with the shares", async () => {
+    const [oldKey, newKey] = [generateCmekKey(), generateCmekKey()];
+    const client = createClient({ apiKey: server.adminKey, baseUrl: server.url });
+    const { data: vault } = await client.vault.create({ name: "cmek-cc", mpc_custody: "2of2_client_custody" });
+    assert.ok(vault);
+    await client.vault.enableCmek(vault.id, { fingerprint: await cmekFingerprint(oldKey) });
+    const shares: Record<string, string> = {};
+    for (const path of ["a", "b/c"]) {
+      const written = await client.secrets.set(vault.id, path, await cmekEncrypt(`value of ${path}`, oldKey));
+      shares[path] = written.data!.client_share!;
+    }
+    const serverSide = await client.vault.rotateCmek(vault.id, Buffer.from(oldKey).toString("base64"), Buffer.from(newKey).toString("base64"), await cmekFingerprint(newKey));
+    assert.equal(serverSide.error?.code, "rotation_needs_client_shares");
+
+    const rotated = await client.rotateCmekClientSide(vault.id, { oldKey, newKey, clientShares: shares });
+    assert.equal(rotated.error, null, JSON.stringify(rotated.error));
+    assert.equal(rotated.data!.rotated.length, 2);
+    const after = await client.vault.get(vault.id);
+    assert.equal(after.data?.cmek_fingerprint, await cmekFingerprint(newKey));
+    for (const r of rotated.data!.rotated) {
+      const read = await client.secrets.get(vault.id, r.path, { clientShare: r.client_share! });
+      assert.equal(await cmekDecrypt(read.data!.value, newKey), `value of ${r.path}`);
+      await assert.rejects(cmekDecrypt(read.data!.value, oldKey));
+    }
+  });
 });

@@ -35,18 +35,19 @@ function defined<T extends object>(body: T): T {
   return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as T;
 }
 
+/** With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client. */
+async function decrypted(pending: Promise<ShardvaultResponse<Secret>>, cmekKey: Uint8Array | undefined): Promise<ShardvaultResponse<Secret>> {
+  const answer = await pending;
+  if (!cmekKey || !answer.data?.cmek_encrypted) return answer;
+  return { ...answer, data: { ...answer.data, value: await cmekDecrypt(answer.data.value, cmekKey) } };
+}
+
 export class SecretsResource {
   constructor(
     private readonly http: Transport,
     private readonly cmekKey?: Uint8Array,
   ) {}
 
-  /** With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client. */
-  private async decrypted(pending: Promise<ShardvaultResponse<Secret>>): Promise<ShardvaultResponse<Secret>> {
-    const answer = await pending;
-    if (!this.cmekKey || !answer.data?.cmek_encrypted) return answer;
-    return { ...answer, data: { ...answer.data, value: await cmekDecrypt(answer.data.value, this.cmekKey) } };
-  }
 
   /**
    * `PUT /v1/vaults/{id}/secrets/{path}`: writes the next version. In a client-custody MPC vault the
@@ -87,7 +88,7 @@ export class SecretsResource {
     }
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }));
+    return decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }), this.cmekKey);
   }
 
   /** `GET …/secrets?prefix=`: the latest version of each path, never values. */
@@ -115,7 +116,7 @@ export class SecretsResource {
   getVersion(vaultId: string, path: string, version: number, options?: Omit<ReadOptions, "version">): Promise<ShardvaultResponse<Secret>> {
     const target = secretUrl(vaultId, "secret-version", path, version);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.decrypted(this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) }));
+    return decrypted(this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) }), this.cmekKey);
   }
 
   /** `POST …/secret-version-disable/{path}/{version}`: that version can no longer be read. */
