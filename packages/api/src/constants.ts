@@ -1,6 +1,6 @@
 /**
- * The closed vocabularies of the API. The server's domain keeps its own copies next to the code that gives
- * them meaning; a test (packages/api/test/constants.test.ts) checks that both say the same.
+ * The closed vocabularies of the API, the one list of each: the server validates requests against them and
+ * types its own tables (custody modes, charsets) by them, so a mode or charset missing there fails to compile.
  */
 
 /** Secret types; `generic` is the default. */

@@ -5,29 +5,11 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../auth/principal.js";
+import type { AuditAction } from "@shardvault/api";
 import type { Queryable } from "../db/database.js";
 
-export const AUDIT_ACTIONS = [
-  "secret.write",
-  "secret.read",
-  "secret.read_refused",
-  "secret.delete",
-  "secret.version_disable",
-  "secret.rotate",
-  "vault.create",
-  "vault.delete",
-  "vault.mpc_enable",
-  "vault.cmek_enable",
-  "vault.cmek_disable",
-  "vault.cmek_rotate",
-  "agent.create",
-  "agent.update",
-  "agent.delete",
-  "agent.rotate_key",
-  "api_key.create",
-  "api_key.revoke",
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+// The closed list of actions lives with the API's other vocabularies.
+export { AUDIT_ACTIONS, type AuditAction } from "@shardvault/api";
 
 export interface AuditEntry {
   action: AuditAction;

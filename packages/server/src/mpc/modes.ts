@@ -3,6 +3,7 @@
  * (`client`) last; each holder's share index (the Shamir x-coordinate, or 1/2 for XOR) is its position + 1.
  * "GCP KMS (primary)": `gcp` is share 1 by default.
  */
+import { MPC_CUSTODY_VALUES, type CustodyModeName } from "@shardvault/api";
 import { badRequest } from "../errors.js";
 
 export const CLIENT = "client";
@@ -17,17 +18,15 @@ export interface CustodyMode {
   defaultProviders: readonly string[];
 }
 
-export const CUSTODY_MODES = {
+/** The behaviour of each custody mode the API names (a missing or extra mode fails to compile). */
+export const CUSTODY_MODES: Record<CustodyModeName, Omit<CustodyMode, "name">> = {
   "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"] },
   "2of3_multi_hsm": { scheme: "shamir", threshold: 2, serverShares: 3, clientHoldsShare: false, defaultProviders: ["gcp", "aws", "azure"] },
   "2of3_client_custody": { scheme: "shamir", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"] },
-} as const;
-export type CustodyModeName = keyof typeof CUSTODY_MODES;
-export const CUSTODY_MODE_NAMES = Object.keys(CUSTODY_MODES) as CustodyModeName[];
+};
 
 /** 1claw's typed SDK sends `mpc_custody: "2-of-2" | "2-of-3"`. */
-const ALIASES: Record<string, CustodyModeName> = { "2-of-2": "2of2_client_custody", "2-of-3": "2of3_multi_hsm" };
-export const MPC_CUSTODY_VALUES = [...Object.keys(ALIASES), ...CUSTODY_MODE_NAMES];
+const ALIASES: Partial<Record<string, CustodyModeName>> = { "2-of-2": "2of2_client_custody", "2-of-3": "2of3_multi_hsm" };
 
 export function custodyMode(name: string): CustodyMode {
   const mode = CUSTODY_MODES[name as CustodyModeName];
@@ -45,7 +44,7 @@ export function requestedMode(body: { custody_mode?: string; mpc_custody?: strin
   const name = fromSeed ?? fromSdk;
   if (name === undefined) return undefined;
   if (!(name in CUSTODY_MODES)) {
-    throw badRequest("validation_error", `custody mode must be one of ${[...CUSTODY_MODE_NAMES, ...Object.keys(ALIASES)].join(", ")}`);
+    throw badRequest("validation_error", `custody mode must be one of ${MPC_CUSTODY_VALUES.join(", ")}`);
   }
   return custodyMode(name);
 }

@@ -1,14 +1,16 @@
 /** Random secret values for rotate-generate, drawn without modulo bias. */
 import { randomInt } from "node:crypto";
+import type { CharsetName } from "@shardvault/api";
 
-export const CHARSETS = {
+/** The alphabet of each charset the API names. */
+export const CHARSETS: Record<CharsetName, string> = {
   hex: "0123456789abcdef",
   base64: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
   alphanumeric: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
   ascii: Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join(""),
-} as const;
+};
 
-export type Charset = keyof typeof CHARSETS;
+export type Charset = CharsetName;
 
 /** A value of `length` characters as bytes (ASCII), so it can be wiped after sealing. */
 export function generateValue(length: number, charset: Charset): Buffer {

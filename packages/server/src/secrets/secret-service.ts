@@ -54,7 +54,6 @@ export interface SecretRead extends SecretMeta {
   cmek_encrypted: boolean;
 }
 
-export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
 
 function toMeta(row: q.SecretMetaRow): SecretMeta {
   return {
