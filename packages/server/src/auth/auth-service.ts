@@ -77,7 +77,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
           WHERE key_hash = $1 AND is_active AND (expires_at IS NULL OR expires_at > now())`,
         [hash],
       );
-      if (!row || !equalBytes(row.key_hash, hash) || (agentId !== undefined && agentId !== row.id)) {
+      if (!row || !equalBytes(row.key_hash, hash) || (agentId !== undefined && agentId.toLowerCase() !== row.id)) {
         throw unauthorized("invalid agent API key");
       }
       await db.query("UPDATE agents SET last_used_at = now() WHERE id = $1", [row.id]);

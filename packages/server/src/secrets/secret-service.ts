@@ -138,16 +138,16 @@ export function createSecretService(deps: {
 
   /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
   async function read(principal: Principal, vaultId: string, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
-    const vault = await vaults.require(principal, vaultId);
     try {
-      return await readFrom(principal, vault, path, opts);
+      return await readFrom(principal, await vaults.require(principal, vaultId), path, opts);
     } catch (error) {
+      // Refused for any reason, a vault the principal may not use included.
       const reason = error instanceof AppError ? error.code : "internal_error";
       await deps.audit.record(principal, {
         action: "secret.read_refused",
         resourceType: "secret",
-        resourceId: vault.id,
-        details: { vault_id: vault.id, path, ...(opts.version === undefined ? {} : { version: opts.version }), reason },
+        resourceId: vaultId,
+        details: { vault_id: vaultId, path, ...(opts.version === undefined ? {} : { version: opts.version }), reason },
       });
       throw error;
     }
