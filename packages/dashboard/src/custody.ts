@@ -3,6 +3,7 @@
  * each mode's default share holders (the server's `mpc/modes.ts`). The trust lines follow the README's
  * corrected model: in 2-of-3 client custody, GCP and AWS together hold two of the three shares.
  */
+import type { CUSTODY_MODE_NAMES } from "@shardvault/api";
 import type { CustodyModeName } from "@shardvault/sdk";
 
 export interface CustodyMode {
@@ -18,7 +19,7 @@ export interface CustodyMode {
   bestFor: string;
 }
 
-export const CUSTODY_MODES: readonly CustodyMode[] = [
+export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_MODE_NAMES)["length"] } = [
   {
     name: "2of2_client_custody",
     label: "2-of-2 Client Custody",
@@ -60,5 +61,5 @@ export const needsClientShare = (name: string | undefined): boolean => custodyMo
 export const CLIENT_SHARE_REMINDER =
   "Each secret written to this vault returns a client_share exactly once. You must store it securely: every read needs it, and if you lose it the secret cannot be decrypted — Shardvault cannot recover it.";
 
-export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
-export const CHARSETS = ["hex", "base64", "alphanumeric", "ascii"] as const;
+// The API's own vocabularies (one list each, in @shardvault/api).
+export { CHARSET_NAMES as CHARSETS, SECRET_TYPES } from "@shardvault/api";

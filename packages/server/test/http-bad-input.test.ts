@@ -226,7 +226,7 @@ for (const kind of DATABASE_KINDS) {
       for (const [method, path] of [
         ["GET", "/v1/nope"],
         ["GET", "/v2/vaults"],
-        ["GET", "/"],
+        ["GET", "/nope"],
         ["PATCH", "/v1/vaults"],
         ["POST", `/v1/vaults/${vaultId}/secrets/a`],
         ["GET", `/v1/vaults/${vaultId}/unknown/a`],

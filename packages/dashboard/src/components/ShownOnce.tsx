@@ -38,9 +38,7 @@ export function ShownOnceModal({
         {items.map((item) => (
           <li key={item.label + item.value.slice(0, 8)} className="once-item">
             <p className="once-label">{item.label}</p>
-            <code className="once-value" aria-label={`${what} for ${item.label}`}>
-              {item.value}
-            </code>
+            <code className="once-value">{item.value}</code>
             <div className="once-actions">
               <CopyButton text={item.value} what={`${what} for ${item.label}`} />
               <DownloadButton fileName={item.fileName} text={`${item.value}\n`} what={`${what} for ${item.label}`} />

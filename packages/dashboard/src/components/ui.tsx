@@ -106,7 +106,7 @@ export function Modal({
     <dialog ref={ref} className={wide ? "modal modal-wide" : "modal"} aria-labelledby={titleId} aria-describedby={describedBy}>
       <div className="modal-head">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="btn-icon" onClick={onClose} aria-label="Close dialog">
+        <button type="button" className="btn-icon" onClick={onClose} aria-label="Dismiss">
           <svg aria-hidden="true" viewBox="0 0 20 20" className="icon">
             <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
           </svg>

@@ -56,7 +56,7 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
     return (
       <section className="page-section">
         <p className="crumbs">
-          <Link to={paths.vaults()}>Vaults</Link>
+          <Link to={paths.vaults()}>All vaults</Link>
         </p>
         <h1>Vault</h1>
         {error ? <ErrorNote error={error} /> : <Spinner label="Loading the vault…" />}
@@ -68,7 +68,7 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
   return (
     <section className="page-section" aria-labelledby="vault-title">
       <nav aria-label="Breadcrumb" className="crumbs">
-        <Link to={paths.vaults()}>Vaults</Link>
+        <Link to={paths.vaults()}>All vaults</Link>
         <span aria-hidden="true"> / </span>
         <span aria-current="page">{vault.name}</span>
       </nav>

@@ -124,7 +124,7 @@ function CreateVault({ onCreated }: { onCreated: (vault: Vault) => void }) {
       </h2>
       <div className="form-row">
         <div className="field">
-          <label htmlFor={nameId}>Name</label>
+          <label htmlFor={nameId}>Vault name</label>
           <input id={nameId} name="name" required maxLength={200} autoComplete="off" placeholder="payments" />
         </div>
         <div className="field field-grow">

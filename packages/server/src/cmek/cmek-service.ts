@@ -79,6 +79,8 @@ export type CmekService = ReturnType<typeof createCmekService>;
 
 export function createCmekService(deps: { db: Database; providers: ProviderRegistry; vaults: VaultService; plan: Plan; latency: LatencyTracker; log: Logger }) {
   const { db, providers, vaults, log } = deps;
+  /** Jobs this process is running (the keys of a job live only in the process running it). */
+  const runningHere = new Set<string>();
 
   function checkPlan(): void {
     if (!CMEK_PLANS.includes(deps.plan)) {
@@ -122,6 +124,9 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
     if (versions.length === 0) return 0;
     const updates: Array<{ id: string; ciphertext: Uint8Array }> = [];
     for (const v of versions) {
+      // Yield to the event loop: on PGlite every await here resolves as a microtask, and a long job would
+      // otherwise keep the server from answering anyone else.
+      await new Promise((resolve) => setImmediate(resolve));
       const ref = { vaultId: vault.id, path: v.path, version: v.version };
       const shares = protection.kind === "mpc" ? await findShares(db, v.id) : [];
       const dek = await recoverVersionDek(protection, providers, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek, kekSlot: v.kek_slot, kekId: v.kek_id, shares }, {
@@ -146,18 +151,20 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
         wipe(dek, stored, plaintext);
       }
     }
-    await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
+      let updated = 0;
       for (const u of updates) {
-        await tx.query("UPDATE secret_versions SET ciphertext = $2, cmek_fingerprint = $3 WHERE id = $1 AND cmek_fingerprint = $4", [
+        const rows = await tx.query("UPDATE secret_versions SET ciphertext = $2, cmek_fingerprint = $3 WHERE id = $1 AND cmek_fingerprint = $4 RETURNING id", [
           u.id,
           u.ciphertext,
           job.new_fingerprint,
           job.old_fingerprint,
         ]);
+        updated += rows.length;
       }
-      await tx.query("UPDATE cmek_rotation_jobs SET processed = processed + $2, heartbeat_at = now() WHERE id = $1", [job.id, updates.length]);
+      await tx.query("UPDATE cmek_rotation_jobs SET processed = processed + $2, heartbeat_at = now() WHERE id = $1", [job.id, updated]);
+      return updates.length;
     });
-    return updates.length;
   }
 
   /** Jobs whose process stopped lost their keys with it: they are failed, and resume when posted again. */
@@ -169,8 +176,14 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
   }
 
   async function run(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<void> {
+    // One runner per job in this process.
+    if (runningHere.has(job.id)) return wipe(oldKey, newKey);
+    runningHere.add(job.id);
     try {
-      await db.query("UPDATE cmek_rotation_jobs SET status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), error = NULL, completed_at = NULL WHERE id = $1", [job.id]);
+      await db.query(
+        "UPDATE cmek_rotation_jobs SET status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), error = NULL, completed_at = NULL WHERE id = $1",
+        [job.id],
+      );
       while ((await rotateBatch(job, oldKey, newKey)) > 0);
       await db.query("UPDATE cmek_rotation_jobs SET status = 'completed', completed_at = now() WHERE id = $1", [job.id]);
     } catch (error) {
@@ -179,6 +192,7 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
         .query("UPDATE cmek_rotation_jobs SET status = 'failed', error = $2 WHERE id = $1", [job.id, (error as Error).message])
         .catch(() => log.error(`could not record the failure of CMEK rotation job ${job.id}`));
     } finally {
+      runningHere.delete(job.id);
       wipe(oldKey, newKey);
     }
   }
@@ -198,17 +212,28 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
       checkPlan();
       const newFingerprint = checkFingerprint(body.new_fingerprint, "new_fingerprint");
       const vault = await vaults.require(principal, vaultId);
-      // The job resumed after a restart: the vault already carries the new fingerprint.
-      const [unfinished] = await db.query<JobRow>(
-        `SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE vault_id = $1 AND new_fingerprint = $2 AND status <> 'completed' ORDER BY created_at DESC LIMIT 1`,
-        [vault.id, newFingerprint],
-      );
-      const oldFingerprint = unfinished?.old_fingerprint ?? vault.cmek_fingerprint;
-      if (!oldFingerprint) throw conflict("cmek_not_enabled", "CMEK is not enabled on this vault");
       if (vault.mpc_custody && vault.mpc_custody !== "2of3_multi_hsm") {
         throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
       }
+      // Posting a rotation again (after a restart, or a retry) finds its job: the vault already carries the
+      // new fingerprint then.
+      const [previous] =
+        vault.cmek_fingerprint === newFingerprint
+          ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE vault_id = $1 AND new_fingerprint = $2 ORDER BY created_at DESC LIMIT 1`, [
+              vault.id,
+              newFingerprint,
+            ])
+          : [];
+      const unfinished = previous && previous.status !== "completed" ? previous : undefined;
+      const oldFingerprint = previous?.old_fingerprint ?? vault.cmek_fingerprint;
+      if (!oldFingerprint) throw conflict("cmek_not_enabled", "CMEK is not enabled on this vault");
+      if (oldFingerprint === newFingerprint) throw badRequest("cmek_same_key", "new_fingerprint is the key the vault already uses");
       const oldKey = keyFromHeader(headers.oldKey, "x-cmek-old-key", oldFingerprint);
+      if (previous?.status === "completed") {
+        wipe(oldKey);
+        keyFromHeader(headers.newKey, "x-cmek-new-key", newFingerprint).fill(0);
+        return toJobView(previous);
+      }
       let newKey: Uint8Array;
       try {
         newKey = keyFromHeader(headers.newKey, "x-cmek-new-key", newFingerprint);
@@ -217,7 +242,17 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
         throw error;
       }
       const job = await db.transaction(async (tx) => {
-        if (unfinished) return unfinished;
+        if (unfinished) {
+          if (runningHere.has(unfinished.id)) return unfinished;
+          // Resumed by whoever posts it with the keys. Should another live instance still be running it, the two
+          // runners only duplicate work: each version's update is guarded by its old fingerprint, and only the
+          // rows a runner actually changed are counted.
+          const [reset] = await tx.query<JobRow>(
+            `UPDATE cmek_rotation_jobs SET status = 'pending', error = NULL WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+            [unfinished.id],
+          );
+          return reset!;
+        }
         await lockVault(tx, vault.id, "update");
         const [{ total } = { total: 0 }] = await tx.query<{ total: number }>(
           "SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL",

@@ -3,8 +3,8 @@
  * root `prepare` script), served at `/` by the server itself, so the page and the API share one origin.
  *
  * - Only files that exist in `dist/` when the server starts are served (the set is read once, so no request
- *   path can reach outside it); `GET` of any other non-API path that accepts `text/html` answers `index.html`
- *   (the dashboard routes in the browser). `/v1/…` and `/.well-known/…` stay the API's: unknown ones answer
+ *   path can reach outside it); `GET` of any other non-API path that accepts `text/html` and does not name a
+ *   file (no `.` in its last segment) answers `index.html` (the dashboard routes in the browser). `/v1/…` and `/.well-known/…` stay the API's: unknown ones answer
  *   the JSON 404 problem as before.
  * - Every dashboard answer carries a strict Content-Security-Policy (same-origin scripts, styles and
  *   connections only; nothing inline), `nosniff` and `no-referrer`.
@@ -71,7 +71,8 @@ export function registerDashboard(app: FastifyInstance, root: string = DASHBOARD
 
   app.register(async (scope) => {
     // sendFile only: the routes below decide what may be served.
-    await scope.register(fastifyStatic, { root, serve: false, index: false, dotfiles: "deny", etag: true, lastModified: true });
+    // cacheControl: false, so the Cache-Control set below is the one sent.
+    await scope.register(fastifyStatic, { root, serve: false, index: false, dotfiles: "deny", etag: true, lastModified: true, cacheControl: false });
 
     const send = (reply: FastifyReply, file: string) => {
       reply.headers(DASHBOARD_HEADERS);
@@ -95,8 +96,9 @@ export function registerDashboard(app: FastifyInstance, root: string = DASHBOARD
         }
         if (decoded === "/") return send(reply, "/index.html");
         if (files.has(decoded)) return send(reply, decoded);
-        // A dashboard route (e.g. /vaults/…) loaded or reloaded in the browser.
-        if (acceptsHtml(request) && !decoded.startsWith("/assets/")) return send(reply, "/index.html");
+        // A dashboard route (e.g. /vaults/…) loaded or reloaded in the browser; a missing file stays a 404.
+        const lastSegment = decoded.slice(decoded.lastIndexOf("/") + 1);
+        if (acceptsHtml(request) && !decoded.startsWith("/assets/") && !lastSegment.includes(".")) return send(reply, "/index.html");
         return reply.callNotFound();
       },
     });

@@ -18,7 +18,7 @@ import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js"
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
-import type { VaultService } from "../vaults/vault-service.js";
+import { isUuid, type VaultService } from "../vaults/vault-service.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";
@@ -141,13 +141,15 @@ export function createSecretService(deps: {
     try {
       return await readFrom(principal, await vaults.require(principal, vaultId), path, opts);
     } catch (error) {
-      // Refused for any reason, a vault the principal may not use included.
+      // Refused for any reason, a vault the principal may not use included. Only a well-formed id is
+      // recorded: the log must not fail on (or store) whatever a caller put in the URL.
       const reason = error instanceof AppError ? error.code : "internal_error";
+      const recordedId = isUuid(vaultId) ? vaultId.toLowerCase() : "(not a vault id)";
       await deps.audit.record(principal, {
         action: "secret.read_refused",
         resourceType: "secret",
-        resourceId: vaultId,
-        details: { vault_id: vaultId, path, ...(opts.version === undefined ? {} : { version: opts.version }), reason },
+        resourceId: recordedId,
+        details: { vault_id: recordedId, path, ...(opts.version === undefined ? {} : { version: opts.version }), reason },
       });
       throw error;
     }

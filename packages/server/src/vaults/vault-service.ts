@@ -63,6 +63,7 @@ export function requireUser(principal: Principal, what: string): void {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
 
 export type VaultService = ReturnType<typeof createVaultService>;
 
