@@ -115,7 +115,7 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
       [job.vault_id],
     ))[0];
     if (!vault) throw new Error("the vault was deleted");
-    const protection = await vaultProtection(db, providers, vault);
+    const protection = await vaultProtection(db, providers, vault, "read");
     const versions = await db.query<{ id: string; path: string; version: number; ciphertext: Uint8Array; dek_commitment: Uint8Array; wrapped_dek: Uint8Array | null; kek_slot: string | null; kek_id: string | null }>(
       `SELECT id, path, version, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
         WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL ORDER BY path, version LIMIT ${BATCH_SIZE}`,

@@ -37,9 +37,14 @@ export interface StoredVersion {
   shares: StoredShare[];
 }
 
-export async function vaultProtection(db: Queryable, providers: ProviderRegistry, vault: VaultRow): Promise<VaultProtection> {
+/**
+ * The vault's protection. Writes need each MPC slot's KEK (`"write"`); reads take the KEK of each share
+ * from its own row, so they skip that query.
+ */
+export async function vaultProtection(db: Queryable, providers: ProviderRegistry, vault: VaultRow, use: "read" | "write"): Promise<VaultProtection> {
   if (vault.mpc_custody) {
-    return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks: await findMpcKeks(db, vault.id) } };
+    const keks = use === "write" ? await findMpcKeks(db, vault.id) : new Map<string, string>();
+    return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks } };
   }
   const provider = providers.get(vault.kek_slot);
   // A vault whose provider slot was removed from the configuration cannot be served until it is back.

@@ -99,7 +99,7 @@ export function createSecretService(deps: {
     const vault = await vaults.require(principal, vaultId);
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
-    const protection = await vaultProtection(db, providers, vault);
+    const protection = await vaultProtection(db, providers, vault, "write");
     const version = await q.reserveVersion(db, vault.id, path);
     const sealed = await sealVersion(protection, providers, { vaultId: vault.id, path, version }, input.value);
     const id = randomUUID();
@@ -171,13 +171,15 @@ export function createSecretService(deps: {
       throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
     }
     const ref = { vaultId: vault.id, path, version: row.version };
-    const protection = await vaultProtection(db, providers, vault);
+    const protection = await vaultProtection(db, providers, vault, "read");
+    const pendingShares = protection.kind === "mpc" ? q.findShares(db, row.id) : Promise.resolve([]);
+    pendingShares.catch(() => undefined); // awaited below, unless a client-share error ends the read first
     // Client-share errors are decided before any provider is called.
     const clientShare =
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
         ? checkClientShare(opts.clientShare, protection.vault.mode, protection.vault.holders, ref, await q.lastVersion(db, vault.id, path))
         : undefined;
-    const shares = protection.kind === "mpc" ? await q.findShares(db, row.id) : [];
+    const shares = await pendingShares;
     const value = await openVersion(
       protection,
       providers,
