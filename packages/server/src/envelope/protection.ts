@@ -16,25 +16,21 @@ import { openValue, sealValue } from "./value.js";
 
 export type VaultProtection = { kind: "plain"; kek: VaultKek } | { kind: "mpc"; vault: MpcVault };
 
-export interface SealedVersion {
+/** What is stored of a version's protection. */
+export interface StoredVersion {
   ciphertext: Uint8Array;
   commitment: Uint8Array;
   /** Plain vaults: the DEK wrapped by the vault's KEK. */
   wrappedDek: Uint8Array | null;
   kekSlot: string | null;
   kekId: string | null;
-  /** MPC vaults: the wrapped server shares, and the client's share to hand back once. */
+  /** MPC vaults: the wrapped server shares. */
   shares: StoredShare[];
-  clientShare?: string;
 }
 
-export interface StoredVersion {
-  ciphertext: Uint8Array;
-  commitment: Uint8Array;
-  wrappedDek: Uint8Array | null;
-  kekSlot: string | null;
-  kekId: string | null;
-  shares: StoredShare[];
+/** A freshly sealed version: what is stored, and in client-custody vaults the client's share to hand back once. */
+export interface SealedVersion extends StoredVersion {
+  clientShare?: string;
 }
 
 /**
