@@ -1,0 +1,100 @@
+/**
+ * Start-up as an operator meets it: what the server says, which settings it refuses (and how, without
+ * echoing secrets), the admin key on later starts, and a graceful stop.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, describe, test } from "node:test";
+import { api, makeTempDir, ServerStartError, startServer } from "./support/harness.js";
+import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
+
+const adminKey = () => `1ck_${randomBytes(33).toString("base64url")}`;
+
+async function startFailure(env: Record<string, string>): Promise<ServerStartError> {
+  try {
+    const server = await startServer({ database: "pglite", env });
+    await server.stop();
+  } catch (error) {
+    assert.ok(error instanceof ServerStartError, String(error));
+    return error;
+  }
+  assert.fail("the server started");
+}
+
+describe("start-up", () => {
+  test("the embedded default names its database and providers, and warns that they are for development", async () => {
+    const server = await startServer({ database: "pglite" });
+    await server.stop();
+    const output = server.output();
+    assert.match(output, /database: embedded PostgreSQL \(PGlite\)/);
+    assert.match(output, /key providers: gcp \(local\), aws \(local\), azure \(local\); default: gcp/);
+    assert.match(output, /local key providers are for development only/);
+    assert.match(output, /holds keys and database together/);
+    assert.equal(output.match(/Admin API key \(shown once\): 1ck_/g)?.length, 1);
+  });
+
+  test("a HOST that is not loopback needs TLS, here or upstream", async () => {
+    const failure = await startFailure({ HOST: "0.0.0.0" });
+    assert.equal(failure.exit?.code, 1);
+    assert.match(failure.output, /SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY, or SHARDVAULT_TLS_TERMINATED_UPSTREAM=1/);
+  });
+
+  test("a malformed SHARDVAULT_ADMIN_API_KEY stops start-up without repeating the key", async () => {
+    const bad = "1ck_tooShortButSecret";
+    const failure = await startFailure({ SHARDVAULT_ADMIN_API_KEY: bad });
+    assert.equal(failure.exit?.code, 1);
+    assert.match(failure.output, /SHARDVAULT_ADMIN_API_KEY must be 1ck_ followed by at least 43 base64url characters/);
+    assert.ok(!failure.output.includes(bad));
+  });
+
+  test("the admin key: set on first start, a no-op when it matches later, ignored with a warning when not", async () => {
+    const dataDir = makeTempDir();
+    const first = adminKey();
+    const s1 = await startServer({ database: "pglite", dataDir, env: { SHARDVAULT_ADMIN_API_KEY: first } });
+    assert.equal((await api(s1.url, first).get("/v1/vaults")).status, 200);
+    await s1.stop();
+    assert.ok(!s1.output().includes(first), "a key the operator chose is not printed");
+
+    const s2 = await startServer({ database: "pglite", dataDir, env: { SHARDVAULT_ADMIN_API_KEY: first } });
+    await s2.stop();
+    assert.doesNotMatch(s2.output(), /WARNING: SHARDVAULT_ADMIN_API_KEY/);
+
+    const other = adminKey();
+    const s3 = await startServer({ database: "pglite", dataDir, env: { SHARDVAULT_ADMIN_API_KEY: other } });
+    assert.equal((await api(s3.url, other).get("/v1/vaults")).status, 401, "never a second admin key");
+    assert.equal((await api(s3.url, first).get("/v1/vaults")).status, 200);
+    await s3.stop();
+    assert.match(s3.output(), /SHARDVAULT_ADMIN_API_KEY differs from the admin key created at first start; it is ignored/);
+    assert.ok(!s3.output().includes(other));
+  });
+
+  test("SIGTERM: the server stops accepting, finishes, closes the database and exits 0", async () => {
+    const server = await startServer({ database: "pglite" });
+    // Answered, or refused as the listener closed: never left hanging.
+    const inFlight = api(server.url, server.adminKey)
+      .post("/v1/vaults", { name: "during-stop" })
+      .then((res) => res.status, () => "refused" as const);
+    const exit = await server.stop("SIGTERM");
+    assert.equal(exit.code, 0);
+    assert.match(server.output(), /SIGTERM received: finishing in-flight requests/);
+    assert.ok([201, "refused"].includes(await inFlight));
+  });
+});
+
+describe("start-up on PostgreSQL", { skip: await postgresSkipReason() }, () => {
+  const drops: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const drop of drops) await drop();
+  });
+
+  test("the password in DATABASE_URL is never printed", async () => {
+    const db = await createTestDatabase("pw");
+    drops.push(() => db.drop());
+    const url = new URL(db.url);
+    url.password = "s3cret-database-password"; // trust auth accepts any password
+    const server = await startServer({ database: "postgres", databaseUrl: url.toString() });
+    await server.stop();
+    assert.match(server.output(), /database: PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+    assert.ok(!server.output().includes("s3cret-database-password"));
+  });
+});
