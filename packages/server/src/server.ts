@@ -13,7 +13,7 @@ import type { Database } from "./db/database.js";
 import { migrate } from "./db/migrate.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
-import { createHealthMonitor } from "./health/health-monitor.js";
+import { createHealthMonitor, type CorruptShareEvent } from "./health/health-monitor.js";
 import { buildApp } from "./http/app.js";
 import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
@@ -75,6 +75,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     await health.refresh();
     const vaults = createVaultService({ db, providers });
     const latency = new LatencyTracker();
+    const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
       db,
       providers,
@@ -82,7 +83,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       limits: settings.limits,
       latency,
       audit: createAuditLog(db),
-      reportCorruptShare: (event) => health.reportCorruptShare(event),
+      reportCorruptShare,
     });
     const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
     const app = buildApp({
@@ -94,7 +95,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       secrets,
       mpc,
-      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, log }),
+      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
       health,
       limits: settings.limits,
       log,

@@ -5,6 +5,8 @@ import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey } from "../
 import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
 import { badRequest, notFound } from "../errors.js";
+import { isUuid } from "../ids.js";
+import { isoTime as iso } from "../times.js";
 
 interface AgentRow {
   id: string;
@@ -32,8 +34,6 @@ export interface AgentInput {
 }
 
 const COLUMNS = "id, name, description, scopes, vault_ids, is_active, key_prefix, token_ttl_seconds, expires_at, created_by, created_at, last_used_at";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 
 const toView = (row: AgentRow) => ({
   id: row.id,
@@ -60,7 +60,7 @@ function parseExpiry(value: string | null | undefined): Date | null | undefined 
 
 async function checkVaults(db: Queryable, orgId: string, vaultIds: string[] | undefined): Promise<void> {
   if (!vaultIds || vaultIds.length === 0) return;
-  const bad = vaultIds.find((id) => !UUID.test(id));
+  const bad = vaultIds.find((id) => !isUuid(id));
   if (bad) throw badRequest("vault_not_found", `vault_ids: ${bad} is not a vault id`);
   const rows = await db.query<{ id: string }>("SELECT id FROM vaults WHERE org_id = $1 AND id = ANY($2::uuid[])", [orgId, vaultIds]);
   const found = new Set(rows.map((r) => r.id));
@@ -74,7 +74,7 @@ export function createAgentService(deps: { db: Database }) {
   const { db } = deps;
 
   async function find(db: Queryable, orgId: string, agentId: string): Promise<AgentRow> {
-    const [row] = UUID.test(agentId) ? await db.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1 AND org_id = $2`, [agentId, orgId]) : [];
+    const [row] = isUuid(agentId) ? await db.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1 AND org_id = $2`, [agentId, orgId]) : [];
     if (!row) throw notFound("agent_not_found", `agent ${agentId} not found`);
     return row;
   }
@@ -128,7 +128,7 @@ export function createAgentService(deps: { db: Database }) {
       }
       return db.transaction(async (tx) => {
         if (sets.length === 0) return toView(await find(tx, user.orgId, agentId));
-        const [row] = UUID.test(agentId)
+        const [row] = isUuid(agentId)
           ? await tx.query<AgentRow>(`UPDATE agents SET ${sets.join(", ")} WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`, params)
           : [];
         if (!row) throw notFound("agent_not_found", `agent ${agentId} not found`);

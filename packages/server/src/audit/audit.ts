@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Principal } from "../auth/principal.js";
-import type { AuditAction } from "@shardvault/api";
+import type { AuditAction, AuditEvent } from "@shardvault/api";
 import type { Queryable } from "../db/database.js";
 
 // The closed list of actions lives with the API's other vocabularies.
@@ -90,20 +90,8 @@ export interface AuditQuery {
   offset: number;
 }
 
-export interface AuditEventView {
-  id: string;
-  action: string;
-  actor_id: string;
-  actor_type: string;
-  resource_type: string;
-  resource_id: string;
-  org_id: string;
-  details: Record<string, unknown>;
-  ip_address: string | null;
-  created_at: string;
-}
 
-export async function queryAudit(db: Queryable, orgId: string, query: AuditQuery): Promise<{ events: AuditEventView[]; count: number }> {
+export async function queryAudit(db: Queryable, orgId: string, query: AuditQuery): Promise<{ events: AuditEvent[]; count: number }> {
   const conditions = ["org_id = $1"];
   const params: unknown[] = [orgId];
   const add = (sql: string, value: unknown) => {
@@ -117,7 +105,7 @@ export async function queryAudit(db: Queryable, orgId: string, query: AuditQuery
   if (query.to !== undefined) add("created_at <= ?::timestamptz", query.to);
   const where = conditions.join(" AND ");
   const [{ count } = { count: 0 }] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM audit_events WHERE ${where}`, params);
-  const rows = await db.query<AuditEventView & { created_at: Date }>(
+  const rows = await db.query<Omit<AuditEvent, "created_at"> & { created_at: Date }>(
     `SELECT id, action, actor_id, actor_type, resource_type, resource_id, org_id, details, ip_address, created_at
        FROM audit_events WHERE ${where} ORDER BY created_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     [...params, query.limit, query.offset],

@@ -4,6 +4,8 @@ import { equalBytes } from "@shardvault/crypto";
 import { recordAudit } from "../audit/audit.js";
 import type { Database } from "../db/database.js";
 import { badRequest, notFound, unauthorized } from "../errors.js";
+import { isUuid } from "../ids.js";
+import { isoTime as iso } from "../times.js";
 import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
 import { findUserKey } from "./authenticate.js";
 import type { Principal } from "./principal.js";
@@ -32,7 +34,6 @@ interface ApiKeyRow {
   last_used_at: Date | null;
 }
 
-const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
 const toKeyView = (row: ApiKeyRow): ApiKeyView => ({
   id: row.id,
   name: row.name,
@@ -117,7 +118,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
 
     async revokeKey(user: Principal, keyId: string) {
       await db.transaction(async (tx) => {
-        const rows = /^[0-9a-f-]{36}$/i.test(keyId)
+        const rows = isUuid(keyId)
           ? await tx.query("UPDATE api_keys SET is_active = false WHERE id = $1 AND org_id = $2 AND user_id = $3 RETURNING id", [keyId, user.orgId, user.id])
           : [];
         if (rows.length === 0) throw notFound("api_key_not_found", `API key ${keyId} not found`);

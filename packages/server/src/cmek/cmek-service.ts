@@ -6,6 +6,7 @@
  * stopped is reported failed, and posting the same rotation again resumes it where it stopped.
  */
 import { randomUUID } from "node:crypto";
+import type { CmekRotationJob } from "@shardvault/api";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
 import { recordAudit } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
@@ -14,11 +15,14 @@ import type { Database } from "../db/database.js";
 import { recoverVersionDek, vaultProtection } from "../envelope/protection.js";
 import { openValue, sealValue } from "../envelope/value.js";
 import { AppError, badRequest, conflict, notFound } from "../errors.js";
+import { isUuid } from "../ids.js";
+import { isoTime as iso } from "../times.js";
+import type { CorruptShareEvent } from "../health/health-monitor.js";
 import type { Logger } from "../log.js";
 import type { LatencyTracker } from "../mpc/latency.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findShares } from "../secrets/secret-queries.js";
-import { lockVault } from "../vaults/vault-queries.js";
+import { findVaultById, lockVault } from "../vaults/vault-queries.js";
 import { requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 import { checkFingerprint, fingerprintOf } from "./cmek-format.js";
 
@@ -27,21 +31,8 @@ const STALE_AFTER = "30 seconds";
 const CMEK_PLANS: readonly Plan[] = ["business", "enterprise"];
 const NO_AAD = new Uint8Array(0);
 
-export interface RotationJobView {
-  id: string;
-  vault_id: string;
-  old_fingerprint: string;
-  new_fingerprint: string;
-  status: "pending" | "running" | "completed" | "failed";
-  total_secrets: number;
-  processed: number;
-  error?: string;
-  started_at: string | null;
-  completed_at: string | null;
-  created_at: string;
-}
 
-interface JobRow extends Omit<RotationJobView, "error" | "started_at" | "completed_at" | "created_at"> {
+interface JobRow extends Omit<CmekRotationJob, "error" | "started_at" | "completed_at" | "created_at"> {
   error: string | null;
   started_at: Date | null;
   completed_at: Date | null;
@@ -49,8 +40,7 @@ interface JobRow extends Omit<RotationJobView, "error" | "started_at" | "complet
 }
 
 const JOB_COLUMNS = "id, vault_id, old_fingerprint, new_fingerprint, status, total_secrets, processed, error, started_at, completed_at, created_at";
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-const toJobView = (row: JobRow): RotationJobView => ({
+const toJobView = (row: JobRow): CmekRotationJob => ({
   id: row.id,
   vault_id: row.vault_id,
   old_fingerprint: row.old_fingerprint,
@@ -77,7 +67,15 @@ function keyFromHeader(header: string | undefined, name: string, fingerprint: st
 
 export type CmekService = ReturnType<typeof createCmekService>;
 
-export function createCmekService(deps: { db: Database; providers: ProviderRegistry; vaults: VaultService; plan: Plan; latency: LatencyTracker; log: Logger }) {
+export function createCmekService(deps: {
+  db: Database;
+  providers: ProviderRegistry;
+  vaults: VaultService;
+  plan: Plan;
+  latency: LatencyTracker;
+  reportCorruptShare(event: CorruptShareEvent): void;
+  log: Logger;
+}) {
   const { db, providers, vaults, log } = deps;
   /** Jobs this process is running (the keys of a job live only in the process running it). */
   const runningHere = new Set<string>();
@@ -110,10 +108,7 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
 
   /** Re-encrypts one batch of versions from the old key to the new one, in one transaction. */
   async function rotateBatch(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<number> {
-    const vault = (await db.query<Parameters<typeof vaultProtection>[2]>(
-      "SELECT id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, cmek_fingerprint, created_at FROM vaults WHERE id = $1",
-      [job.vault_id],
-    ))[0];
+    const vault = await findVaultById(db, job.vault_id);
     if (!vault) throw new Error("the vault was deleted");
     const protection = await vaultProtection(db, providers, vault, "read");
     const versions = await db.query<{ id: string; path: string; version: number; ciphertext: Uint8Array; dek_commitment: Uint8Array; wrapped_dek: Uint8Array | null; kek_slot: string | null; kek_id: string | null }>(
@@ -131,7 +126,7 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
       const shares = protection.kind === "mpc" ? await findShares(db, v.id) : [];
       const dek = await recoverVersionDek(protection, providers, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek, kekSlot: v.kek_slot, kekId: v.kek_id, shares }, {
         latency: deps.latency,
-        onCorruptShare: (slot) => log.error(`stored share of slot ${slot} failed its integrity check (vault ${vault.id}, path ${v.path}, version ${v.version})`),
+        onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path: v.path, version: v.version }),
       });
       let stored: Buffer | undefined;
       let plaintext: Buffer | undefined;
@@ -272,10 +267,10 @@ export function createCmekService(deps: { db: Database; providers: ProviderRegis
       return toJobView(job);
     },
 
-    async job(principal: Principal, vaultId: string, jobId: string): Promise<RotationJobView> {
+    async job(principal: Principal, vaultId: string, jobId: string): Promise<CmekRotationJob> {
       const vault = await vaults.require(principal, vaultId);
       await failStaleJobs();
-      const [row] = /^[0-9a-f-]{36}$/i.test(jobId)
+      const [row] = isUuid(jobId)
         ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE id = $1 AND vault_id = $2`, [jobId, vault.id])
         : [];
       if (!row) throw notFound("job_not_found", `rotation job ${jobId} not found`);

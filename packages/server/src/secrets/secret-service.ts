@@ -18,7 +18,8 @@ import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js"
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
-import { isUuid, type VaultService } from "../vaults/vault-service.js";
+import type { VaultService } from "../vaults/vault-service.js";
+import { isUuid } from "../ids.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";

@@ -32,6 +32,12 @@ export async function findVault(db: Queryable, orgId: string, vaultId: string): 
   return row;
 }
 
+/** A vault by id alone, for background work that acts for no principal (e.g. a rotation job). */
+export async function findVaultById(db: Queryable, vaultId: string): Promise<VaultRow | undefined> {
+  const [row] = await db.query<VaultRow>(`SELECT ${COLUMNS} FROM vaults WHERE id = $1`, [vaultId]);
+  return row;
+}
+
 export async function listVaults(db: Queryable, orgId: string): Promise<VaultRow[]> {
   return db.query<VaultRow>(`SELECT ${COLUMNS} FROM vaults WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
 }

@@ -4,6 +4,7 @@ import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
 import { callProvider } from "../envelope/provider-calls.js";
 import { recordAudit } from "../audit/audit.js";
+import { isUuid } from "../ids.js";
 import { forbidden, notFound } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { deleteVault, findVault, insertVault, listVaults, type VaultRow } from "./vault-queries.js";
@@ -62,8 +63,6 @@ export function requireUser(principal: Principal, what: string): void {
   if (principal.type !== "user") throw forbidden("forbidden", `agents may not ${what}`);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string) => UUID.test(value);
 
 export type VaultService = ReturnType<typeof createVaultService>;
 
@@ -72,7 +71,7 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
 
   /** The vault, if the principal may use it; agents see only their `vault_ids` (empty: every vault). */
   async function require(principal: Principal, vaultId: string): Promise<VaultRow> {
-    const visible = UUID.test(vaultId) && (!principal.vaultIds?.length || principal.vaultIds.includes(vaultId.toLowerCase()));
+    const visible = isUuid(vaultId) && (!principal.vaultIds?.length || principal.vaultIds.includes(vaultId.toLowerCase()));
     const vault = visible ? await findVault(db, principal.orgId, vaultId) : undefined;
     // Another organization's vault is indistinguishable from a missing one.
     if (!vault) throw notFound("vault_not_found", `vault ${vaultId} not found`);
