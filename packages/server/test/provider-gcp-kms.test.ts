@@ -46,14 +46,19 @@ describeCloudProviderFaults(
       assert.equal(((await res.json()) as { error: { status: string } }).error.status, "UNAUTHENTICATED");
     });
 
-    test("creating a vault's KEK again finds the existing CryptoKey instead of failing", { timeout: 5000 }, async () => {
+    test("every KEK is its own CryptoKey; a create whose answer was lost finds its key instead of making another", { timeout: 5000 }, async () => {
       const { provider, peer } = get();
       const vaultId = randomUUID();
+      const keys = peer.keyCount();
+      const creates = peer.count("CreateCryptoKey");
+      await peer.fault({ loseAnswer: 1 });
       const first = await provider.createKek(vaultId);
-      const keys = peer.count("CreateCryptoKey");
-      assert.equal(await provider.createKek(vaultId), first);
-      assert.equal(peer.count("CreateCryptoKey"), keys + 1, "one more create, answered ALREADY_EXISTS");
-      assert.match(first, /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/sv-[0-9a-f-]{36}$/);
+      assert.equal(peer.count("CreateCryptoKey"), creates + 2, "the retry re-sent the same create, answered ALREADY_EXISTS");
+      assert.equal(peer.keyCount(), keys + 1, "one CryptoKey for one KEK");
+      assert.match(first, new RegExp(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/sv-${vaultId}-[0-9a-f]{12}$`));
+      const second = await provider.createKek(vaultId);
+      assert.notEqual(second, first, "the vault's next KEK is another CryptoKey");
+      assert.equal(peer.keyCount(), keys + 2);
     });
 
     test("a KEK id that is not a CryptoKey resource name is refused before any call", { timeout: 5000 }, async () => {

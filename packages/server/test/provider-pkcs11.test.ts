@@ -21,7 +21,7 @@ import { ProviderError, type KeyProvider } from "../src/providers/provider.js";
 import { api, assertNoLeak, secretValue } from "./support/harness.js";
 import { deploy, postgresSkipReason, withClient } from "./support/postgres.js";
 import { describeProviderConformance } from "./support/provider-conformance.js";
-import { makeSoftHsm, softHsmSkipReason, SOFTHSM_MODULE, type SoftHsm } from "./support/softhsm.js";
+import { loadPkcs11js, makeSoftHsm, softHsmSkipReason, SOFTHSM_MODULE, withToken as withTokenOf, type Pkcs11js, type SoftHsm } from "./support/softhsm.js";
 
 const skip = await softHsmSkipReason();
 
@@ -52,15 +52,7 @@ async function assertProviderError(promise: Promise<unknown>, kind: ProviderErro
 }
 
 /** pkcs11js itself, for looking at the token from outside the provider and for counting calls. */
-interface Pkcs11js {
-  PKCS11: new () => any;
-  [name: string]: any;
-}
-const pkcs11js: Pkcs11js | undefined = skip ? undefined : await (async () => {
-  const specifier = "pkcs11js";
-  const loaded = await import(specifier);
-  return (loaded.default ?? loaded) as Pkcs11js;
-})();
+const pkcs11js: Pkcs11js | undefined = skip ? undefined : await loadPkcs11js();
 
 /**
  * Counts calls of the native methods the provider makes (every PKCS11 instance copies them from the native
@@ -110,26 +102,7 @@ const aad = (kekId: string, slot = "hsm") =>
   );
 
 /** Opens the token with pkcs11js directly (no provider may hold the module meanwhile) and runs `fn`. */
-function withToken<T>(label: string, pin: string, fn: (lib: any, session: Buffer) => T): T {
-  const p = pkcs11js!;
-  const lib = new p.PKCS11();
-  lib.load(SOFTHSM_MODULE);
-  lib.C_Initialize();
-  try {
-    const slot = (lib.C_GetSlotList(true) as Buffer[]).find((s) => lib.C_GetTokenInfo(s).label.trim() === label);
-    assert.ok(slot, `token ${label} not found`);
-    const session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION | p.CKF_RW_SESSION);
-    lib.C_Login(session, p.CKU_USER, pin);
-    try {
-      return fn(lib, session);
-    } finally {
-      lib.C_Logout(session);
-      lib.C_CloseSession(session);
-    }
-  } finally {
-    lib.C_Finalize();
-  }
-}
+const withToken = <T>(label: string, pin: string, fn: (lib: any, session: Buffer) => T): T => withTokenOf(pkcs11js!, label, pin, fn);
 
 // ---------------------------------------------------------------------------------------------------------
 // The conformance suite

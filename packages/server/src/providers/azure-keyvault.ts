@@ -2,7 +2,8 @@
  * `{"backend": "azure-keyvault", "vault_url": "https://….vault.azure.net"}`: Azure Key Vault (or Managed HSM)
  * through the official `@azure/keyvault-keys` KeyClient and CryptographyClient.
  *
- * Per-vault KEKs (the default) are keys made with createKey, named after the vault: RSA (3072-bit unless
+ * Per-vault KEKs (the default) are keys made with createKey, one key per KEK, named after the vault with a
+ * random suffix (a vault's next KEK is never a new version of its former one): RSA (3072-bit unless
  * `key_size` says otherwise) wrapping with RSA-OAEP-256, or, with `key_type: "oct-HSM"` (Managed HSM), AES-256
  * keys wrapping with A256KW. The KEK id is `name/version`, resolved against the configured vault URL.
  *
@@ -25,8 +26,8 @@ import {
   checkUrlTransport,
   DEFAULT_RETRY_BASE_MS,
   networkCode,
+  newKekKeyName,
   parseUrl,
-  perVaultKeyName,
   probeHealth,
   readKekStrategy,
   readMaxRetries,
@@ -249,7 +250,7 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
         knownKey = { name: config.keyName!, version: key.properties.version };
         return `${config.keyName}/${key.properties.version}`;
       }
-      const name = perVaultKeyName(vaultId);
+      const name = newKekKeyName(vaultId);
       const key = await callWithRetries(
         slot,
         "createKey",

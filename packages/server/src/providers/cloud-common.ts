@@ -3,7 +3,7 @@
  * fields of their configuration, the bounded retry loop around each SDK call, classification of transport
  * failures, and error messages that never carry key material or tokens.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { ConfigError, type fieldReader } from "./backend.js";
 import { ProviderError, type CallOptions, type ProviderErrorKind, type ProviderHealth } from "./provider.js";
 import { withRetries } from "./retry.js";
@@ -67,10 +67,15 @@ export function parseUrl(slot: string, key: string, value: string): URL {
   }
 }
 
-/** A name for a per-vault key from the vault id, within the `[A-Za-z0-9-]` alphabet every provider accepts. */
-export function perVaultKeyName(vaultId: string): string {
-  if (/^[A-Za-z0-9-]{1,60}$/.test(vaultId)) return `sv-${vaultId}`;
-  return `sv-${createHash("sha256").update(vaultId, "utf8").digest("hex").slice(0, 48)}`;
+/**
+ * A fresh cloud key name for one KEK of a vault: the vault id (for people reading the provider's console) and a
+ * random suffix, within the `[A-Za-z0-9-]` alphabet and the 63 characters every provider accepts. Every KEK is
+ * its own key: a vault's next KEK (enabling MPC, a rotation) never shares a name with its former one, so
+ * disabling the former touches exactly that KEK.
+ */
+export function newKekKeyName(vaultId: string): string {
+  const vault = /^[A-Za-z0-9-]{1,40}$/.test(vaultId) ? vaultId : createHash("sha256").update(vaultId, "utf8").digest("hex").slice(0, 40);
+  return `sv-${vault}-${randomBytes(6).toString("hex")}`;
 }
 
 /** What an adapter decided about one failure. */

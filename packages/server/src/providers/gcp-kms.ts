@@ -2,8 +2,10 @@
  * `{"backend": "gcp-kms", "project": "…", "location": "…", "key_ring": "…"}`: Google Cloud KMS through the
  * official `@google-cloud/kms` (5.x) KeyManagementServiceClient.
  *
- * Per-vault KEKs (the default) are CryptoKeys (purpose ENCRYPT_DECRYPT) in the configured key ring, named
- * after the vault; the KEK id is the CryptoKey's resource name. Wrapping is Cloud KMS encrypt/decrypt with
+ * Per-vault KEKs (the default) are CryptoKeys (purpose ENCRYPT_DECRYPT) in the configured key ring, one CryptoKey
+ * per KEK, named after the vault with a random suffix; the KEK id is the CryptoKey's resource name. A vault's
+ * next KEK is therefore a different CryptoKey, and disabling its former KEK (every version of that CryptoKey)
+ * touches nothing else. Wrapping is Cloud KMS encrypt/decrypt with
  * the binding as `additionalAuthenticatedData`: decrypt under any other binding fails (INVALID_ARGUMENT).
  *
  * Transport: gRPC to cloudkms.googleapis.com (or `endpoint`); an `endpoint` on a loopback host is a local
@@ -24,7 +26,7 @@ import {
   callWithRetries,
   DEFAULT_RETRY_BASE_MS,
   networkCode,
-  perVaultKeyName,
+  newKekKeyName,
   probeHealth,
   raceSignal,
   readKekStrategy,
@@ -250,15 +252,15 @@ export async function createGcpKmsProvider(slot: string, config: GcpKmsConfig, e
 
     async createKek(vaultId: string, opts?: CallOptions): Promise<string> {
       if (config.kekStrategy === "shared") return knownKey!;
-      const cryptoKeyId = perVaultKeyName(vaultId);
+      // One fresh name per KEK, chosen before the retries: a key that already exists under it can only be this
+      // call's own earlier attempt whose answer was lost, so it is this KEK.
+      const cryptoKeyId = newKekKeyName(vaultId);
       const name = `${keyRingName}/cryptoKeys/${cryptoKeyId}`;
-      // Creating is idempotent here: a key that already exists under the vault's name (an earlier attempt whose
-      // answer was lost) is the vault's key.
       const key = await callWithRetries(slot, "createCryptoKey", opts, retry, classifyGcpError("createCryptoKey"), async (signal) => {
         try {
           return await invoke<ICryptoKey>(
             "createCryptoKey",
-            { parent: keyRingName, cryptoKeyId, cryptoKey: { purpose: "ENCRYPT_DECRYPT", labels: { "shardvault-vault": cryptoKeyId.toLowerCase() } } },
+            { parent: keyRingName, cryptoKeyId, cryptoKey: { purpose: "ENCRYPT_DECRYPT", labels: { "shardvault-vault": vaultId.toLowerCase().slice(0, 63) } } },
             ["parent", keyRingName],
             signal,
           );

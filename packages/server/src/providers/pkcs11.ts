@@ -64,6 +64,7 @@ interface Pkcs11Api {
   C_Encrypt(session: Handle, inData: Buffer, outData: Buffer): Buffer;
   C_DecryptInit(session: Handle, mechanism: Mechanism, key: Handle): void;
   C_Decrypt(session: Handle, inData: Buffer, outData: Buffer): Buffer;
+  C_SetAttributeValue(session: Handle, object: Handle, template: Attribute[]): void;
 }
 
 export interface Pkcs11Binding {
@@ -475,7 +476,7 @@ export async function createPkcs11Provider(slot: string, config: Pkcs11Config, c
           keys.delete(kekId);
           continue;
         }
-        if (KEY_UNFIT.has(code)) throw fail("misconfigured", `the key ${kekId} in ${where} cannot do AES-GCM (${code})`);
+        if (KEY_UNFIT.has(code)) throw fail("misconfigured", `the key ${kekId} in ${where} is disabled or cannot do AES-GCM (${code})`);
         throw error;
       }
     }
@@ -575,6 +576,28 @@ export async function createPkcs11Provider(slot: string, config: Pkcs11Config, c
         });
       } catch (error) {
         unexpected("unwrapping", error);
+      }
+    },
+
+    /** Takes CKA_ENCRYPT and CKA_DECRYPT away from the key (both modifiable): the token refuses to use it. */
+    async disableKek(kekId, opts) {
+      try {
+        run(opts, (s) => {
+          for (let attempt = 0; ; attempt++) {
+            try {
+              lib.C_SetAttributeValue(s, lookUpKey(s, kekId), [
+                { type: CKA.ENCRYPT, value: false },
+                { type: CKA.DECRYPT, value: false },
+              ]);
+              return;
+            } catch (error) {
+              if (!HANDLE_STALE.has(returnCode(error) ?? "") || attempt > 0) throw error;
+              keys.delete(kekId);
+            }
+          }
+        });
+      } catch (error) {
+        unexpected(`disabling ${kekId}`, error);
       }
     },
 

@@ -90,6 +90,24 @@ export function describeProviderConformance(name: string, make: () => Promise<Pr
       await assert.rejects(provider.unwrap(otherKek, wrapped, binding({ holder: { kekId: otherKek } })), ProviderError);
     });
 
+    test("a vault's next KEK is its own key: disabling the former one leaves the next one working", async () => {
+      // Enabling MPC (and a KEK rotation) makes a vault a new KEK at the same backend, then disables the former.
+      assert.equal(typeof provider.disableKek, "function", "every backend can disable a KEK");
+      const former = await provider.createKek(vaultId);
+      const next = await provider.createKek(vaultId);
+      assert.notEqual(next, former);
+      const at = (id: string) => binding({ holder: { kekId: id } });
+      const keptInput = randomBytes(32);
+      const kept = await provider.wrap(next, keptInput, at(next));
+      const stopped = await provider.wrap(former, randomBytes(32), at(former));
+      await provider.disableKek!(former);
+      await assertProviderError(provider.unwrap(former, stopped, at(former)), "misconfigured");
+      assert.deepEqual(Buffer.from(await provider.unwrap(next, kept, at(next))), keptInput);
+      assert.deepEqual(Buffer.from(await provider.unwrap(next, await provider.wrap(next, keptInput, at(next)), at(next))), keptInput);
+      // and the vault's first KEK is untouched too
+      await provider.wrap(kekId, randomBytes(32), binding());
+    });
+
     test("a call given an aborted signal ends as unavailable", async () => {
       const controller = new AbortController();
       controller.abort();

@@ -108,3 +108,39 @@ export function makeSoftHsm(opts: { label?: string; setEnv?: boolean } = {}): So
     },
   };
 }
+
+/** pkcs11js itself, for looking at a token from outside the provider. */
+export interface Pkcs11js {
+  PKCS11: new () => any;
+  [name: string]: any;
+}
+
+export async function loadPkcs11js(): Promise<Pkcs11js> {
+  const specifier = "pkcs11js";
+  const loaded = await import(specifier);
+  return (loaded.default ?? loaded) as Pkcs11js;
+}
+
+/**
+ * Opens the token labelled `label` with pkcs11js directly, logged in as the user, and runs `fn`. SoftHSM keeps
+ * token objects in files, so what another process (a server) did to the token is visible here.
+ */
+export function withToken<T>(p: Pkcs11js, label: string, pin: string, fn: (lib: any, session: Buffer) => T): T {
+  const lib = new p.PKCS11();
+  lib.load(SOFTHSM_MODULE);
+  lib.C_Initialize();
+  try {
+    const slot = (lib.C_GetSlotList(true) as Buffer[]).find((s) => lib.C_GetTokenInfo(s).label.trim() === label);
+    if (!slot) throw new Error(`token ${label} not found`);
+    const session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION | p.CKF_RW_SESSION);
+    lib.C_Login(session, p.CKU_USER, pin);
+    try {
+      return fn(lib, session);
+    } finally {
+      lib.C_Logout(session);
+      lib.C_CloseSession(session);
+    }
+  } finally {
+    lib.C_Finalize();
+  }
+}

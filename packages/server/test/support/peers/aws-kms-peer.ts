@@ -22,6 +22,10 @@ export interface AwsKmsPeer extends WirePeer {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   disableKey(keyId: string): void;
+  /** Whether a KEK (a KeyId, as the backend's KEK ids are) is enabled. */
+  kekEnabled(kekId: string): boolean;
+  /** Every KEK the peer holds, as KEK ids. */
+  kekIds(): string[];
   enableKey(keyId: string): void;
   /** Number of keys created. */
   keyCount(): number;
@@ -264,6 +268,12 @@ export async function startAwsKmsPeer(opts: { region?: string; accessKeyId?: str
     secretAccessKey,
     disableKey: (keyId: string) => setEnabled(keyId, false),
     enableKey: (keyId: string) => setEnabled(keyId, true),
+    kekEnabled(kekId: string) {
+      const key = keys.get(kekId);
+      if (!key) throw new Error(`no key ${kekId}`);
+      return key.enabled;
+    },
+    kekIds: () => [...keys.keys()],
     keyCount: () => keys.size,
   });
 }

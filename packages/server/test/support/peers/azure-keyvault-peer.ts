@@ -29,6 +29,10 @@ export interface AzureKeyVaultPeer extends WirePeer {
   /** Requests that came without a valid token (and got the 401 challenge). */
   readonly unauthenticated: number;
   disableKey(name: string): void;
+  /** Whether a KEK (`name/version`, as the backend's KEK ids are) is enabled. */
+  kekEnabled(kekId: string): boolean;
+  /** Every KEK the peer holds, as KEK ids (`name/version`). */
+  kekIds(): string[];
   keyCount(): number;
 }
 
@@ -272,6 +276,13 @@ export async function startAzureKeyVaultPeer(opts: { tenantId?: string; token?: 
       if (!versions) throw new Error(`no key ${name}`);
       for (const v of versions) v.enabled = false;
     },
+    kekEnabled(kekId: string) {
+      const [name, version] = kekId.split("/");
+      const found = keys.get(name!)?.find((v) => v.version === version);
+      if (!found) throw new Error(`no key ${kekId}`);
+      return found.enabled;
+    },
+    kekIds: () => [...keys].flatMap(([name, versions]) => versions.map((v) => `${name}/${v.version}`)),
     keyCount: () => keys.size,
   });
 }

@@ -4,13 +4,14 @@
  *   await peer.fault({ latencyMs: 50 });   // every answer 50 ms late
  *   await peer.fault({ throttle: 2 });     // the next two requests get the provider's throttling answer
  *   await peer.fault({ error5xx: 1 });     // the next request gets a 5xx
+ *   await peer.fault({ loseAnswer: 1 });   // the next request is carried out, but its answer is replaced by a 5xx
  *   await peer.fault({ hang: true });      // requests are read and never answered
  *   await peer.fault({ refuse: true });    // the listener closes and open sockets are destroyed: connections are refused
  *   await peer.reset();                    // no faults, listening again on the same port, counters kept
  *
  * `peer.count("Encrypt")` counts requests per operation as the peer received them, faulted ones included.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 
 export interface Faults {
@@ -19,6 +20,8 @@ export interface Faults {
   throttle?: number;
   /** The next n requests get a 5xx. */
   error5xx?: number;
+  /** The next n requests are carried out, then answered with a 5xx (an answer lost on the way back). */
+  loseAnswer?: number;
   hang?: boolean;
   refuse?: boolean;
 }
@@ -106,6 +109,12 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
       }
       if (faults.error5xx && faults.error5xx > 0) {
         faults.error5xx--;
+        return hooks.serverError(res);
+      }
+      if (faults.loseAnswer && faults.loseAnswer > 0) {
+        faults.loseAnswer--;
+        // The operation takes effect; its answer goes to a response attached to no socket.
+        await hooks.handle({ req, res: new ServerResponse(req), url, body, operation });
         return hooks.serverError(res);
       }
       await hooks.handle({ req, res, url, body, operation });

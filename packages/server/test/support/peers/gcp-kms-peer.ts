@@ -29,6 +29,10 @@ export interface GcpKmsPeer extends WirePeer {
   /** `127.0.0.1:PORT`, the form the backend's `endpoint` field takes. */
   readonly endpoint: string;
   disableKey(name: string): void;
+  /** Whether a KEK (a CryptoKey resource name, as the backend's KEK ids are) has any version still enabled. */
+  kekEnabled(kekId: string): boolean;
+  /** Every KEK the peer holds, as KEK ids. */
+  kekIds(): string[];
   keyCount(): number;
 }
 
@@ -269,6 +273,12 @@ export async function startGcpKmsPeer(opts: { project?: string; location?: strin
       if (!key) throw new Error(`no key ${name}`);
       for (const version of key.versions) version.enabled = false;
     },
+    kekEnabled(kekId: string) {
+      const key = keys.get(kekId);
+      if (!key) throw new Error(`no key ${kekId}`);
+      return key.versions.some((v) => v.enabled);
+    },
+    kekIds: () => [...keys.keys()],
     keyCount: () => keys.size,
   });
 }
