@@ -1,6 +1,6 @@
 /**
  * The three MPC custody modes as the seed document's "Choosing a custody mode" table describes them, with
- * each mode's default share holders (the server's `mpc/modes.ts`). The trust lines follow the README's
+ * each mode's default share holders (the server's `envelope/custody-modes.ts`). The trust lines follow the README's
  * corrected model: in 2-of-3 client custody, GCP and AWS together hold two of the three shares.
  */
 import type { CUSTODY_MODE_NAMES } from "@shardvault/api";

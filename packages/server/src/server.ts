@@ -20,7 +20,7 @@ import { buildProviders, loadDeployment, type Deployment } from "./config/deploy
 import type { ProviderRegistry } from "./providers/registry.js";
 import { createAuditLog } from "./audit/audit.js";
 import { createSecretService } from "./secrets/secret-service.js";
-import { LatencyTracker } from "./mpc/latency.js";
+import { LatencyTracker } from "./envelope/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
 import { createCmekService } from "./cmek/cmek-service.js";
 import { createVaultService } from "./vaults/vault-service.js";

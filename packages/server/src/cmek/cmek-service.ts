@@ -12,6 +12,7 @@ import { recordAudit } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import type { Plan } from "../config/deployment.js";
 import type { Database } from "../db/database.js";
+import { custodyMode } from "../envelope/custody-modes.js";
 import { recoverVersionDek, vaultProtection } from "../envelope/protection.js";
 import { openValue, sealValue } from "../envelope/value.js";
 import { AppError, badRequest, conflict, notFound } from "../errors.js";
@@ -19,9 +20,9 @@ import { isUuid } from "../ids.js";
 import { isoTime as iso } from "../times.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
 import type { Logger } from "../log.js";
-import type { LatencyTracker } from "../mpc/latency.js";
+import type { LatencyTracker } from "../envelope/latency.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { findShares } from "../secrets/secret-queries.js";
+import { countCmekVersions, findCmekVersions, findShares, replaceCmekCiphertext } from "../secrets/secret-queries.js";
 import { findVaultById, lockVault } from "../vaults/vault-queries.js";
 import { requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 import { checkFingerprint, fingerprintOf } from "./cmek-format.js";
@@ -111,11 +112,7 @@ export function createCmekService(deps: {
     const vault = await findVaultById(db, job.vault_id);
     if (!vault) throw new Error("the vault was deleted");
     const protection = await vaultProtection(db, providers, vault, "read");
-    const versions = await db.query<{ id: string; path: string; version: number; ciphertext: Uint8Array; dek_commitment: Uint8Array; wrapped_dek: Uint8Array | null; kek_slot: string | null; kek_id: string | null }>(
-      `SELECT id, path, version, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
-        WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL ORDER BY path, version LIMIT ${BATCH_SIZE}`,
-      [job.vault_id, job.old_fingerprint],
-    );
+    const versions = await findCmekVersions(db, job.vault_id, job.old_fingerprint, BATCH_SIZE);
     if (versions.length === 0) return 0;
     const updates: Array<{ id: string; ciphertext: Uint8Array }> = [];
     for (const v of versions) {
@@ -149,13 +146,7 @@ export function createCmekService(deps: {
     return db.transaction(async (tx) => {
       let updated = 0;
       for (const u of updates) {
-        const rows = await tx.query("UPDATE secret_versions SET ciphertext = $2, cmek_fingerprint = $3 WHERE id = $1 AND cmek_fingerprint = $4 RETURNING id", [
-          u.id,
-          u.ciphertext,
-          job.new_fingerprint,
-          job.old_fingerprint,
-        ]);
-        updated += rows.length;
+        if (await replaceCmekCiphertext(tx, u.id, u.ciphertext, job.old_fingerprint, job.new_fingerprint)) updated++;
       }
       await tx.query("UPDATE cmek_rotation_jobs SET processed = processed + $2, heartbeat_at = now() WHERE id = $1", [job.id, updated]);
       return updates.length;
@@ -207,7 +198,7 @@ export function createCmekService(deps: {
       checkPlan();
       const newFingerprint = checkFingerprint(body.new_fingerprint, "new_fingerprint");
       const vault = await vaults.require(principal, vaultId);
-      if (vault.mpc_custody && vault.mpc_custody !== "2of3_multi_hsm") {
+      if (vault.mpc_custody && custodyMode(vault.mpc_custody).clientHoldsShare) {
         throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
       }
       // Posting a rotation again (after a restart, or a retry) finds its job: the vault already carries the
@@ -249,10 +240,7 @@ export function createCmekService(deps: {
           return reset!;
         }
         await lockVault(tx, vault.id, "update");
-        const [{ total } = { total: 0 }] = await tx.query<{ total: number }>(
-          "SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL",
-          [vault.id, oldFingerprint],
-        );
+        const total = await countCmekVersions(tx, vault.id, oldFingerprint);
         // New writes use the new key from now on.
         await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
         const [row] = await tx.query<JobRow>(

@@ -20,9 +20,8 @@ import {
   type ClientShare,
 } from "@shardvault/crypto";
 import { AppError, badRequest, corrupt, unavailable } from "../errors.js";
-import type { CustodyMode } from "../mpc/modes.js";
-import { CLIENT } from "../mpc/modes.js";
-import { gatherQuorum, type GatheredShare, type QuorumOptions, type ShareSource } from "../mpc/quorum.js";
+import { CLIENT, serverSharesNeeded, type CustodyMode } from "./custody-modes.js";
+import { gatherQuorum, type GatheredShare, type QuorumOptions, type ShareSource } from "./quorum.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { clientShareTagContext, commitmentContext, keyBindingContext, type Protection, type VersionRef } from "./contexts.js";
 import { ProviderError } from "../providers/provider.js";
@@ -141,7 +140,8 @@ export async function recoverDek(
       ? client.share
       : Uint8Array.from([...client.share, client.index])
     : undefined;
-  const needed = vault.mode.threshold - (clientPart ? 1 : 0);
+  const needed = serverSharesNeeded(vault.mode, clientPart !== undefined);
+  if (needed === undefined) throw badRequest("client_share_required", "this vault uses client custody: the client's share is needed");
   // A share row whose slot is not where the vault's provider list puts it, or a missing row, is damaged
   // stored data (500), not an outage (503).
   const misplaced = stored.shares.filter((share) => vault.holders[share.shareIndex - 1] !== share.provider).map((share) => share.provider);

@@ -5,8 +5,8 @@
 import { generateDek, wipe, type ClientShare } from "@shardvault/crypto";
 import type { Queryable } from "../db/database.js";
 import { badRequest, corrupt, gone } from "../errors.js";
-import { custodyMode } from "../mpc/modes.js";
-import type { QuorumOptions } from "../mpc/quorum.js";
+import { custodyMode } from "./custody-modes.js";
+import type { QuorumOptions } from "./quorum.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
 import type { VersionRef } from "./contexts.js";

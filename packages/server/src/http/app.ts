@@ -1,66 +1,18 @@
 /** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { AgentService } from "../agents/agent-service.js";
-import type { AuthService } from "../auth/auth-service.js";
-import type { SigningKeys } from "../auth/signing-keys.js";
-import type { Database } from "../db/database.js";
-import { SERVER_VERSION } from "../version.js";
-import type { Authenticator } from "../auth/authenticate.js";
-import type { Principal } from "../auth/principal.js";
-import type { Limits } from "../config/env.js";
-import type { Logger } from "../log.js";
-import type { HealthMonitor } from "../health/health-monitor.js";
-import type { SecretService } from "../secrets/secret-service.js";
-import type { MpcService } from "../mpc/mpc-service.js";
-import type { CmekService } from "../cmek/cmek-service.js";
-import { cmekRoutes } from "./routes/cmek.js";
-import { registerDashboard } from "./dashboard.js";
-import type { VaultService } from "../vaults/vault-service.js";
+import Fastify, { type FastifyInstance } from "fastify";
 import { AppError } from "../errors.js";
+import { SERVER_VERSION } from "../version.js";
+import { registerDashboard } from "./dashboard.js";
+import type { HttpDeps } from "./deps.js";
 import { errorHandler, notFoundHandler, sendProblem } from "./problem.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
+import { cmekRoutes } from "./routes/cmek.js";
 import { healthRoutes } from "./routes/health.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { vaultRoutes } from "./routes/vaults.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    principal: Principal | undefined;
-  }
-  interface FastifyContextConfig {
-    /** Routes that answer without a bearer token. */
-    public?: boolean;
-  }
-}
-
-export interface HttpDeps {
-  db: Database;
-  authenticate: Authenticator;
-  auth: AuthService;
-  signingKeys: SigningKeys;
-  agents: AgentService;
-  vaults: VaultService;
-  secrets: SecretService;
-  mpc: MpcService;
-  cmek: CmekService;
-  health: HealthMonitor;
-  limits: Limits;
-  log: Logger;
-  https?: { cert: Buffer; key: Buffer };
-}
-
-/** The authenticated principal of a non-public route. */
-export function principalOf(request: FastifyRequest): Principal {
-  return request.principal!;
-}
-
-/** Marks answers that carry a secret value or key material as not to be cached anywhere. */
-export function noStore(reply: FastifyReply): FastifyReply {
-  return reply.header("Cache-Control", "no-store");
-}
 
 export function buildApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({

@@ -10,15 +10,16 @@ import { recordAudit } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import { mapLimit } from "../concurrency.js";
 import type { Plan } from "../config/deployment.js";
-import type { Database, Queryable } from "../db/database.js";
+import type { Database } from "../db/database.js";
+import { CLIENT, requestedMode, shareHolders, type CustodyMode } from "../envelope/custody-modes.js";
 import { protectDek, type MpcVault, type ProtectedDek } from "../envelope/mpc.js";
 import { unwrapPlainDek } from "../envelope/plain.js";
 import { AppError, conflict } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ProviderRegistry } from "../providers/registry.js";
+import { findWrappedVersions, insertShares, moveToShares, shredDeleted, type WrappedVersionRow } from "../secrets/secret-queries.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import { createVaultKeks, recordMpcMode, requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
-import { CLIENT, requestedMode, shareHolders, type CustodyMode } from "./modes.js";
 
 const REPROTECT_CONCURRENCY = 8;
 const MAX_ATTEMPTS = 3;
@@ -28,16 +29,6 @@ export interface EnableMpcBody {
   custody_mode?: string;
   mpc_custody?: string;
   providers?: string[];
-}
-
-interface LiveVersion {
-  id: string;
-  path: string;
-  version: number;
-  dek_commitment: Uint8Array;
-  wrapped_dek: Uint8Array;
-  kek_slot: string;
-  kek_id: string;
 }
 
 interface Reprotected extends ProtectedDek {
@@ -50,13 +41,6 @@ export interface MpcEnabled {
   vault: VaultView;
   client_shares?: Array<{ path: string; version: number; client_share: string }>;
 }
-
-const liveVersions = (db: Queryable, vaultId: string) =>
-  db.query<LiveVersion>(
-    `SELECT id, path, version, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
-      WHERE vault_id = $1 AND deleted_at IS NULL AND wrapped_dek IS NOT NULL ORDER BY path, version`,
-    [vaultId],
-  );
 
 export type MpcService = ReturnType<typeof createMpcService>;
 
@@ -86,7 +70,7 @@ export function createMpcService(deps: {
     return { mode, holders: shareHolders(mode, body.providers, (slot) => providers.get(slot) !== undefined) };
   }
 
-  async function reprotect(vault: VaultRow, target: MpcVault, versions: LiveVersion[]): Promise<Reprotected[]> {
+  async function reprotect(vault: VaultRow, target: MpcVault, versions: WrappedVersionRow[]): Promise<Reprotected[]> {
     return mapLimit(versions, REPROTECT_CONCURRENCY, async (v) => {
       const ref = { vaultId: vault.id, path: v.path, version: v.version };
       const provider = providers.get(v.kek_slot);
@@ -110,18 +94,18 @@ export function createMpcService(deps: {
         if (locked.mpc_custody === target.mode.name) return { vault: locked, raced: true, protectedIds: new Set<string>() };
         throw conflict("mpc_mode_immutable", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
       }
-      const live = await liveVersions(tx, vaultId);
+      const live = await findWrappedVersions(tx, vaultId);
       if (live.some((v) => !done.has(v.id))) return false;
       // Versions deleted since they were re-protected are shredded below, not given shares.
       const liveIds = new Set(live.map((v) => v.id));
       await recordMpcMode(tx, vaultId, target.mode, target.holders, target.keks);
       for (const r of done.values()) {
         if (!liveIds.has(r.id)) continue;
-        await tx.query("UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL WHERE id = $1", [r.id, r.commitment]);
+        await moveToShares(tx, r.id, r.commitment);
         await insertShares(tx, vaultId, r.id, r.shares);
       }
       // Soft-deleted versions are not re-protected: dropping their wrapped DEK crypto-shreds them.
-      await tx.query("UPDATE secret_versions SET wrapped_dek = NULL WHERE vault_id = $1 AND deleted_at IS NOT NULL", [vaultId]);
+      await shredDeleted(tx, vaultId);
       await recordAudit(tx, principal, {
         action: "vault.mpc_enable",
         resourceType: "vault",
@@ -142,7 +126,7 @@ export function createMpcService(deps: {
       if (vault.mpc_custody === requested.mode.name && sameHolders) return { vault: toVaultView(vault) };
       throw conflict("mpc_mode_immutable", `MPC is already enabled on this vault with ${vault.mpc_custody} (${vault.mpc_providers?.join(", ")}); it cannot change`);
     }
-    const versions = await liveVersions(db, vault.id);
+    const versions = await findWrappedVersions(db, vault.id);
     if (versions.length > deps.reprotectMaxVersions) {
       throw conflict("vault_too_large", `the vault holds ${versions.length} live versions; at most ${deps.reprotectMaxVersions} can be re-protected at once`);
     }
@@ -165,7 +149,7 @@ export function createMpcService(deps: {
           };
         }
         if (attempt >= MAX_ATTEMPTS) throw conflict("vault_busy", "secrets kept being written while MPC was being enabled; try again");
-        pending = (await liveVersions(db, vault.id)).filter((v) => !done.has(v.id));
+        pending = (await findWrappedVersions(db, vault.id)).filter((v) => !done.has(v.id));
       }
     } finally {
       // KEKs made for an attempt that did not commit are disabled, not left usable at their providers.
@@ -184,13 +168,4 @@ export function createMpcService(deps: {
   }
 
   return { enable, resolve };
-}
-
-export async function insertShares(db: Queryable, vaultId: string, versionId: string, shares: ProtectedDek["shares"]): Promise<void> {
-  for (const share of shares) {
-    await db.query(
-      "INSERT INTO secret_dek_shares (version_id, vault_id, provider, share_index, kek_id, wrapped_share) VALUES ($1, $2, $3, $4, $5, $6)",
-      [versionId, vaultId, share.provider, share.shareIndex, share.kekId, share.wrappedShare],
-    );
-  }
 }

@@ -135,6 +135,76 @@ export async function findShares(db: Queryable, versionId: string): Promise<Stor
   return rows.map((r) => ({ provider: r.provider, shareIndex: r.share_index, kekId: r.kek_id, wrappedShare: r.wrapped_share }));
 }
 
+export async function insertShares(db: Queryable, vaultId: string, versionId: string, shares: readonly StoredShare[]): Promise<void> {
+  for (const share of shares) {
+    await db.query(
+      "INSERT INTO secret_dek_shares (version_id, vault_id, provider, share_index, kek_id, wrapped_share) VALUES ($1, $2, $3, $4, $5, $6)",
+      [versionId, vaultId, share.provider, share.shareIndex, share.kekId, share.wrappedShare],
+    );
+  }
+}
+
+/** A live version of a plain vault, with what unwraps its DEK. */
+export interface WrappedVersionRow {
+  id: string;
+  path: string;
+  version: number;
+  dek_commitment: Uint8Array;
+  wrapped_dek: Uint8Array;
+  kek_slot: string;
+  kek_id: string;
+}
+
+/** Every live version whose DEK is wrapped by a single KEK (what enabling MPC re-protects). */
+export async function findWrappedVersions(db: Queryable, vaultId: string): Promise<WrappedVersionRow[]> {
+  return db.query<WrappedVersionRow>(
+    `SELECT id, path, version, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
+      WHERE vault_id = $1 AND deleted_at IS NULL AND wrapped_dek IS NOT NULL ORDER BY path, version`,
+    [vaultId],
+  );
+}
+
+/** A version's DEK now lives in shares (inserted beside it): its single wrapped DEK goes, its commitment changes. */
+export async function moveToShares(db: Queryable, versionId: string, commitment: Uint8Array): Promise<void> {
+  await db.query("UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL WHERE id = $1", [versionId, commitment]);
+}
+
+/** Crypto-shreds a vault's soft-deleted versions: without their wrapped DEK nothing opens them. */
+export async function shredDeleted(db: Queryable, vaultId: string): Promise<void> {
+  await db.query("UPDATE secret_versions SET wrapped_dek = NULL WHERE vault_id = $1 AND deleted_at IS NOT NULL", [vaultId]);
+}
+
+/** A live version sealed under a CMEK key, with what recovers its DEK. */
+export type CmekVersionRow = Pick<SecretVersionRow, "id" | "path" | "version" | "ciphertext" | "dek_commitment" | "wrapped_dek" | "kek_slot" | "kek_id">;
+
+/** Up to `limit` live versions still sealed under the CMEK key with this fingerprint. */
+export async function findCmekVersions(db: Queryable, vaultId: string, fingerprint: string, limit: number): Promise<CmekVersionRow[]> {
+  return db.query<CmekVersionRow>(
+    `SELECT id, path, version, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id FROM secret_versions
+      WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL ORDER BY path, version LIMIT $3`,
+    [vaultId, fingerprint, limit],
+  );
+}
+
+export async function countCmekVersions(db: Queryable, vaultId: string, fingerprint: string): Promise<number> {
+  const [row] = await db.query<{ total: number }>(
+    "SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND cmek_fingerprint = $2 AND deleted_at IS NULL",
+    [vaultId, fingerprint],
+  );
+  return row?.total ?? 0;
+}
+
+/** Replaces a version's ciphertext re-encrypted to another CMEK key; false when it is no longer under `from`. */
+export async function replaceCmekCiphertext(db: Queryable, versionId: string, ciphertext: Uint8Array, from: string, to: string): Promise<boolean> {
+  const rows = await db.query("UPDATE secret_versions SET ciphertext = $2, cmek_fingerprint = $3 WHERE id = $1 AND cmek_fingerprint = $4 RETURNING id", [
+    versionId,
+    ciphertext,
+    to,
+    from,
+  ]);
+  return rows.length > 0;
+}
+
 /** The highest version number ever reserved for a path. */
 export async function lastVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
   const [row] = await db.query<{ last_version: number }>("SELECT last_version FROM secret_paths WHERE vault_id = $1 AND path = $2", [vaultId, path]);

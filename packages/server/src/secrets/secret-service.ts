@@ -10,9 +10,8 @@ import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
 import { openVersion, sameProtection, sealVersion, vaultProtection } from "../envelope/protection.js";
-import { insertShares } from "../mpc/mpc-service.js";
-import { checkClientShare } from "../mpc/client-share-check.js";
-import type { LatencyTracker } from "../mpc/latency.js";
+import { checkClientShare } from "../envelope/client-share-check.js";
+import type { LatencyTracker } from "../envelope/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
 import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
@@ -130,7 +129,7 @@ export function createSecretService(deps: {
         created_by_type: principal.type,
         cmek_fingerprint: vault.cmek_fingerprint,
       });
-      await insertShares(tx, vault.id, id, sealed.shares);
+      await q.insertShares(tx, vault.id, id, sealed.shares);
       await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
       return inserted;
     });

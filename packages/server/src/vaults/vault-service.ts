@@ -8,7 +8,7 @@ import { isUuid } from "../ids.js";
 import { forbidden, notFound } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { deleteVault, findVault, insertVault, listVaults, type VaultRow } from "./vault-queries.js";
-import { CLIENT, type CustodyMode } from "../mpc/modes.js";
+import { CLIENT, type CustodyMode } from "../envelope/custody-modes.js";
 
 /** Creates a vault's KEK at each of the given slots, in parallel; any failure is a 503 naming the slot. */
 export async function createVaultKeks(providers: ProviderRegistry, vaultId: string, slots: readonly string[]): Promise<Map<string, string>> {

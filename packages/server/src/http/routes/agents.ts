@@ -13,8 +13,8 @@ import {
 import type { AgentInput } from "../../agents/agent-service.js";
 import { forbidden } from "../../errors.js";
 import { requireUser } from "../../vaults/vault-service.js";
-import type { HttpDeps } from "../app.js";
-import { noStore, principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { noStore, principalOf } from "../request.js";
 
 export const agentRoutes =
   (deps: Pick<HttpDeps, "agents">): FastifyPluginAsync =>

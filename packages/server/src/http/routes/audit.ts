@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { auditEventsQuery, auditEventsResponse, documentOnlySerializer, problemResponses } from "@shardvault/api";
 import { queryAudit, type AuditQuery } from "../../audit/audit.js";
 import { requireUser } from "../../vaults/vault-service.js";
-import type { HttpDeps } from "../app.js";
-import { principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { principalOf } from "../request.js";
 
 export const auditRoutes =
   (deps: Pick<HttpDeps, "db">): FastifyPluginAsync =>

@@ -14,8 +14,8 @@ import {
   tokenResponse,
 } from "@shardvault/api";
 import { requireUser } from "../../vaults/vault-service.js";
-import type { HttpDeps } from "../app.js";
-import { noStore, principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { noStore, principalOf } from "../request.js";
 
 export const authRoutes =
   (deps: Pick<HttpDeps, "auth" | "signingKeys">): FastifyPluginAsync =>

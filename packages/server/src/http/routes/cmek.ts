@@ -10,8 +10,8 @@ import {
   vaultParams,
   vaultSchema,
 } from "@shardvault/api";
-import type { HttpDeps } from "../app.js";
-import { noStore, principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { noStore, principalOf } from "../request.js";
 
 const header = (request: { headers: Record<string, string | string[] | undefined> }, name: string) => {
   const value = request.headers[name];

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { documentOnlySerializer, healthResponse, hsmHealthResponse } from "@shardvault/api";
 import { SERVER_VERSION } from "../../version.js";
-import type { HttpDeps } from "../app.js";
+import type { HttpDeps } from "../deps.js";
 
 export const healthRoutes =
   (deps: Pick<HttpDeps, "health" | "authenticate">): FastifyPluginAsync =>

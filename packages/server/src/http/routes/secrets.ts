@@ -16,8 +16,8 @@ import {
 import { decodeSecretPath } from "../../secrets/secret-path.js";
 import type { SecretRead } from "../../secrets/secret-service.js";
 import type { Charset } from "../../secrets/generate.js";
-import type { HttpDeps } from "../app.js";
-import { noStore, principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { noStore, principalOf } from "../request.js";
 import { rawTail, splitVersion } from "../raw-path.js";
 import { badRequest } from "../../errors.js";
 

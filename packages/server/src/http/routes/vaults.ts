@@ -11,8 +11,8 @@ import {
   vaultSchema,
 } from "@shardvault/api";
 import type { EnableMpcBody } from "../../mpc/mpc-service.js";
-import type { HttpDeps } from "../app.js";
-import { noStore, principalOf } from "../app.js";
+import type { HttpDeps } from "../deps.js";
+import { noStore, principalOf } from "../request.js";
 
 export const vaultRoutes =
   (deps: Pick<HttpDeps, "vaults" | "mpc">): FastifyPluginAsync =>

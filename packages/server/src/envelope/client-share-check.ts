@@ -5,9 +5,9 @@
  * commitment (`client_share_invalid`).
  */
 import { clientShareTag, CryptoError, decodeClientShare, equalBytes, SCHEME_SHAMIR, SCHEME_XOR, wipe, type ClientShare } from "@shardvault/crypto";
-import { clientShareTagContext, type VersionRef } from "../envelope/contexts.js";
+import { clientShareTagContext, type VersionRef } from "./contexts.js";
 import { badRequest } from "../errors.js";
-import type { CustodyMode } from "./modes.js";
+import type { CustodyMode } from "./custody-modes.js";
 
 export function checkClientShare(header: string | undefined, mode: CustodyMode, holders: readonly string[], ref: VersionRef, lastVersion: number): ClientShare {
   if (header === undefined || header.trim() === "") {

@@ -1,12 +1,22 @@
 /**
- * The three custody modes. Share holders are listed in share order: the server slots first, the client
- * (`client`) last; each holder's share index (the Shamir x-coordinate, or 1/2 for XOR) is its position + 1.
- * "GCP KMS (primary)": `gcp` is share 1 by default.
+ * The custody modes: one row per mode, read by everything that behaves differently per mode (splitting and
+ * recovering DEKs, client-share checks, enabling MPC, CMEK rotation, the API's vocabulary). A new mode is one
+ * row here (and its name in `@shardvault/api`): a missing or extra row fails to compile.
+ *
+ * Share holders are listed in share order: the server slots first, the client (`client`) last; each holder's
+ * share index (the Shamir x-coordinate, or 1/2 for XOR) is its position + 1. "GCP KMS (primary)": `gcp` is
+ * share 1 by default.
  */
 import { MPC_CUSTODY_VALUES, type CustodyModeName } from "@shardvault/api";
 import { badRequest } from "../errors.js";
 
 export const CLIENT = "client";
+
+/** Which parties hold shares at a reconstruction: the client's share or not, and how many server slots'. */
+export interface Parties {
+  client: boolean;
+  servers: number;
+}
 
 export interface CustodyMode {
   name: CustodyModeName;
@@ -16,14 +26,31 @@ export interface CustodyMode {
   serverShares: number;
   clientHoldsShare: boolean;
   defaultProviders: readonly string[];
+  /**
+   * The access structure: whether these parties together may rebuild a DEK. Server slots are interchangeable
+   * within a mode, so a count says it all. Pure: the security-model tests check it for every party subset.
+   */
+  decrypts(parties: Parties): boolean;
 }
 
-/** The behaviour of each custody mode the API names (a missing or extra mode fails to compile). */
+/** Any `threshold` shares of a Shamir (or XOR, threshold = every share) split. */
+const anyOf =
+  (threshold: number) =>
+  ({ client, servers }: Parties): boolean =>
+    servers + (client ? 1 : 0) >= threshold;
+
+/** The behaviour of each custody mode the API names. */
 export const CUSTODY_MODES: Record<CustodyModeName, Omit<CustodyMode, "name">> = {
-  "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"] },
-  "2of3_multi_hsm": { scheme: "shamir", threshold: 2, serverShares: 3, clientHoldsShare: false, defaultProviders: ["gcp", "aws", "azure"] },
-  "2of3_client_custody": { scheme: "shamir", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"] },
+  "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"], decrypts: anyOf(2) },
+  "2of3_multi_hsm": { scheme: "shamir", threshold: 2, serverShares: 3, clientHoldsShare: false, defaultProviders: ["gcp", "aws", "azure"], decrypts: anyOf(2) },
+  "2of3_client_custody": { scheme: "shamir", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"], decrypts: anyOf(2) },
 };
+
+/** The fewest server shares that, with or without the client's share, rebuild a DEK; undefined when none do. */
+export function serverSharesNeeded(mode: CustodyMode, client: boolean): number | undefined {
+  for (let servers = 0; servers <= mode.serverShares; servers++) if (mode.decrypts({ client, servers })) return servers;
+  return undefined;
+}
 
 /** 1claw's typed SDK sends `mpc_custody: "2-of-2" | "2-of-3"`. */
 const ALIASES: Partial<Record<string, CustodyModeName>> = { "2-of-2": "2of2_client_custody", "2-of-3": "2of3_multi_hsm" };

@@ -1,0 +1,29 @@
+/** What the HTTP layer is built from: the services and settings the composition root hands to the app and its routes. */
+import type { AgentService } from "../agents/agent-service.js";
+import type { Authenticator } from "../auth/authenticate.js";
+import type { AuthService } from "../auth/auth-service.js";
+import type { SigningKeys } from "../auth/signing-keys.js";
+import type { CmekService } from "../cmek/cmek-service.js";
+import type { Limits } from "../config/env.js";
+import type { Database } from "../db/database.js";
+import type { HealthMonitor } from "../health/health-monitor.js";
+import type { Logger } from "../log.js";
+import type { MpcService } from "../mpc/mpc-service.js";
+import type { SecretService } from "../secrets/secret-service.js";
+import type { VaultService } from "../vaults/vault-service.js";
+
+export interface HttpDeps {
+  db: Database;
+  authenticate: Authenticator;
+  auth: AuthService;
+  signingKeys: SigningKeys;
+  agents: AgentService;
+  vaults: VaultService;
+  secrets: SecretService;
+  mpc: MpcService;
+  cmek: CmekService;
+  health: HealthMonitor;
+  limits: Limits;
+  log: Logger;
+  https?: { cert: Buffer; key: Buffer };
+}

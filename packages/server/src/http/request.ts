@@ -1,0 +1,23 @@
+/** What routes read from a request and set on a reply, shared by every route file. */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Principal } from "../auth/principal.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+  interface FastifyContextConfig {
+    /** Routes that answer without a bearer token. */
+    public?: boolean;
+  }
+}
+
+/** The authenticated principal of a non-public route. */
+export function principalOf(request: FastifyRequest): Principal {
+  return request.principal!;
+}
+
+/** Marks answers that carry a secret value or key material as not to be cached anywhere. */
+export function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header("Cache-Control", "no-store");
+}
