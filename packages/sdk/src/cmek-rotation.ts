@@ -5,6 +5,7 @@
  * switch to the new fingerprint and each re-encrypted value become a new version.
  */
 import { cmekDecrypt, cmekEncrypt, cmekFingerprint } from "./cmek.js";
+import { clientValidationFailure, withCmek } from "./errors.js";
 import type { SecretsResource } from "./resources/secrets.js";
 import type { VaultResource } from "./resources/vault.js";
 import type { ShardvaultResponse } from "./types.js";
@@ -30,6 +31,10 @@ export async function rotateCmekClientSide(
   vaultId: string,
   rotation: ClientSideCmekRotation,
 ): Promise<ShardvaultResponse<{ rotated: RotatedSecret[] }>> {
+  if (typeof rotation !== "object" || rotation === null) return clientValidationFailure("invalid_argument", "the rotation needs { oldKey, newKey }");
+  // Both keys are checked before anything is read (a key of the wrong size is a cmek_error).
+  const fingerprint = await withCmek(0, async () => ({ data: await cmekFingerprint(rotation.newKey), error: null, meta: { status: 0 } }));
+  if (fingerprint.error) return fingerprint;
   const listed = await secrets.list(vaultId);
   if (listed.error) return listed;
   const prepared: Array<{ path: string; type: string; metadata?: Record<string, unknown>; blob: string }> = [];
@@ -38,12 +43,14 @@ export async function rotateCmekClientSide(
     const read = await secrets.get(vaultId, meta.path, share === undefined ? {} : { clientShare: share });
     if (read.error) return read;
     if (!read.data.cmek_encrypted) continue;
-    const plaintext = await cmekDecrypt(read.data.value, rotation.oldKey);
-    prepared.push({ path: meta.path, type: read.data.type, ...(read.data.metadata ? { metadata: read.data.metadata as Record<string, unknown> } : {}), blob: await cmekEncrypt(plaintext, rotation.newKey) });
+    const secret = read.data;
+    const blob = await withCmek(read.meta.status, async () => ({ data: await cmekEncrypt(await cmekDecrypt(secret.value, rotation.oldKey), rotation.newKey), error: null, meta: read.meta }));
+    if (blob.error) return blob;
+    prepared.push({ path: meta.path, type: secret.type, ...(secret.metadata ? { metadata: secret.metadata as Record<string, unknown> } : {}), blob: blob.data });
   }
   const disabled = await vault.disableCmek(vaultId);
   if (disabled.error) return disabled;
-  const enabled = await vault.enableCmek(vaultId, { fingerprint: await cmekFingerprint(rotation.newKey) });
+  const enabled = await vault.enableCmek(vaultId, { fingerprint: fingerprint.data });
   if (enabled.error) return enabled;
   const rotated: RotatedSecret[] = [];
   for (const p of prepared) {

@@ -12,8 +12,21 @@ const KEY_LENGTH = 32;
 
 const subtle = () => globalThis.crypto.subtle;
 
+export type CmekErrorCode = "cmek_key_invalid" | "cmek_blob_malformed" | "cmek_key_mismatch" | "cmek_value_not_utf8";
+
+/** What the CMEK helpers throw; client methods resolve with it as an error of type `cmek_error` instead. */
+export class CmekError extends Error {
+  constructor(
+    readonly code: CmekErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CmekError";
+  }
+}
+
 function checkKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) throw new TypeError(`a CMEK key is ${KEY_LENGTH} bytes`);
+  if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) throw new CmekError("cmek_key_invalid", `a CMEK key is ${KEY_LENGTH} bytes`);
 }
 
 function importKey(key: Uint8Array, usage: "encrypt" | "decrypt"): Promise<CryptoKey> {
@@ -58,23 +71,29 @@ export async function cmekEncrypt(plaintext: string | Uint8Array, key: Uint8Arra
   return toBase64(blob);
 }
 
-/** Decrypts a CMEK blob to its bytes; throws on a malformed blob or the wrong key. */
+/** Decrypts a CMEK blob to its bytes; throws a `CmekError` on a malformed blob or the wrong key. */
 export async function cmekDecryptBytes(blob: string, key: Uint8Array): Promise<Uint8Array> {
-  const bytes = fromBase64(blob);
-  if (!bytes || bytes.length < 1 + IV_LENGTH + TAG_LENGTH || bytes[0] !== VERSION) throw new TypeError("not a CMEK blob");
+  const bytes = typeof blob === "string" ? fromBase64(blob) : undefined;
+  if (!bytes || bytes.length < 1 + IV_LENGTH + TAG_LENGTH || bytes[0] !== VERSION) throw new CmekError("cmek_blob_malformed", "not a CMEK blob");
+  const cryptoKey = await importKey(key, "decrypt");
   try {
     const plain = await subtle().decrypt(
       { name: "AES-GCM", iv: bytes.slice(1, 1 + IV_LENGTH), tagLength: TAG_LENGTH * 8 },
-      await importKey(key, "decrypt"),
+      cryptoKey,
       bytes.slice(1 + IV_LENGTH),
     );
     return new Uint8Array(plain);
   } catch {
-    throw new Error("the CMEK blob does not decrypt with this key");
+    throw new CmekError("cmek_key_mismatch", "the CMEK blob does not decrypt with this key");
   }
 }
 
-/** Decrypts a CMEK blob to text (UTF-8). */
+/** Decrypts a CMEK blob to text (UTF-8); a plaintext that is not UTF-8 is a `CmekError` too. */
 export async function cmekDecrypt(blob: string, key: Uint8Array): Promise<string> {
-  return new TextDecoder("utf-8", { fatal: true }).decode(await cmekDecryptBytes(blob, key));
+  const bytes = await cmekDecryptBytes(blob, key);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CmekError("cmek_value_not_utf8", "the decrypted CMEK value is not UTF-8 text (read it with cmekDecryptBytes)");
+  }
 }

@@ -1,4 +1,5 @@
 /** Turning answers and failures into the SDK's `{ data, error, meta }` shape. */
+import { CmekError } from "./cmek.js";
 import type { ErrorType, ShardvaultError, ShardvaultResponse } from "./types.js";
 
 /** 1claw's mapping from HTTP status (and, for 403, the problem type) to an error type. */
@@ -45,6 +46,25 @@ export function networkFailure<T>(cause: unknown): ShardvaultResponse<T> {
 /** The SDK refused the call before sending anything (e.g. an invalid secret path). */
 export function clientValidationFailure<T>(code: string, message: string): ShardvaultResponse<T> {
   return failure(0, { type: "validation_error", message, code, detail: message });
+}
+
+/** The client-side CMEK layer failed; `status` is that of the answer being decrypted (0 before sending). */
+export function cmekFailure<T>(status: number, error: CmekError): ShardvaultResponse<T> {
+  const message =
+    error.code === "cmek_key_mismatch"
+      ? "the value does not decrypt with this client's CMEK key: the vault's key may have been rotated (use the new key)"
+      : error.message;
+  return failure(status, { type: "cmek_error", message, code: error.code, detail: message });
+}
+
+/** Runs client-side CMEK work, turning a `CmekError` into the response; anything else is a bug and propagates. */
+export async function withCmek<T>(status: number, work: () => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CmekError) return cmekFailure(status, error);
+    throw error;
+  }
 }
 
 function describeCause(cause: unknown): string {

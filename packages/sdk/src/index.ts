@@ -5,7 +5,7 @@
 export { createClient, ShardvaultClient } from "./client.js";
 export { DEFAULT_BASE_URL } from "./transport.js";
 export type { ClientSideCmekRotation, RotatedSecret } from "./cmek-rotation.js";
-export { cmekDecrypt, cmekDecryptBytes, cmekEncrypt, cmekFingerprint, generateCmekKey } from "./cmek.js";
+export { CmekError, cmekDecrypt, cmekDecryptBytes, cmekEncrypt, cmekFingerprint, generateCmekKey, type CmekErrorCode } from "./cmek.js";
 export { errorType } from "./errors.js";
 export { encodeSecretPath, secretPathProblem } from "./paths.js";
 export type { SetSecretOptions } from "./resources/secrets.js";
@@ -18,3 +18,4 @@ export type { AuditResource } from "./resources/audit.js";
 export type { AuthResource } from "./resources/auth.js";
 export type { HealthResource } from "./resources/health.js";
 export * from "./types.js";
+export * from "./api-types.js";

@@ -5,6 +5,8 @@
  * refused before a request is made, so that no other spelling can reach a different path.
  */
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** With the `u` flag, `\p{Cs}` matches only surrogates that are not half of a pair: text URLs cannot carry. */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
 /** Why `path` is not a valid secret path, or undefined when it is. */
 export function secretPathProblem(path: unknown): string | undefined {
@@ -25,6 +27,7 @@ export function encodeSecretPath(path: string): string {
 /** Why `id` cannot be a path parameter (vault, agent or key id), or undefined. */
 export function idProblem(what: string, id: unknown): string | undefined {
   if (typeof id !== "string" || id.length === 0) return `${what} must be a non-empty string`;
+  if (UNPAIRED_SURROGATE.test(id)) return `${what} is not well-formed Unicode`;
   return undefined;
 }
 

@@ -3,7 +3,7 @@
  * the first request, and again shortly before that token expires; concurrent callers that find the token
  * missing or due share one exchange. A ready `token` is used as it is.
  */
-import type { AgentTokenResponse, TokenResponse } from "@shardvault/api";
+import type { AgentTokenResponse, TokenResponse } from "./api-types.js";
 import type { ShardvaultResponse } from "./types.js";
 
 export type AuthMode =

@@ -1,6 +1,6 @@
 /** The HTTP transport every resource uses: URL building, auth, JSON, and the `{ data, error, meta }` shape. */
-import type { AgentTokenResponse, TokenResponse } from "@shardvault/api";
-import { failure, httpError, networkFailure } from "./errors.js";
+import type { AgentTokenResponse, TokenResponse } from "./api-types.js";
+import { clientValidationFailure, failure, httpError, networkFailure } from "./errors.js";
 import { authModeOf, TokenSource } from "./tokens.js";
 import type { ClientOptions, FetchLike, ResponseLike, ShardvaultResponse } from "./types.js";
 
@@ -26,6 +26,10 @@ function envBaseUrl(): string | undefined {
   const value = env?.SHARDVAULT_URL;
   return value ? value : undefined;
 }
+
+/** What an HTTP header may carry (RFC 9110): a token as its name; no line break or other control character in its value. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function lowerCaseKeys(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -75,24 +79,14 @@ export class Transport {
   }
 
   private async send<T>(spec: RequestSpec, token: string | undefined): Promise<ShardvaultResponse<T>> {
-    const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...lowerCaseKeys(spec.headers) };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (spec.body !== undefined) {
-      body = JSON.stringify(spec.body);
-      headers["content-type"] = "application/json";
-    }
+    const prepared = this.prepare(spec, token);
+    if ("refused" in prepared) return prepared.refused;
     const controller = this.timeoutMs > 0 && typeof AbortController === "function" ? new AbortController() : undefined;
     const timer = controller ? setTimeout(() => controller.abort(), this.timeoutMs) : undefined;
     let response: ResponseLike;
     let text: string;
     try {
-      response = await this.fetch(this.url(spec.path, spec.query), {
-        method: spec.method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        ...(controller ? { signal: controller.signal } : {}),
-      });
+      response = await this.fetch(prepared.url, { ...prepared.init, ...(controller ? { signal: controller.signal } : {}) });
       text = await response.text();
     } catch (cause) {
       return networkFailure<T>(cause);
@@ -100,6 +94,38 @@ export class Transport {
       if (timer !== undefined) clearTimeout(timer);
     }
     return toResponse<T>(response, text);
+  }
+
+  /**
+   * The URL and request, or the refusal of what cannot be sent as it is: a header with a line break, a body
+   * that is not JSON (a cycle, a BigInt), a parameter that is not well-formed Unicode. Refusals name the
+   * header or parameter, never its value (a header may hold a client share).
+   */
+  private prepare(spec: RequestSpec, token: string | undefined): { url: string; init: { method: string; headers: Record<string, string>; body?: string } } | { refused: ShardvaultResponse<never> } {
+    const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...lowerCaseKeys(spec.headers) };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const bad = Object.entries(headers).find(([name, value]) => !HEADER_NAME.test(name) || !HEADER_VALUE.test(value));
+    if (bad) {
+      const what = HEADER_NAME.test(bad[0]) ? `the ${bad[0]} header holds a line break or another character HTTP headers cannot carry` : "a header name is not a valid HTTP token";
+      return { refused: clientValidationFailure("invalid_header", what) };
+    }
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      try {
+        body = JSON.stringify(spec.body);
+      } catch (error) {
+        return { refused: clientValidationFailure("invalid_body", `the request body cannot be sent as JSON: ${(error as Error).message}`) };
+      }
+      headers["content-type"] = "application/json";
+    }
+    let url: string;
+    try {
+      url = this.url(spec.path, spec.query);
+    } catch {
+      // encodeURIComponent refuses unpaired surrogates.
+      return { refused: clientValidationFailure("invalid_parameter", "a query parameter is not well-formed Unicode") };
+    }
+    return { url, init: { method: spec.method, headers, ...(body !== undefined ? { body } : {}) } };
   }
 }
 

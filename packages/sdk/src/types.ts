@@ -1,51 +1,16 @@
 /**
- * The SDK's own types. The API's request and response types come from `@shardvault/api` (derived from the
- * JSON Schemas the server validates with and publishes as OpenAPI) and are re-exported from here.
+ * The SDK's own types. The API's request and response types (`Secret`, `Vault`, `WriteSecretBody`, …) are in
+ * `api-types.ts`, generated from `@shardvault/api`, and exported from the package root as well.
  */
-export type {
-  Agent,
-  AgentList,
-  AgentTokenResponse,
-  AgentWithKey,
-  ApiKey,
-  ApiKeyCreated,
-  ApiKeyList,
-  AuditAction,
-  AuditEvent,
-  AuditEvents,
-  CharsetName,
-  CmekRotationJob,
-  EnableCmekBody,
-  CreateAgentBody,
-  CreateApiKeyBody,
-  CreateVaultBody,
-  CustodyModeName,
-  EnableMpcBody,
-  Health,
-  HsmHealth,
-  Jwks,
-  MpcCustodyValue,
-  Problem,
-  RotateSecretBody,
-  Secret,
-  SecretList,
-  SecretMeta,
-  SecretType,
-  SecretVersionList,
-  SecretWritten,
-  TokenResponse,
-  UpdateAgentBody,
-  Vault,
-  VaultList,
-  VaultMpcEnabled,
-  WriteSecretBody,
-} from "@shardvault/api";
 
 /**
  * What kind of failure an error is, as 1claw's SDK names them: 400 `validation_error`; 401 and 403
  * `auth_error`, except a 403 whose problem type is `resource_limit_exceeded`; 404 `not_found`; 409
  * `conflict`; 402 `payment_required`; 429 `rate_limit`; 5xx `server_error`; no answer at all
- * `network_error` (with `meta.status` 0); any other status `unknown`.
+ * `network_error` (with `meta.status` 0); any other status `unknown`. And one of Shardvault's own:
+ * `cmek_error`, the client-side CMEK layer failed (`code` says how: `cmek_key_mismatch` when a value does not
+ * decrypt with the client's key, e.g. after a key rotation; `cmek_key_invalid`, `cmek_blob_malformed`,
+ * `cmek_value_not_utf8`), with `meta.status` the status of the answer that was received (0 when nothing was sent).
  */
 export type ErrorType =
   | "validation_error"
@@ -57,6 +22,7 @@ export type ErrorType =
   | "rate_limit"
   | "server_error"
   | "network_error"
+  | "cmek_error"
   | "unknown";
 
 export interface ShardvaultError {
@@ -74,7 +40,7 @@ export interface ResponseMeta {
   status: number;
 }
 
-/** Every method resolves to this; none throws for HTTP or network failures. */
+/** Every method resolves to this; none throws, whatever the answer or the arguments. */
 export type ShardvaultResponse<T> =
   | { data: T; error: null; meta: ResponseMeta }
   | { data: null; error: ShardvaultError; meta: ResponseMeta };

@@ -1,18 +1,19 @@
 /** `client.agents`: agents, their keys, and the calling agent itself. */
-import type { Agent, AgentList, AgentWithKey, CreateAgentBody, UpdateAgentBody } from "@shardvault/api";
+import type { Agent, AgentList, AgentWithKey, CreateAgentBody, UpdateAgentBody } from "../api-types.js";
 import { clientValidationFailure } from "../errors.js";
 import { idProblem } from "../paths.js";
 import type { Transport } from "../transport.js";
 import type { ShardvaultResponse } from "../types.js";
 
+/** Sends to `/v1/agents/{agentId}` (or below it), or refuses an invalid id. */
+function at<T>(agentId: string, send: (path: string) => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
+  const problem = idProblem("agentId", agentId);
+  if (problem) return Promise.resolve(clientValidationFailure("invalid_id", problem));
+  return send(`/v1/agents/${encodeURIComponent(agentId)}`);
+}
+
 export class AgentsResource {
   constructor(private readonly http: Transport) {}
-
-  private at<T>(agentId: string, send: (path: string) => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
-    const problem = idProblem("agentId", agentId);
-    if (problem) return Promise.resolve(clientValidationFailure("invalid_id", problem));
-    return send(`/v1/agents/${encodeURIComponent(agentId)}`);
-  }
 
   /** `POST /v1/agents`: the agent and its key (`ocv_…`), shown this once. */
   create(body: CreateAgentBody): Promise<ShardvaultResponse<AgentWithKey>> {
@@ -24,7 +25,7 @@ export class AgentsResource {
   }
 
   get(agentId: string): Promise<ShardvaultResponse<Agent>> {
-    return this.at(agentId, (path) => this.http.request({ method: "GET", path }));
+    return at(agentId, (path) => this.http.request({ method: "GET", path }));
   }
 
   /** `GET /v1/agents/me`: the calling agent (agent tokens only). */
@@ -38,15 +39,15 @@ export class AgentsResource {
   }
 
   update(agentId: string, body: UpdateAgentBody): Promise<ShardvaultResponse<Agent>> {
-    return this.at(agentId, (path) => this.http.request({ method: "PATCH", path, body }));
+    return at(agentId, (path) => this.http.request({ method: "PATCH", path, body }));
   }
 
   delete(agentId: string): Promise<ShardvaultResponse<null>> {
-    return this.at(agentId, (path) => this.http.request({ method: "DELETE", path }));
+    return at(agentId, (path) => this.http.request({ method: "DELETE", path }));
   }
 
   /** A new key for the agent, shown this once; the old key and its tokens stop working at once. */
   rotateKey(agentId: string): Promise<ShardvaultResponse<AgentWithKey>> {
-    return this.at(agentId, (path) => this.http.request({ method: "POST", path: `${path}/rotate-key` }));
+    return at(agentId, (path) => this.http.request({ method: "POST", path: `${path}/rotate-key` }));
   }
 }

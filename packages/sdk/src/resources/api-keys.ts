@@ -1,5 +1,5 @@
 /** `client.apiKeys`: the user's API keys (`1ck_…`). */
-import type { ApiKeyCreated, ApiKeyList, CreateApiKeyBody } from "@shardvault/api";
+import type { ApiKeyCreated, ApiKeyList, CreateApiKeyBody } from "../api-types.js";
 import { clientValidationFailure } from "../errors.js";
 import { idProblem } from "../paths.js";
 import type { Transport } from "../transport.js";

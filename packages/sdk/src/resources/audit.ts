@@ -1,5 +1,5 @@
 /** `client.audit`: the organization's audit log. */
-import type { AuditAction, AuditEvents } from "@shardvault/api";
+import type { AuditAction, AuditEvents } from "../api-types.js";
 import type { Transport } from "../transport.js";
 import type { ShardvaultResponse } from "../types.js";
 
@@ -20,7 +20,7 @@ export class AuditResource {
 
   /** `GET /v1/audit/events`: `{ events, count }`, newest first. */
   events(filters: AuditFilters = {}): Promise<ShardvaultResponse<AuditEvents>> {
-    const { resource_id, actor_id, action, from, to, limit, offset } = filters;
+    const { resource_id, actor_id, action, from, to, limit, offset } = filters ?? {};
     return this.http.request({ method: "GET", path: "/v1/audit/events", query: { resource_id, actor_id, action, from, to, limit, offset } });
   }
 

@@ -1,5 +1,5 @@
 /** `client.auth`: the token endpoints and the JWKS (the client exchanges tokens by itself; these are for callers that want them). */
-import type { AgentTokenResponse, Jwks, TokenResponse } from "@shardvault/api";
+import type { AgentTokenResponse, Jwks, TokenResponse } from "../api-types.js";
 import type { Transport } from "../transport.js";
 import type { ShardvaultResponse } from "../types.js";
 

@@ -1,5 +1,5 @@
 /** `client.health`: liveness and key-provider health. */
-import type { Health, HsmHealth } from "@shardvault/api";
+import type { Health, HsmHealth } from "../api-types.js";
 import type { Transport } from "../transport.js";
 import type { ShardvaultResponse } from "../types.js";
 

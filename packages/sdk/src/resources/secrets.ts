@@ -1,6 +1,6 @@
 /** `client.secrets`: the MPC guide's `put` and `get`, and 1claw's names with their meanings. */
-import type { RotateSecretBody, Secret, SecretList, SecretVersionList, SecretWritten, WriteSecretBody } from "@shardvault/api";
-import { clientValidationFailure } from "../errors.js";
+import type { RotateSecretBody, Secret, SecretList, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
+import { clientValidationFailure, withCmek } from "../errors.js";
 import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
 import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
 import type { Transport } from "../transport.js";
@@ -31,15 +31,19 @@ function readHeaders(options: ReadOptions | undefined): Record<string, string> {
 }
 
 /** Only the fields that are set: undefined optional fields are simply absent from bodies. */
-function defined<T extends object>(body: T): T {
-  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as T;
+function defined<T extends object>(body: T | null | undefined): T {
+  return Object.fromEntries(Object.entries(body ?? {}).filter(([, value]) => value !== undefined)) as T;
 }
 
-/** With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client. */
+/**
+ * With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client; a value that does
+ * not decrypt (e.g. the vault's key was rotated since) is a `cmek_error`, not an exception.
+ */
 async function decrypted(pending: Promise<ShardvaultResponse<Secret>>, cmekKey: Uint8Array | undefined): Promise<ShardvaultResponse<Secret>> {
   const answer = await pending;
   if (!cmekKey || !answer.data?.cmek_encrypted) return answer;
-  return { ...answer, data: { ...answer.data, value: await cmekDecrypt(answer.data.value, cmekKey) } };
+  const data = answer.data;
+  return withCmek(answer.meta.status, async () => ({ ...answer, data: { ...data, value: await cmekDecrypt(data.value, cmekKey) } }));
 }
 
 export class SecretsResource {
@@ -56,8 +60,10 @@ export class SecretsResource {
   async put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return target.refused;
-    const value = this.cmekKey ? await cmekEncrypt(body.value, this.cmekKey) : body.value;
-    return this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value }) });
+    if (typeof body?.value !== "string") return clientValidationFailure("invalid_value", "the secret value must be a string");
+    const key = this.cmekKey;
+    if (!key) return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
+    return withCmek(0, async () => this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value: await cmekEncrypt(body.value, key) }) }));
   }
 
   /** 1claw's name: `put` with the value as its own argument. */

@@ -1,5 +1,5 @@
 /** `client.vault`: vaults and MPC. */
-import type { CmekRotationJob, CreateVaultBody, EnableCmekBody, EnableMpcBody, Vault, VaultList, VaultMpcEnabled } from "@shardvault/api";
+import type { CmekRotationJob, CreateVaultBody, EnableCmekBody, EnableMpcBody, Vault, VaultList, VaultMpcEnabled } from "../api-types.js";
 import { clientValidationFailure } from "../errors.js";
 import { idProblem } from "../paths.js";
 import type { Transport } from "../transport.js";

@@ -1,0 +1,337 @@
+/**
+ * The API's types and vocabularies, generated from @shardvault/api (the JSON Schemas the server validates
+ * requests with and publishes as OpenAPI) by scripts/generate-api-types.ts. Do not edit: run
+ * `npm run generate -w @shardvault/sdk`. Plain declarations, so the SDK needs no package to type-check.
+ */
+/* eslint-disable */
+
+/** Secret types; `generic` is the default. */
+export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
+
+/** The three MPC custody modes (the seed's `custody_mode`). */
+export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+
+/** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
+export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+
+/** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
+export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
+
+export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke"] as const;
+
+export type Agent = {
+  description: string;
+  id: string;
+  name: string;
+  scopes: string[];
+  vault_ids: string[];
+  is_active: boolean;
+  key_prefix: string;
+  token_ttl_seconds: number | null;
+  expires_at: string | null;
+  created_by: string;
+  created_at: string;
+  last_used_at: string | null;
+};
+
+export type AgentList = {
+  agents: Agent[];
+};
+
+export type AgentTokenResponse = {
+  vault_ids: string[];
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  agent_id: string;
+};
+
+/** Creation and key rotation: the agent and its new key (`ocv_…`), shown in this answer only. */
+export type AgentWithKey = {
+  agent: Agent;
+  api_key: string;
+};
+
+/** A user API key as listed: never the key itself. */
+export type ApiKey = {
+  id: string;
+  name: string;
+  scopes: string[];
+  is_active: boolean;
+  key_prefix: string;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+};
+
+/** The full key (`api_key`, `1ck_…`) is shown in this answer only. */
+export type ApiKeyCreated = {
+  api_key: string;
+  key: ApiKey;
+};
+
+export type ApiKeyList = {
+  keys: ApiKey[];
+};
+
+export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke";
+
+export type AuditEvent = {
+  id: string;
+  created_at: string;
+  action: string;
+  actor_id: string;
+  actor_type: string;
+  resource_type: string;
+  resource_id: string;
+  org_id: string;
+  details: {
+    [x: string]: unknown;
+  };
+  ip_address: string | null;
+};
+
+export type AuditEvents = {
+  events: AuditEvent[];
+  count: number;
+};
+
+/** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
+export type CharsetName = "hex" | "base64" | "alphanumeric" | "ascii";
+
+/** A key rotation job: re-encrypts every CMEK version in batches; resumable. */
+export type CmekRotationJob = {
+  error?: string | undefined;
+  id: string;
+  created_at: string;
+  vault_id: string;
+  old_fingerprint: string;
+  new_fingerprint: string;
+  status: "pending" | "running" | "completed" | "failed";
+  total_secrets: number;
+  processed: number;
+  started_at: string | null;
+  completed_at: string | null;
+};
+
+/** `POST /v1/agents` */
+export type CreateAgentBody = {
+  description?: string | undefined;
+  scopes?: string[] | undefined;
+  vault_ids?: string[] | undefined;
+  token_ttl_seconds?: number | null | undefined;
+  expires_at?: string | null | undefined;
+  name: string;
+};
+
+/** `POST /v1/auth/api-keys` */
+export type CreateApiKeyBody = {
+  scopes?: string[] | undefined;
+  expires_at?: string | undefined;
+  name: string;
+};
+
+/** `POST /v1/vaults`; with `custody_mode` or `mpc_custody`, MPC is enabled at creation. */
+export type CreateVaultBody = {
+  description?: string | undefined;
+  custody_mode?: CustodyModeName | undefined;
+  mpc_custody?: MpcCustodyValue | undefined;
+  providers?: string[] | undefined;
+  name: string;
+};
+
+/** The three MPC custody modes (the seed's `custody_mode`). */
+export type CustodyModeName = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody";
+
+/** `POST /v1/vaults/{vault_id}/cmek` */
+export type EnableCmekBody = {
+  fingerprint: string;
+};
+
+/** `POST /v1/vaults/{vault_id}/mpc`: `custody_mode` (or `mpc_custody`) is required by the server. */
+export type EnableMpcBody = {
+  custody_mode?: CustodyModeName | undefined;
+  mpc_custody?: MpcCustodyValue | undefined;
+  providers?: string[] | undefined;
+};
+
+export type Health = {
+  status: "healthy" | "degraded";
+  version: string;
+};
+
+/** Per-slot detail only for a user token; otherwise just the overall status. */
+export type HsmHealth = {
+  providers?: {
+    status: "degraded" | "ok" | "unavailable";
+    slot: string;
+    backend: string;
+    last_latency_ms: number;
+    development: boolean;
+    corrupt_shares: number;
+  }[] | undefined;
+  status: "degraded" | "ok" | "unavailable";
+};
+
+/** The public keys that verify issued JWTs (RFC 7517). */
+export type Jwks = {
+  keys: {
+    [x: string]: unknown;
+    alg?: string | undefined;
+    use?: string | undefined;
+    crv?: string | undefined;
+    x?: string | undefined;
+    kty: string;
+    kid: string;
+  }[];
+};
+
+/** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
+export type MpcCustodyValue = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2-of-2" | "2-of-3";
+
+/**
+ * RFC 7807 problem details, the one error shape of the API. `code` is Shardvault's stable machine-readable
+ * word; `type` is `about:blank` or `resource_limit_exceeded`.
+ */
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+};
+
+/** `POST /v1/vaults/{vault_id}/secret-rotate/{path}`: a new version with a server-generated value. */
+export type RotateSecretBody = {
+  type?: SecretType | undefined;
+  length?: number | undefined;
+  charset?: CharsetName | undefined;
+};
+
+/** A read: the secret with its value. */
+export type Secret = {
+  expires_at?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  is_disabled?: boolean | undefined;
+  type: SecretType;
+  id: string;
+  created_by: string;
+  created_at: string;
+  value: string;
+  version: number;
+  path: string;
+  cmek_encrypted: boolean;
+};
+
+/** Latest version per path. */
+export type SecretList = {
+  secrets: SecretMeta[];
+};
+
+/** A version's metadata (lists and version listings): never the value. */
+export type SecretMeta = {
+  expires_at?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  is_disabled?: boolean | undefined;
+  type: SecretType;
+  id: string;
+  created_at: string;
+  version: number;
+  path: string;
+};
+
+/** Secret types; `generic` is the default. */
+export type SecretType = "api_key" | "generic" | "password" | "certificate" | "private_key" | "ssh_key" | "env" | "note" | "file";
+
+export type SecretVersionList = {
+  versions: SecretMeta[];
+};
+
+/** A write's answer. `client_share`: client-custody vaults only, returned exactly once, never stored. */
+export type SecretWritten = {
+  expires_at?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  is_disabled?: boolean | undefined;
+  client_share?: string | undefined;
+  type: SecretType;
+  id: string;
+  created_at: string;
+  version: number;
+  path: string;
+};
+
+/** A user token. `expires_in` (seconds) is always present: clients compute their refresh time from it. */
+export type TokenResponse = {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+};
+
+/** `PATCH /v1/agents/{agent_id}`: every field optional; `is_active: false` ends the agent's tokens at once. */
+export type UpdateAgentBody = {
+  description?: string | undefined;
+  name?: string | undefined;
+  scopes?: string[] | undefined;
+  vault_ids?: string[] | undefined;
+  is_active?: boolean | undefined;
+  token_ttl_seconds?: number | null | undefined;
+  expires_at?: string | null | undefined;
+};
+
+export type Vault = {
+  mpc_custody?: CustodyModeName | undefined;
+  cmek_fingerprint?: string | undefined;
+  mpc_threshold?: number | undefined;
+  mpc_providers?: string[] | undefined;
+  description: string;
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  created_by_type: "agent" | "user";
+  cmek_enabled: boolean;
+};
+
+export type VaultList = {
+  vaults: Vault[];
+};
+
+/**
+ * Enabling MPC answers the vault; when existing versions of a client-custody vault were re-protected, their
+ * new client shares come with it, shown this once.
+ */
+export type VaultMpcEnabled = {
+  mpc_custody?: CustodyModeName | undefined;
+  cmek_fingerprint?: string | undefined;
+  mpc_threshold?: number | undefined;
+  mpc_providers?: string[] | undefined;
+  client_shares?: {
+    version: number;
+    path: string;
+    client_share: string;
+  }[] | undefined;
+  description: string;
+  id: string;
+  name: string;
+  created_by: string;
+  created_at: string;
+  created_by_type: "agent" | "user";
+  cmek_enabled: boolean;
+};
+
+/** `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. */
+export type WriteSecretBody = {
+  type?: SecretType | undefined;
+  expires_at?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  max_access_count?: number | undefined;
+  value: string;
+};
