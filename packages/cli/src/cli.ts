@@ -1,16 +1,20 @@
 /** The command line: parsing, help, dispatch, and turning failures into messages and exit codes. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { agentCommands } from "./commands/agent.js";
+import { envCommands } from "./commands/env.js";
 import { login, logout } from "./commands/login.js";
+import { mcp } from "./commands/mcp.js";
 import { secretCommands } from "./commands/secret.js";
 import { server } from "./commands/server.js";
 import { vaultCommands } from "./commands/vault.js";
 import type { Context, Options } from "./context.js";
 import { CliError, EXIT } from "./errors.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
-type Handler = (ctx: Context) => Promise<void>;
+/** A command; it may resolve to its exit code (`run` answers the child's), else success is 0. */
+type Handler = (ctx: Context) => Promise<void | number>;
 
 /** Every option of every command (node:util parses them all; each command then says which it takes). */
 const OPTIONS = {
@@ -44,6 +48,9 @@ const OPTIONS = {
   "no-verify": { type: "boolean" },
   yes: { type: "boolean", short: "y" },
   name: { type: "string" },
+  trim: { type: "boolean" },
+  env: { type: "string", multiple: true },
+  format: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 const GLOBAL = ["help", "json", "url"];
@@ -53,10 +60,35 @@ interface Command {
   usage: string;
   summary: string;
   options: string[];
+  /** More lines for `shardvault <command> --help`. */
   details?: string[];
+  /** Takes a command to run after `--` (the words after it are not its own arguments). */
+  takesCommand?: boolean;
 }
 
-const WRITE_OPTIONS = ["type", "value-file", "value", "metadata", "expires-at", "max-access-count", "client-share-out", "vault"];
+const WRITE_OPTIONS = ["type", "value-file", "value", "trim", "metadata", "expires-at", "max-access-count", "client-share-out", "vault"];
+
+const WRITE_DETAILS = [
+  "The value: --value-file FILE is taken exactly as the file holds it, a final line break included (a note",
+  "  says so); standard input loses one trailing newline (as echo adds one); --trim drops whitespace and",
+  "  line breaks at both ends, whatever the source.",
+  "Client custody: the answer's client share is shown once; --client-share-out FILE records it in a share file",
+  "  (mode 0600; a JSON list of {path, version, client_share}; other entries stay) instead of printing it.",
+];
+
+const SHARE_FILE_DETAILS = [
+  "Client shares: --client-share-file FILE, a share file (what --client-share-out writes: each path's share of",
+  "  the version read) or a file holding one share; else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
+];
+
+const SELECTION_DETAILS = [
+  "Which secrets: each --env NAME=path, and (with --prefix, or when no --env is given) every secret under the",
+  "  prefix, named by its path less the prefix, upper-cased, every character but a letter or digit made _:",
+  "  db/password under --prefix db/ is PASSWORD, db/replica-1/host is REPLICA_1_HOST; with no prefix",
+  "  db/password is DB_PASSWORD. An --env name wins over a derived one; two paths giving one name are refused.",
+  "The vault: --vault ID, else SHARDVAULT_VAULT_ID.",
+  ...SHARE_FILE_DETAILS,
+];
 
 const COMMANDS: Record<string, Command> = {
   server: { run: server, usage: "server", summary: "run the vault server (the same as npm start; settings from the environment)", options: [] },
@@ -75,7 +107,13 @@ const COMMANDS: Record<string, Command> = {
   },
   "vault list": { run: vaultCommands.list, usage: "vault list", summary: "list vaults", options: [] },
   "vault get": { run: vaultCommands.get, usage: "vault get <vault-id>", summary: "show a vault", options: [] },
-  "vault delete": { run: vaultCommands.delete, usage: "vault delete <vault-id>", summary: "delete a vault and its secrets", options: ["yes"] },
+  "vault delete": {
+    run: vaultCommands.delete,
+    usage: "vault delete <vault-id> [--yes]",
+    summary: "delete a vault and its secrets (asks first; --yes does not ask)",
+    options: ["yes"],
+    details: ["Without --yes it asks on the terminal; with no terminal to ask on (a script, a pipe) --yes is required."],
+  },
   "vault enable-mpc": {
     run: vaultCommands["enable-mpc"],
     usage: "vault enable-mpc <vault-id> --mode MODE [--providers a,b] [--client-share-out FILE]",
@@ -84,15 +122,17 @@ const COMMANDS: Record<string, Command> = {
   },
   "secret put": {
     run: secretCommands.put,
-    usage: "secret put <vault-id> <path> [--type TYPE] [--value-file FILE] [--metadata JSON] [--expires-at TIME] [--max-access-count N] [--client-share-out FILE]",
+    usage: "secret put <vault-id> <path> [--type TYPE] [--value-file FILE] [--trim] [--metadata JSON] [--expires-at TIME] [--max-access-count N] [--client-share-out FILE]",
     summary: "write a new version (value from --value-file, standard input or a prompt)",
     options: WRITE_OPTIONS,
+    details: WRITE_DETAILS,
   },
   "secret get": {
     run: secretCommands.get,
     usage: "secret get <vault-id> <path> [--version N] [--client-share-file FILE]",
     summary: "print a secret's value (--json: with its metadata)",
     options: ["version", "client-share-file", "client-share", "vault"],
+    details: ["The value exactly, with a line break after it only when standard output is a terminal.", ...SHARE_FILE_DETAILS],
   },
   "secret list": { run: secretCommands.list, usage: "secret list <vault-id> [--prefix PREFIX]", summary: "list secrets (latest versions, no values)", options: ["prefix", "vault"] },
   "secret versions": { run: secretCommands.versions, usage: "secret versions <vault-id> <path>", summary: "list a secret's versions", options: ["vault"] },
@@ -102,6 +142,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "secret rotate <vault-id> <path> [--value-file FILE | --generate [--length N] [--charset hex|base64|alphanumeric|ascii]] [--client-share-out FILE]",
     summary: "write a new version: a value you give, or one the server generates",
     options: [...WRITE_OPTIONS, "generate", "length", "charset"],
+    details: WRITE_DETAILS,
   },
   "agent create": {
     run: agentCommands.create,
@@ -111,6 +152,44 @@ const COMMANDS: Record<string, Command> = {
   },
   "agent list": { run: agentCommands.list, usage: "agent list", summary: "list agents", options: [] },
   "agent rotate-key": { run: agentCommands["rotate-key"], usage: "agent rotate-key <agent-id>", summary: "give an agent a new key (shown once)", options: [] },
+  run: {
+    run: envCommands.run,
+    usage: "run --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] -- command args…",
+    summary: "run a command with secrets in its environment",
+    options: ["vault", "prefix", "env", "client-share-file"],
+    takesCommand: true,
+    details: [
+      ...SELECTION_DETAILS,
+      "The command runs without a shell, with this environment plus the secrets; the values never touch a file",
+      "  or the command line. SIGINT, SIGTERM and SIGHUP are passed on to it; shardvault exits with its exit",
+      "  code (128 + the signal's number when a signal ended it; 127 when it is not found).",
+    ],
+  },
+  export: {
+    run: envCommands.export,
+    usage: "export --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] [--format dotenv|json]",
+    summary: "print secrets as a .env file (or a JSON object)",
+    options: ["vault", "prefix", "env", "client-share-file", "format"],
+    details: [
+      ...SELECTION_DETAILS,
+      "dotenv: NAME=value lines; a value of letters, digits and _ . / : @ % + , = - stays bare, any other value",
+      "  goes in single quotes (nothing inside is interpreted: $, \\, quotes and line breaks are literal), and",
+      "  one holding a single quote in double quotes with \\ \" $ ` escaped by a backslash.",
+    ],
+  },
+  mcp: {
+    run: mcp,
+    usage: "mcp [--vault ID] [--client-share-file FILE]",
+    summary: "serve the vault's secrets to AI agents over MCP (stdio), as 1claw-mcp does",
+    options: ["vault", "client-share-file"],
+    details: [
+      "Tools: list_vaults, list_secrets, get_secret, put_secret, describe_secret, delete_secret, rotate_and_store,",
+      "  get_env_bundle (a secret of type env_bundle or env, as KEY=VALUE lines).",
+      "Settings, as 1claw-mcp reads them: ONECLAW_VAULT_ID (or --vault), ONECLAW_AGENT_ID + ONECLAW_AGENT_API_KEY",
+      "  (or ONECLAW_AGENT_TOKEN), ONECLAW_BASE_URL (else --url, SHARDVAULT_URL, the stored URL).",
+      "Client-custody vaults: --client-share-file FILE, a share file; writes record their new shares in it.",
+    ],
+  },
 };
 
 const GROUPS = ["vault", "secret", "agent"];
@@ -137,29 +216,36 @@ export function helpText(group?: string): string {
     "Credentials: SHARDVAULT_API_KEY, else the key stored by `shardvault login` in",
     "  ${XDG_CONFIG_HOME:-~/.config}/shardvault/config.json (mode 0600; SHARDVAULT_CLI_CONFIG names another file).",
     "Secret values never come from the command line: --value-file FILE, standard input, or a prompt.",
-    "Client shares for reads: --client-share-file FILE, else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
+    "Client shares for reads: --client-share-file FILE (a share file, as --client-share-out writes it, or one",
+    "  share), else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
     "",
     "Exit codes: 0 success, 1 other error, 2 usage, 3 not found, 4 authentication or permission,",
-    "  5 server or key provider unavailable (5xx, 503, no answer).",
+    "  5 server or key provider unavailable (5xx, 503, no answer); `run` exits with its command's code.",
   ];
   return lines.join("\n") + "\n";
 }
 
 function commandHelp(command: Command): string {
-  return `Usage: shardvault ${command.usage}\n\n${command.summary}\n\nGlobal options: --json, --url URL, -h/--help\n`;
+  const details = command.details ? `\n${command.details.join("\n")}\n` : "";
+  return `Usage: shardvault ${command.usage}\n\n${command.summary}\n${details}\nGlobal options: --json, --url URL, -h/--help\n`;
 }
 
 /** Runs the command line; resolves to the exit code. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let json = argv.includes("--json");
+  // The words after `--` are never options: the command `run` runs, or (for other commands) arguments that
+  // may start with a dash.
+  const dashes = argv.indexOf("--");
+  const own = dashes === -1 ? argv : argv.slice(0, dashes);
+  const after = dashes === -1 ? undefined : argv.slice(dashes + 1);
+  let json = own.includes("--json");
   try {
-    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    if (own.length === 1 && (own[0] === "--version" || own[0] === "-V")) {
       process.stdout.write(`${VERSION}\n`);
       return EXIT.OK;
     }
     let parsed: { values: Options; positionals: string[] };
     try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
+      parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
     } catch (error) {
       throw new CliError(`${(error as Error).message}\nRun \`shardvault --help\` for usage.`, EXIT.USAGE);
     }
@@ -198,8 +284,11 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (unexpected.length > 0) {
       throw new CliError(`shardvault ${name} does not take --${unexpected.join(", --")}\nUsage: shardvault ${command.usage}`, EXIT.USAGE);
     }
-    await command.run({ positionals: positionals.slice(isGroup ? 2 : 1), options: values, json, env });
-    return EXIT.OK;
+    const rest = positionals.slice(isGroup ? 2 : 1);
+    const ctx: Context = command.takesCommand
+      ? { positionals: rest, options: values, json, env, ...(after !== undefined ? { command: after } : {}) }
+      : { positionals: [...rest, ...(after ?? [])], options: values, json, env };
+    return (await command.run(ctx)) ?? EXIT.OK;
   } catch (error) {
     if (error instanceof CliError) {
       if (json && error.apiError) printJsonError(error);

@@ -10,6 +10,8 @@ export interface Context {
   options: Options;
   json: boolean;
   env: NodeJS.ProcessEnv;
+  /** For `run`: the command and its arguments, given after `--`. */
+  command?: string[];
 }
 
 export const str = (options: Options, name: string): string | undefined => {

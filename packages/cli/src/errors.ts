@@ -38,12 +38,15 @@ export function exitCodeFor(error: ShardvaultError, status: number): number {
   return EXIT.ERROR;
 }
 
-/** Unwraps an SDK answer, or throws the CliError that says why it failed. */
-export function unwrap<T>(answer: { data: T | null; error: ShardvaultError | null; meta: { status: number } }): T {
+/**
+ * Unwraps an SDK answer, or throws the CliError that says why it failed (in `explain`'s words when it has
+ * some for that error, e.g. for a missing client share).
+ */
+export function unwrap<T>(answer: { data: T | null; error: ShardvaultError | null; meta: { status: number } }, explain?: (error: ShardvaultError) => string | undefined): T {
   if (answer.error) {
     const { error, meta } = answer;
     const where = meta.status ? ` (${meta.status} ${error.code})` : error.type === "network_error" ? "" : ` (${error.code})`;
-    throw new CliError(`${error.message}${where}`, exitCodeFor(error, meta.status), { error, status: meta.status });
+    throw new CliError(`${explain?.(error) ?? error.message}${where}`, exitCodeFor(error, meta.status), { error, status: meta.status });
   }
   return answer.data as T;
 }

@@ -1,6 +1,8 @@
 /** Reading secret material: from a file, from standard input, or from a prompt that does not echo. */
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
 import { CliError, EXIT, usageError } from "./errors.js";
+import { warn } from "./output.js";
 
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,19 +48,25 @@ export function readFileValue(path: string, what: string): string {
 }
 
 /**
- * A secret value: `--value-file` (exactly its content; `-` is standard input), else standard input when it
- * is not a terminal (one trailing newline dropped, as `echo` adds it), else a prompt. Never from argv,
- * where it would land in the shell history and the process list.
+ * A secret value: `--value-file` (exactly its content, a final line break included; `-` is standard input),
+ * else standard input when it is not a terminal (one trailing newline dropped, as `echo` adds it), else a
+ * prompt. Never from argv, where it would land in the shell history and the process list. `trim` drops
+ * whitespace (line breaks included) at both ends, whatever the source.
  */
-export async function readSecretValue(valueFile: string | undefined, what: string): Promise<string> {
+export async function readSecretValue(valueFile: string | undefined, what: string, trim: boolean): Promise<string> {
+  const value = await untrimmedValue(valueFile, what);
+  if (trim) return value.trim();
+  if (valueFile !== undefined && /\r?\n$/.test(value)) warn(`note: ${valueFile} ends with a line break, which is stored as part of the value (--trim drops it)`);
+  return value;
+}
+
+async function untrimmedValue(valueFile: string | undefined, what: string): Promise<string> {
   if (valueFile !== undefined) return readFileValue(valueFile, what);
-  if (!process.stdin.isTTY) {
-    const value = (await readStdin()).replace(/\r?\n$/, "");
-    // Nothing piped in is almost certainly a mistake; an empty value can still come from an empty file.
-    if (value === "") throw usageError(`no value on standard input: pipe ${what.replace(/ for .*/, "")} in, or use --value-file FILE`);
-    return value;
-  }
-  return promptHidden(`${what}: `);
+  if (process.stdin.isTTY) return promptHidden(`${what}: `);
+  const value = (await readStdin()).replace(/\r?\n$/, "");
+  // Nothing piped in is almost certainly a mistake; an empty value can still come from an empty file.
+  if (value === "") throw usageError(`no value on standard input: pipe ${what.replace(/ for .*/, "")} in, or use --value-file FILE`);
+  return value;
 }
 
 /** Refuses secret material given on the command line. */
@@ -67,22 +75,20 @@ export function refuseArgvSecret(given: boolean, option: string, instead: string
 }
 
 /**
- * The client share for a read: `--client-share-file`, else SHARDVAULT_CLIENT_SHARE, else
- * ONECLAW_CLIENT_SHARE; undefined when none is given (vaults without client custody need none).
+ * Asks a yes/no question on the terminal and goes on only on `y` or `yes`. Without a terminal nobody can
+ * answer, so that is refused, naming the option (`skip`) that goes ahead without asking.
  */
-export function clientShareFrom(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (file !== undefined) return readFileValue(file, "the client share").trim();
-  const fromEnv = env.SHARDVAULT_CLIENT_SHARE || env.ONECLAW_CLIENT_SHARE;
-  return fromEnv ? fromEnv.trim() : undefined;
-}
-
-/** Checks before a write that `--client-share-out` can be written, so a share is not lost after the fact. */
-export function checkWritableTarget(path: string): void {
-  if (path === "") throw usageError("--client-share-out needs a file name");
-}
-
-/** Writes client share material to `path`, readable by its owner only (an existing file is replaced). */
-export function writeSecretFile(path: string, content: string): void {
-  if (existsSync(path)) unlinkSync(path);
-  writeFileSync(path, content, { mode: 0o600, flag: "wx" });
+export async function confirm(question: string, command: string, skip: string): Promise<void> {
+  if (!process.stdin.isTTY) throw usageError(`${command} asks for confirmation, and standard input is not a terminal: pass ${skip} to go ahead`);
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve, reject) => {
+      prompt.on("SIGINT", () => reject(new CliError("cancelled", 130)));
+      prompt.on("close", () => resolve(""));
+      prompt.question(`${question} [y/N] `).then(resolve, reject);
+    });
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("not confirmed: nothing was done", EXIT.ERROR);
+  } finally {
+    prompt.close();
+  }
 }

@@ -55,12 +55,16 @@ describe("shardvault commands against a real server", () => {
     assert.deepEqual(got, created);
     assert.match((await expectExit(["vault", "get", created.id], 0)).stdout, /^NAME\s+team-b$/m);
 
-    const deleted = await expectExit(["vault", "delete", created.id], 0);
+    // Without a terminal to ask on, deleting needs --yes.
+    const unasked = await expectExit(["vault", "delete", created.id], 2);
+    assert.match(unasked.stderr, /asks for confirmation, and standard input is not a terminal: pass --yes/);
+    await expectExit(["vault", "get", created.id], 0);
+    const deleted = await expectExit(["vault", "delete", created.id, "--yes"], 0);
     assert.match(deleted.stdout, /Deleted vault/);
     await expectExit(["vault", "get", created.id], 3);
-    await expectExit(["vault", "delete", created.id], 3);
+    await expectExit(["vault", "delete", created.id, "-y"], 3);
     await expectExit(["vault", "get", "not-a-uuid"], 3);
-    assert.deepEqual((await expectExit(["vault", "delete", (await run(["vault", "create", "x", "--json"])).json.id, "--json"], 0)).json.deleted, true);
+    assert.deepEqual((await expectExit(["vault", "delete", (await run(["vault", "create", "x", "--json"])).json.id, "--json", "--yes"], 0)).json.deleted, true);
   });
 
   test("vault create --mode and enable-mpc --mode [--providers]", async () => {
@@ -176,18 +180,23 @@ describe("shardvault commands against a real server", () => {
     assert.match(asJson.json.client_share, /^[A-Za-z0-9+/]+=*$/);
     assert.match(asJson.stderr, /shown ONCE/);
 
-    const out = join(dir, "share.txt");
+    const out = join(dir, "shares.json");
     const filed = await expectExit(["secret", "put", vault.id, "api-keys/stripe", "--client-share-out", out, "--json"], 0, { input: "sk_live_v2" });
     assert.equal(statSync(out).mode & 0o777, 0o600);
-    const fileShare = readFileSync(out, "utf8").trim();
+    const [entry] = JSON.parse(readFileSync(out, "utf8"));
+    assert.deepEqual(Object.keys(entry), ["path", "version", "client_share"]);
+    assert.deepEqual([entry.path, entry.version], ["api-keys/stripe", 2]);
+    const fileShare: string = entry.client_share;
     assert.match(filed.stderr, /Written to/);
     assert.equal(filed.json.client_share, undefined, "not printed when written to a file");
     assert.equal(filed.json.version, 2);
     assert.ok(!filed.stdout.includes(fileShare));
 
-    // No share: the server's 400 (client_share_required), exit 1.
+    // No share: the server's 400 (client_share_required), exit 1, said in the command line's words.
     const missing = await expectExit(["secret", "get", vault.id, "api-keys/stripe"], 1);
     assert.match(missing.stderr, /client_share_required/);
+    assert.match(missing.stderr, /needs its client share; give it with --client-share-file FILE/);
+    assert.ok(!missing.stderr.includes("X-Client-Share"), missing.stderr);
     // --client-share-file wins over SHARDVAULT_CLIENT_SHARE, which wins over ONECLAW_CLIENT_SHARE.
     const latest = { env: { SHARDVAULT_CLIENT_SHARE: share, ONECLAW_CLIENT_SHARE: share } };
     assert.equal((await expectExit(["secret", "get", vault.id, "api-keys/stripe", "--client-share-file", out], 0, latest)).stdout, "sk_live_v2");

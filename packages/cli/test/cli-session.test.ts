@@ -15,6 +15,7 @@ const COMMANDS = [
   "vault create", "vault list", "vault get", "vault delete", "vault enable-mpc",
   "secret put", "secret get", "secret list", "secret versions", "secret delete", "secret rotate",
   "agent create", "agent list", "agent rotate-key",
+  "run", "export", "mcp",
 ];
 
 describe("help and usage", () => {

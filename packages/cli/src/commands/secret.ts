@@ -2,8 +2,9 @@
 import type { SecretMeta, SecretType, SecretWritten, ShardvaultClient } from "@shardvault/sdk";
 import { args, client, positiveInt, str, type Context } from "../context.js";
 import { unwrap, usageError } from "../errors.js";
-import { checkWritableTarget, clientShareFrom, readSecretValue, refuseArgvSecret, writeSecretFile } from "../input.js";
+import { readSecretValue, refuseArgvSecret } from "../input.js";
 import { clientShareNotice, printJson, printRecord, printTable } from "../output.js";
+import { checkShareFile, clientSharesFrom, CLI_SHARE_HELP, readSecret, recordShares, shareProblem } from "../shares.js";
 
 /** `<vault-id> <path>`, or `<path>` with `--vault ID` (or SHARDVAULT_VAULT_ID). */
 function vaultAnd(ctx: Context, names: string[]): [string, ...string[]] {
@@ -35,11 +36,11 @@ const metaColumns: Array<[string, (s: SecretMeta) => unknown]> = [
   ["EXPIRES", (s) => s.expires_at],
 ];
 
-/** Prints a write's answer; a client share is announced loudly and, with --client-share-out, written to a file. */
+/** Prints a write's answer; a client share is announced loudly and, with --client-share-out, recorded in a share file. */
 function reportWrite(ctx: Context, written: SecretWritten, out: string | undefined): void {
   const share = written.client_share;
   if (share !== undefined) {
-    if (out !== undefined) writeSecretFile(out, share + "\n");
+    if (out !== undefined) recordShares(out, [{ path: written.path, version: written.version, client_share: share }]);
     clientShareNotice(1, out);
   }
   if (ctx.json) {
@@ -61,12 +62,12 @@ function refuseArgv(ctx: Context): void {
 
 async function write(ctx: Context, sdk: ShardvaultClient, vault: string, path: string, verb: string): Promise<void> {
   const out = str(ctx.options, "client-share-out");
-  if (out !== undefined) checkWritableTarget(out);
+  if (out !== undefined) checkShareFile(out);
   const type = str(ctx.options, "type") as SecretType | undefined;
   const metadata = metadataOf(ctx);
   const expires_at = str(ctx.options, "expires-at");
   const max_access_count = positiveInt(str(ctx.options, "max-access-count"), "--max-access-count");
-  const value = await readSecretValue(str(ctx.options, "value-file"), `${verb} value for ${path}`);
+  const value = await readSecretValue(str(ctx.options, "value-file"), `${verb} value for ${path}`, ctx.options.trim === true);
   const written = unwrap(
     await sdk.secrets.put(vault, path, {
       value,
@@ -90,10 +91,8 @@ export const secretCommands = {
     refuseArgvSecret(ctx.options["client-share"] !== undefined, "--client-share", "use --client-share-file FILE or SHARDVAULT_CLIENT_SHARE");
     const [vault, path] = vaultAnd(ctx, ["path"]);
     const version = positiveInt(str(ctx.options, "version"), "--version");
-    const clientShare = clientShareFrom(str(ctx.options, "client-share-file"), ctx.env);
-    const secret = unwrap(
-      await client(ctx).secrets.get(vault, path!, { ...(version !== undefined ? { version } : {}), ...(clientShare !== undefined ? { clientShare } : {}) }),
-    );
+    const shares = clientSharesFrom(str(ctx.options, "client-share-file"), ctx.env);
+    const secret = unwrap(await readSecret(client(ctx), vault, path!, shares, version), (error) => shareProblem(error, path!, shares, CLI_SHARE_HELP));
     if (ctx.json) return printJson(secret);
     // Just the value, so that it can be piped; a newline only for a terminal.
     process.stdout.write(secret.value + (process.stdout.isTTY ? "\n" : ""));
@@ -133,7 +132,7 @@ export const secretCommands = {
     if (!generate) return write(ctx, client(ctx), vault, path!, "the new");
     if (ctx.options["value-file"] !== undefined) throw usageError("--generate and --value-file exclude each other");
     const out = str(ctx.options, "client-share-out");
-    if (out !== undefined) checkWritableTarget(out);
+    if (out !== undefined) checkShareFile(out);
     const type = str(ctx.options, "type") as SecretType | undefined;
     const written = unwrap(
       await client(ctx).secrets.rotateGenerate(vault, path!, {

@@ -4,8 +4,17 @@ import { CliError, EXIT } from "../errors.js";
 
 export async function server(ctx: Context): Promise<void> {
   args(ctx, []);
-  // Loaded only for this command: the server's dependencies are heavy, every other command talks HTTP.
-  const { consoleLogger: log, readSettings, startServer } = await import("@shardvault/server");
+  // Loaded only for this command: the server's dependencies are heavy, every other command talks HTTP, and
+  // an installed CLI may come without it (an optional peer dependency).
+  let serverPackage: typeof import("@shardvault/server");
+  try {
+    serverPackage = await import("@shardvault/server");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("'@shardvault/server'");
+    if (!missing) throw error;
+    throw new CliError("the server is not installed with this command line: install @shardvault/server beside it (npm install -g @shardvault/server), or run `npm start` in a Shardvault checkout", EXIT.ERROR);
+  }
+  const { consoleLogger: log, readSettings, startServer } = serverPackage;
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer(readSettings(), log);

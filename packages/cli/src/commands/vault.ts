@@ -1,10 +1,10 @@
 /** `shardvault vault create|list|get|delete|enable-mpc` */
-import { CUSTODY_MODE_NAMES, MPC_CUSTODY_VALUES } from "@shardvault/api";
-import type { EnableMpcBody, Vault, VaultMpcEnabled } from "@shardvault/sdk";
+import { CUSTODY_MODE_NAMES, MPC_CUSTODY_VALUES, type EnableMpcBody, type Vault, type VaultMpcEnabled } from "@shardvault/sdk";
 import { args, client, nameArg, list, str, type Context } from "../context.js";
 import { unwrap, usageError } from "../errors.js";
-import { checkWritableTarget, writeSecretFile } from "../input.js";
+import { confirm } from "../input.js";
 import { clientShareNotice, printJson, printRecord, printTable } from "../output.js";
+import { checkShareFile, recordShares } from "../shares.js";
 
 function mpcBody(mode: string | undefined, providers: string | undefined): EnableMpcBody | undefined {
   if (mode === undefined) {
@@ -61,9 +61,15 @@ export const vaultCommands = {
     else showVault(vault);
   },
 
+  /** Asks first (the vault's secrets go with it), unless --yes; without a terminal to ask on, --yes is required. */
   async delete(ctx: Context) {
     const [id] = args(ctx, ["vault-id"]);
-    unwrap(await client(ctx).vault.delete(id!));
+    const sdk = client(ctx);
+    if (ctx.options.yes !== true) {
+      const vault = unwrap(await sdk.vault.get(id!));
+      await confirm(`Delete vault ${vault.name} (${vault.id}) and every secret in it?`, "vault delete", "--yes");
+    }
+    unwrap(await sdk.vault.delete(id!));
     if (ctx.json) printJson({ deleted: true, id });
     else process.stdout.write(`Deleted vault ${id}\n`);
   },
@@ -73,12 +79,12 @@ export const vaultCommands = {
     const mode = str(ctx.options, "mode");
     if (mode === undefined) throw usageError(`--mode is required: one of ${MPC_CUSTODY_VALUES.join(", ")}`);
     const out = str(ctx.options, "client-share-out");
-    if (out !== undefined) checkWritableTarget(out);
+    if (out !== undefined) checkShareFile(out);
     const vault: VaultMpcEnabled = unwrap(await client(ctx).vault.enableMpc(id!, mpcBody(mode, str(ctx.options, "providers"))!));
     // Versions written before were re-protected: their client shares are in this answer, once.
     const shares = vault.client_shares ?? [];
     if (shares.length > 0) {
-      if (out !== undefined) writeSecretFile(out, JSON.stringify(shares, null, 2) + "\n");
+      if (out !== undefined) recordShares(out, shares);
       clientShareNotice(shares.length, out);
     }
     if (ctx.json) return printJson(out !== undefined ? { ...vault, client_shares: undefined, client_shares_file: shares.length ? out : undefined } : vault);
