@@ -76,16 +76,18 @@ export function refuseArgvSecret(given: boolean, option: string, instead: string
 
 /**
  * Asks a yes/no question on the terminal and goes on only on `y` or `yes`. Without a terminal nobody can
- * answer, so that is refused, naming the option (`skip`) that goes ahead without asking.
+ * answer, so that is refused (before `question` is worked out), naming the option (`skip`) that goes ahead
+ * without asking.
  */
-export async function confirm(question: string, command: string, skip: string): Promise<void> {
+export async function confirm(question: () => Promise<string>, command: string, skip: string): Promise<void> {
   if (!process.stdin.isTTY) throw usageError(`${command} asks for confirmation, and standard input is not a terminal: pass ${skip} to go ahead`);
+  const text = await question();
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await new Promise<string>((resolve, reject) => {
       prompt.on("SIGINT", () => reject(new CliError("cancelled", 130)));
       prompt.on("close", () => resolve(""));
-      prompt.question(`${question} [y/N] `).then(resolve, reject);
+      prompt.question(`${text} [y/N] `).then(resolve, reject);
     });
     if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("not confirmed: nothing was done", EXIT.ERROR);
   } finally {

@@ -209,6 +209,40 @@ describe("shardvault commands against a real server", () => {
     await expectExit(["secret", "get", vault.id, "api-keys/stripe", "--client-share-file", join(dir, "absent")], 1);
   });
 
+  test("share files: each write adds its entry, reads pick the path's (and version's) share; wrong shares are said in the CLI's words", async () => {
+    const vault = (await run(["vault", "create", "share-file", "--mode", "2of3_client_custody", "--json"])).json;
+    const file = join(dir, "book.json");
+    await expectExit(["secret", "put", vault.id, "a", "--client-share-out", file], 0, { input: "a1" });
+    await expectExit(["secret", "put", vault.id, "b", "--client-share-out", file], 0, { input: "b1" });
+    await expectExit(["secret", "rotate", vault.id, "a", "--client-share-out", file], 0, { input: "a2" });
+    const book = JSON.parse(readFileSync(file, "utf8"));
+    assert.deepEqual(book.map((e: any) => [e.path, e.version]), [["a", 1], ["a", 2], ["b", 1]]);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const read = (args: string[]) => expectExit(["secret", "get", vault.id, ...args, "--client-share-file", file], 0);
+    assert.equal((await read(["a"])).stdout, "a2");
+    assert.equal((await read(["a", "--version", "1"])).stdout, "a1");
+    assert.equal((await read(["b"])).stdout, "b1");
+
+    // A file holding one bare share serves the read it is given to.
+    const bare = join(dir, "bare.share");
+    writeFileSync(bare, `${book[2].client_share}\n`);
+    assert.equal((await expectExit(["secret", "get", vault.id, "b", "--client-share-file", bare], 0)).stdout, "b1");
+    const mismatch = await expectExit(["secret", "get", vault.id, "a", "--client-share-file", bare], 1);
+    assert.match(mismatch.stderr, new RegExp(`the client share from --client-share-file ${bare} does not fit a: this client share belongs to another secret \\(400 client_share_mismatch\\)`));
+    writeFileSync(bare, "not-a-share\n");
+    const malformed = await expectExit(["secret", "get", vault.id, "b", "--client-share-file", bare], 1);
+    assert.match(malformed.stderr, /the client share from --client-share-file .* cannot be used: it is malformed/);
+    assert.ok(!malformed.stderr.includes("X-Client-Share"), malformed.stderr);
+
+    // A file that is something else is never overwritten: refused before anything is written.
+    const other = join(dir, "notes.txt");
+    writeFileSync(other, "my notes\n");
+    const refused = await expectExit(["secret", "put", vault.id, "c", "--client-share-out", other], 1, { input: "c1" });
+    assert.match(refused.stderr, /exists and is not a share file/);
+    assert.equal(readFileSync(other, "utf8"), "my notes\n");
+    await expectExit(["secret", "get", vault.id, "c", "--client-share-file", file], 3);
+  });
+
   test("agent create, list, rotate-key; the agent's key works with the CLI and is refused what agents may not do", async () => {
     const vault = (await run(["vault", "create", "for-agent", "--json"])).json;
     await expectExit(["secret", "put", vault.id, "token"], 0, { input: "agent-readable" });

@@ -9,18 +9,16 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeTempDir, REPO_ROOT, startServer, type ServerHandle } from "./support.js";
+import { cleanEnv, makeTempDir, REPO_ROOT, startServer, type ServerHandle } from "./support.js";
 
 const TSC = join(REPO_ROOT, "node_modules/.bin/tsc");
 
 /** Runs a command to its end; its output is part of the failure message. */
-function sh(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith("SHARDVAULT_") || name.startsWith("ONECLAW_") || name.startsWith("npm_") || name === "NODE_OPTIONS" || name === "NODE_TEST_CONTEXT") continue;
-    clean[name] = value;
-  }
-  return spawnSync(command, args, { cwd, env: { ...clean, ...env }, encoding: "utf8", timeout: 240_000 });
+function sh(command: string, args: string[], cwd: string, extra: Record<string, string> = {}): SpawnSyncReturns<string> {
+  const env = cleanEnv(extra);
+  // Not the settings of the `npm test` that runs this (npm_config_*): the user's npm, as it is.
+  for (const name of Object.keys(env)) if (name.startsWith("npm_")) delete env[name];
+  return spawnSync(command, args, { cwd, env, encoding: "utf8", timeout: 240_000 });
 }
 
 function ok(result: SpawnSyncReturns<string>, what: string): string {
@@ -107,7 +105,7 @@ describe("installed from packs, away from the repository", () => {
     ok(sh("npm", ["install", "-g", "--prefix", prefix, "--no-audit", "--no-fund", ...tarballs], dir), "npm install -g");
     const bin = join(prefix, "bin/shardvault");
     assert.match(ok(sh(bin, ["--help"], dir), "shardvault --help"), /^shardvault 0\.1\.0/);
-    const env = { SHARDVAULT_URL: server.url, SHARDVAULT_API_KEY: server.adminKey, SHARDVAULT_CLI_CONFIG: join(dir, "cli.json") };
+    const env = { SHARDVAULT_URL: server.url, SHARDVAULT_API_KEY: server.adminKey };
     assert.ok(Array.isArray(JSON.parse(ok(sh(bin, ["vault", "list", "--json"], dir, env), "shardvault vault list")).vaults));
     const vault = JSON.parse(ok(sh(bin, ["vault", "create", "global", "--json"], dir, env), "vault create")).id;
     ok(sh("bash", ["-c", `printf s3cret | "${bin}" secret put ${vault} app/token`], dir, env), "secret put");

@@ -33,7 +33,10 @@ export async function rotateCmekClientSide(
 ): Promise<ShardvaultResponse<{ rotated: RotatedSecret[] }>> {
   if (typeof rotation !== "object" || rotation === null) return clientValidationFailure("invalid_argument", "the rotation needs { oldKey, newKey }");
   // Both keys are checked before anything is read (a key of the wrong size is a cmek_error).
-  const fingerprint = await withCmek(0, async () => ({ data: await cmekFingerprint(rotation.newKey), error: null, meta: { status: 0 } }));
+  const fingerprint = await withCmek(0, async () => {
+    await cmekFingerprint(rotation.oldKey);
+    return { data: await cmekFingerprint(rotation.newKey), error: null, meta: { status: 0 } };
+  });
   if (fingerprint.error) return fingerprint;
   const listed = await secrets.list(vaultId);
   if (listed.error) return listed;

@@ -66,8 +66,14 @@ export const vaultCommands = {
     const [id] = args(ctx, ["vault-id"]);
     const sdk = client(ctx);
     if (ctx.options.yes !== true) {
-      const vault = unwrap(await sdk.vault.get(id!));
-      await confirm(`Delete vault ${vault.name} (${vault.id}) and every secret in it?`, "vault delete", "--yes");
+      await confirm(
+        async () => {
+          const vault = unwrap(await sdk.vault.get(id!));
+          return `Delete vault ${vault.name} (${vault.id}) and every secret in it?`;
+        },
+        "vault delete",
+        "--yes",
+      );
     }
     unwrap(await sdk.vault.delete(id!));
     if (ctx.json) printJson({ deleted: true, id });
