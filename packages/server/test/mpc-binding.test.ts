@@ -11,7 +11,9 @@
  *   path and version (never bytes); two corrupted shares → 500 stored_share_corrupt naming a slot; in client
  *   modes a corrupted stored share is not blamed on the client;
  * - a share that passes its provider's check but is wrong (re-wrapped with the slot's key file under the right
- *   binding) is caught by the DEK commitment, the read still succeeds from the others, the slot is named;
+ *   binding) is caught by the DEK commitment, the read still succeeds from the others, the slot is named; so is
+ *   one of the wrong length or carrying another holder's x-coordinate (not a crash: 500 stored_share_corrupt
+ *   when no other share is left);
  * - missing share rows: one missing in multi-HSM still reads; too few left is refused as stored data damage
  *   (500 stored_share_corrupt), not as a provider outage.
  */
@@ -347,6 +349,59 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
     assert.ok(named, "the forged share was never named");
     assert.ok(deployment.server.output().split("\n").some((l) => l.includes(named!) && l.includes(vaultId) && l.includes("forged/one")));
     assertValue(await read(w), w.value, 1);
+  });
+
+  test("a share that unwraps with the wrong length or another holder's x is a corrupt share of its slot: read around, named, never a crash", async () => {
+    const keys = readKeyFiles(Object.fromEntries(["gcp", "aws", "azure"].map((s) => [s, join(keysDir, `${s}.key`)])));
+    /** `bytes` wrapped with the slot's own key under its right binding: the provider accepts it. */
+    const forge = (m: ModeInfo, w: Written, row: { provider: string; share_index: number; kek_id: string }, bytes: Uint8Array) =>
+      Buffer.from(
+        seal(localKek(keys.get(row.provider)!, row.kek_id), bytes, keyBindingContext({ vaultId: w.vaultId, path: w.path, version: w.version }, { custody: m.name, threshold: 2, providers: m.providers }, { shareIndex: row.share_index, slot: row.provider, kekId: row.kek_id })),
+      );
+    const m = mode("2of3_multi_hsm");
+    const vaultId = await vaultWith(m, "misshapen");
+    const w = await write(m, vaultId, "misshapen/one");
+    const rows = await shareRows(w.id);
+    const shapes: Record<string, (x: number) => Uint8Array> = {
+      "one byte short": (x) => Uint8Array.from([...randomBytes(31), x]),
+      "one byte long": (x) => Uint8Array.from([...randomBytes(33), x]),
+      "another holder's x": (x) => Uint8Array.from([...randomBytes(32), (x % 3) + 1]),
+    };
+    for (const [shape, make] of Object.entries(shapes)) {
+      // A misshapen share is met only when its slot is asked: forge one slot's share at a time until one is.
+      let named: string | undefined;
+      for (const row of rows) {
+        const before = (await hsmDetail()).get(row.provider).corrupt_shares;
+        await setShare(w.id, row.provider, forge(m, w, row, make(row.share_index)));
+        for (let n = 0; n < 8 && !named; n++) {
+          assertValue(await read(w), w.value, 1, `${row.provider}'s share ${shape}, read #${n}`);
+          if ((await hsmDetail()).get(row.provider).corrupt_shares > before) named = row.provider;
+        }
+        await setShare(w.id, row.provider, row.wrapped_share);
+        if (named) break;
+      }
+      assert.ok(named, `a share ${shape} was never named`);
+    }
+
+    // 2-of-2: the server's one share misshapen is stored-data damage of its slot.
+    const m2 = mode("2of2_client_custody");
+    const w2 = await write(m2, await vaultWith(m2, "misshapen"), "misshapen/two");
+    const [gcp2] = await shareRows(w2.id);
+    await setShare(w2.id, "gcp", forge(m2, w2, gcp2!, randomBytes(33)));
+    const res = await read(w2);
+    assertNoValue(res, "2of2 gcp share one byte long");
+    assertProblem(res, 500, "stored_share_corrupt", /\bgcp\b/);
+    await setShare(w2.id, "gcp", gcp2!.wrapped_share);
+    assertValue(await read(w2), w2.value, 1);
+
+    // 2-of-3 client custody: a server share carrying the client's x is read around with the other slot.
+    const m3 = mode("2of3_client_custody");
+    const w3 = await write(m3, await vaultWith(m3, "misshapen"), "misshapen/three");
+    for (const row of await shareRows(w3.id)) {
+      await setShare(w3.id, row.provider, forge(m3, w3, row, Uint8Array.from([...randomBytes(32), m3.clientIndex!])));
+      for (let n = 0; n < 3; n++) assertValue(await read(w3), w3.value, 1, `2of3 client, ${row.provider}'s share with the client's x, read #${n}`);
+      await setShare(w3.id, row.provider, row.wrapped_share);
+    }
   });
 
   test("missing share rows: one missing still reads (multi-HSM); too few left is stored-data damage, not an outage", async () => {

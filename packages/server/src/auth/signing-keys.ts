@@ -43,22 +43,64 @@ export async function ensureSigningKey(db: Database, provider: KeyProvider): Pro
 
 type CryptoKey = webcrypto.CryptoKey;
 
+/** The channel a trigger on `signing_keys` notifies on every change (migration 090). */
+export const SIGNING_KEYS_CHANNEL = "shardvault_signing_keys";
+/**
+ * At most one reload of the key list per this interval for tokens naming an unknown kid: in between such tokens
+ * are refused from memory, so made-up kids cannot make the server query its database per request. A key added
+ * by another instance is picked up at once through the NOTIFY, or at the latest after this interval.
+ */
+export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 30_000;
+
 export interface SigningKeys {
   /** The newest key, which signs. */
   current: { kid: string; privateKey: CryptoKey };
-  /** Public keys by kid; reloaded from the database when a token names an unknown kid. */
+  /** Public keys by kid, from memory; reloaded on a key change, or at most once per interval for an unknown kid. */
   publicKey(kid: string): Promise<CryptoKey | undefined>;
   jwks(): Promise<{ keys: JsonWebKey[] }>;
 }
 
-export async function loadSigningKeys(db: Database, providers: ProviderRegistry): Promise<SigningKeys> {
+export interface SigningKeysOptions {
+  /** Monotonic milliseconds; injected by tests. */
+  now?: () => number;
+  reloadIntervalMs?: number;
+}
+
+export async function loadSigningKeys(db: Database, providers: ProviderRegistry, opts: SigningKeysOptions = {}): Promise<SigningKeys> {
+  const now = opts.now ?? (() => performance.now());
+  const interval = opts.reloadIntervalMs ?? UNKNOWN_KID_RELOAD_INTERVAL_MS;
   const load = () => db.query<SigningKeyRow>("SELECT kid, kek_slot, kek_id, wrapped_private_key, public_jwk FROM signing_keys ORDER BY created_at DESC");
   let rows = await load();
+  let lastReload = now();
+  // Key changes announced (NOTIFY) and the number of them the loaded list already reflects.
+  let changes = 0;
+  let loadedChanges = 0;
+  let reloading: Promise<void> | undefined;
+  const reload = (): Promise<void> => {
+    if (!reloading) {
+      const target = changes;
+      lastReload = now();
+      reloading = load()
+        .then((fresh) => {
+          rows = fresh;
+          loadedChanges = target;
+        })
+        .finally(() => (reloading = undefined));
+    }
+    return reloading;
+  };
+  await db.listen(SIGNING_KEYS_CHANNEL, () => {
+    changes++;
+    // A failed reload leaves the list marked stale: the next unknown kid retries it.
+    reload().catch(() => undefined);
+  });
+
   const newest = rows[0];
   if (!newest) throw new Error("no signing key: the start-up bootstrap did not run");
   const provider = providers.get(newest.kek_slot);
   if (!provider) throw new Error(`the token signing key is wrapped by provider slot ${newest.kek_slot}, which is not configured`);
-  const der = Buffer.from(await provider.unwrap(newest.kek_id, newest.wrapped_private_key, signingKeyBinding(newest.kid, newest.kek_id)));
+  // The provider's own buffer, imported as is and wiped: a copy would leave this one holding the key.
+  const der = await provider.unwrap(newest.kek_id, newest.wrapped_private_key, signingKeyBinding(newest.kid, newest.kek_id));
   let privateKey: CryptoKey;
   try {
     // jose works on WebCrypto keys: converted once here, not on every token (that cost 13% of a read).
@@ -79,8 +121,8 @@ export async function loadSigningKeys(db: Database, providers: ProviderRegistry)
     current: { kid: newest.kid, privateKey },
     async publicKey(kid) {
       let row = rows.find((r) => r.kid === kid);
-      if (!row) {
-        rows = await load();
+      if (!row && (changes !== loadedChanges || now() - lastReload >= interval)) {
+        await reload();
         row = rows.find((r) => r.kid === kid);
       }
       return row ? toPublic(row) : undefined;

@@ -4,6 +4,7 @@
  * The server never sees the key (except while a rotation runs); it only checks the shape of written values.
  */
 import { createHash } from "node:crypto";
+import { wipe } from "@shardvault/crypto";
 import { badRequest } from "../errors.js";
 
 export const CMEK_VERSION = 0x01;
@@ -33,4 +34,20 @@ export function checkFingerprint(fingerprint: unknown, field = "fingerprint"): s
 /** The SHA-256 fingerprint of a 32-byte key, in lowercase hex. */
 export function fingerprintOf(key: Uint8Array): string {
   return createHash("sha256").update(key).digest("hex");
+}
+
+/**
+ * A key from its rotation header: standard base64 of exactly 32 bytes, matching the expected fingerprint. Decoded
+ * straight into a buffer of its own: `Buffer.from(text, "base64")` may land in Node's shared allocation pool,
+ * where a copy of the key would outlive the wipe of the caller's buffer.
+ */
+export function keyFromHeader(header: string | undefined, name: string, fingerprint: string): Uint8Array {
+  if (!header || !/^[A-Za-z0-9+/]{43}=$/.test(header)) throw badRequest("cmek_key_malformed", `${name} must be the standard base64 of a 32-byte key`);
+  const key = Buffer.allocUnsafeSlow(32);
+  key.write(header, "base64");
+  if (fingerprintOf(key) !== fingerprint) {
+    wipe(key);
+    throw badRequest("cmek_key_mismatch", `${name} does not match its fingerprint`);
+  }
+  return key;
 }

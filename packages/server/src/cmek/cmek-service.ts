@@ -23,12 +23,12 @@ import type { Logger } from "../log.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { countCmekVersions, findCmekVersions, findShares, replaceCmekCiphertext } from "../secrets/secret-queries.js";
-import { findVaultById, lockVault } from "../vaults/vault-queries.js";
+import { JOB_STALE_AFTER } from "../vaults/vault-jobs.js";
+import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import { requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
-import { checkFingerprint, fingerprintOf } from "./cmek-format.js";
+import { checkFingerprint, keyFromHeader } from "./cmek-format.js";
 
 const BATCH_SIZE = 100;
-const STALE_AFTER = "30 seconds";
 const CMEK_PLANS: readonly Plan[] = ["business", "enterprise"];
 const NO_AAD = new Uint8Array(0);
 
@@ -55,15 +55,11 @@ const toJobView = (row: JobRow): CmekRotationJob => ({
   created_at: iso(row.created_at)!,
 });
 
-/** A key from its header: standard base64 of exactly 32 bytes, matching the expected fingerprint. */
-function keyFromHeader(header: string | undefined, name: string, fingerprint: string): Uint8Array {
-  const bytes = header && /^[A-Za-z0-9+/]{43}=$/.test(header) ? new Uint8Array(Buffer.from(header, "base64")) : undefined;
-  if (!bytes || bytes.length !== 32) throw badRequest("cmek_key_malformed", `${name} must be the standard base64 of a 32-byte key`);
-  if (fingerprintOf(bytes) !== fingerprint) {
-    wipe(bytes);
-    throw badRequest("cmek_key_mismatch", `${name} does not match its fingerprint`);
+/** In a client-custody MPC vault the server cannot open values without the client's shares. */
+function refuseClientCustody(vault: VaultRow): void {
+  if (vault.mpc_custody && custodyMode(vault.mpc_custody).clientHoldsShare) {
+    throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
   }
-  return bytes;
 }
 
 export type CmekService = ReturnType<typeof createCmekService>;
@@ -157,7 +153,7 @@ export function createCmekService(deps: {
   async function failStaleJobs(): Promise<void> {
     await db.query(
       `UPDATE cmek_rotation_jobs SET status = 'failed', error = 'interrupted (server restart): post the same rotation again to resume'
-        WHERE status IN ('pending', 'running') AND COALESCE(heartbeat_at, created_at) < now() - interval '${STALE_AFTER}'`,
+        WHERE status IN ('pending', 'running') AND COALESCE(heartbeat_at, created_at) < now() - interval '${JOB_STALE_AFTER}'`,
     );
   }
 
@@ -198,9 +194,7 @@ export function createCmekService(deps: {
       checkPlan();
       const newFingerprint = checkFingerprint(body.new_fingerprint, "new_fingerprint");
       const vault = await vaults.require(principal, vaultId);
-      if (vault.mpc_custody && custodyMode(vault.mpc_custody).clientHoldsShare) {
-        throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
-      }
+      refuseClientCustody(vault);
       // Posting a rotation again (after a restart, or a retry) finds its job: the vault already carries the
       // new fingerprint then.
       const [previous] =
@@ -227,7 +221,12 @@ export function createCmekService(deps: {
         wipe(oldKey);
         throw error;
       }
-      const job = await db.transaction(async (tx) => {
+      const created = db.transaction(async (tx) => {
+        // Under the vault's lock, which enabling MPC takes too: MPC enabled meanwhile is seen here, and a job
+        // started here is seen by it.
+        const locked = await lockVault(tx, vault.id, "update");
+        if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+        refuseClientCustody(locked);
         if (unfinished) {
           if (runningHere.has(unfinished.id)) return unfinished;
           // Resumed by whoever posts it with the keys. Should another live instance still be running it, the two
@@ -239,7 +238,6 @@ export function createCmekService(deps: {
           );
           return reset!;
         }
-        await lockVault(tx, vault.id, "update");
         const total = await countCmekVersions(tx, vault.id, oldFingerprint);
         // New writes use the new key from now on.
         await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
@@ -250,6 +248,11 @@ export function createCmekService(deps: {
         );
         await recordAudit(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row!.id, new_fingerprint: newFingerprint } });
         return row!;
+      });
+      // The keys are the job's from here on; a refusal or a database failure wipes them now.
+      const job = await created.catch((error: unknown) => {
+        wipe(oldKey, newKey);
+        throw error;
       });
       void run(job, oldKey, newKey);
       return toJobView(job);

@@ -101,6 +101,14 @@ export function loadDeployment(settings: Settings, env: NodeJS.ProcessEnv, log: 
   if (typeof defaultProvider !== "string" || !slots.some((s) => s.slot === defaultProvider)) {
     throw new ConfigError(`"default_provider" must name a configured slot`);
   }
+  const defaultSlot = slots.find((s) => s.slot === defaultProvider)!;
+  if (defaultSlot.backend.forgeableWraps?.(defaultSlot.config)) {
+    // The default slot's KEK is a plain vault's only protection and wraps the token signing key.
+    throw new ConfigError(
+      `providers.${defaultProvider} cannot be the default provider: its RSA-OAEP wraps can be made by anyone holding the public key, ` +
+        `so they carry no integrity; use "key_type": "oct-HSM" (A256KW) or another backend`,
+    );
+  }
   const allowShared = file.allow_shared_trust_domain ?? false;
   if (typeof allowShared !== "boolean") throw new ConfigError(`"allow_shared_trust_domain" must be true or false`);
   const sharedTrustDomain = findSharedTrustDomain(slots);

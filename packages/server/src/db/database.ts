@@ -12,6 +12,12 @@ export interface Database extends Queryable {
   readonly description: string;
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` on every NOTIFY on `channel`, from this instance or another. On PostgreSQL a dedicated
+   * connection listens; when it was lost, `onNotify` is also called once it is back (notifications may have
+   * been missed meanwhile). Ends with `close()`.
+   */
+  listen(channel: string, onNotify: () => void): Promise<void>;
   /** Runs `fn` while holding a cluster-wide advisory lock, so several instances can start at once. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

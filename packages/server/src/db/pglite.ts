@@ -27,6 +27,9 @@ export async function openPglite(dataDir: string): Promise<Database> {
     description: `embedded PostgreSQL (PGlite) in ${dbDir}`,
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onNotify) {
+      await db.listen(channel, () => onNotify());
+    },
     // One process owns the folder (see the lock above), so there is nobody to exclude.
     withAdvisoryLock: (_lockId, fn) => fn(),
     async close() {

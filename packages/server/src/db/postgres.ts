@@ -24,12 +24,69 @@ function statementName(sql: string): string {
   return name;
 }
 
+const RELISTEN_DELAY_MS = 1000;
+
+/** One connection outside the pool for LISTEN, re-established (and every listener told) when it is lost. */
+function createListener(url: string) {
+  const listeners = new Map<string, Array<() => void>>();
+  let client: pg.Client | undefined;
+  let connecting: Promise<void> | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const notifyAll = () => listeners.forEach((callbacks) => callbacks.forEach((onNotify) => onNotify()));
+
+  /** Connects once however many callers ask at the same time; LISTENs on every channel known by then. */
+  const connect = () => (connecting ??= openConnection().finally(() => (connecting = undefined)));
+
+  async function openConnection(): Promise<void> {
+    const conn = new pg.Client({ connectionString: url });
+    conn.on("notification", (message) => listeners.get(message.channel)?.forEach((onNotify) => onNotify()));
+    conn.on("error", () => {
+      if (client === conn) client = undefined;
+      conn.end().catch(() => undefined);
+      scheduleReconnect();
+    });
+    await conn.connect();
+    if (closed) return void (await conn.end());
+    for (const channel of listeners.keys()) await conn.query(`LISTEN ${conn.escapeIdentifier(channel)}`);
+    client = conn;
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      connect().then(notifyAll, scheduleReconnect);
+    }, RELISTEN_DELAY_MS);
+    retry.unref();
+  }
+
+  return {
+    async listen(channel: string, onNotify: () => void): Promise<void> {
+      const callbacks = listeners.get(channel);
+      if (callbacks) return void callbacks.push(onNotify);
+      listeners.set(channel, [onNotify]);
+      await connecting?.catch(() => undefined);
+      // LISTEN on a channel already listened to is a no-op.
+      if (client) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      else await connect();
+    },
+    async close(): Promise<void> {
+      closed = true;
+      clearTimeout(retry);
+      await connecting?.catch(() => undefined);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
 export async function openPostgres(url: string, maxConnections = 20): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   const client = await pool.connect(); // fail fast at start-up when the database is unreachable
   client.release();
+  const listener = createListener(url);
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []) {
       // Named by their text, statements are parsed and planned once per connection, not on every call.
@@ -54,6 +111,7 @@ export async function openPostgres(url: string, maxConnections = 20): Promise<Da
         conn.release();
       }
     },
+    listen: (channel, onNotify) => listener.listen(channel, onNotify),
     async withAdvisoryLock(lockId, fn) {
       const conn = await pool.connect();
       try {
@@ -67,6 +125,9 @@ export async function openPostgres(url: string, maxConnections = 20): Promise<Da
         conn.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
 }

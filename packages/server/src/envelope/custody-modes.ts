@@ -52,6 +52,16 @@ export function serverSharesNeeded(mode: CustodyMode, client: boolean): number |
   return undefined;
 }
 
+/**
+ * The provider slots among `holders` whose wraps can be forged with a public key (RSA-OAEP), when together they
+ * could rebuild a DEK without the client: someone able to write the database could then choose the DEK and
+ * have the server serve their value. Undefined when every quorum holds an authenticated share.
+ */
+export function forgeableQuorum(mode: CustodyMode, holders: readonly string[], forgeable: (slot: string) => boolean): string[] | undefined {
+  const slots = holders.filter((h) => h !== CLIENT && forgeable(h));
+  return mode.decrypts({ client: false, servers: slots.length }) ? slots : undefined;
+}
+
 /** 1claw's typed SDK sends `mpc_custody: "2-of-2" | "2-of-3"`. */
 const ALIASES: Partial<Record<string, CustodyModeName>> = { "2-of-2": "2of2_client_custody", "2-of-3": "2of3_multi_hsm" };
 

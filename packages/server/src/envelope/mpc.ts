@@ -3,12 +3,14 @@
  * fixed x), each server-held share is wrapped by its slot's KEK bound to the full context, and the client's
  * share, if the mode has one, is handed back once and never stored. A commitment to the DEK is stored and
  * checked after reconstruction: it tells a wrong client share from a good one, and catches a stored share
- * that passed its provider's check but is wrong (an Azure RSA share can be forged with the public key).
+ * that passed its provider's check but is wrong (an Azure RSA share can be forged with the public key, so a
+ * DEK is never rebuilt from RSA-wrapped shares alone).
  */
 import {
   clientShareTag,
   combine,
   commitDek,
+  DEK_LENGTH,
   encodeClientShare,
   SCHEME_SHAMIR,
   SCHEME_XOR,
@@ -105,15 +107,40 @@ export interface RecoverOptions extends QuorumOptions {
   clientShare?: ClientShare;
 }
 
-/** Rebuilds a DEK from shares and checks the commitment. Returns undefined (nothing) when it fails. */
+/**
+ * Rebuilds a DEK from shares and checks the commitment. Returns undefined (nothing) when it fails. The shares
+ * were checked by `checkedShare` (and the client's by the client-share check), so combining cannot throw.
+ */
 function tryCombine(vault: MpcVault, ref: VersionRef, commitment: Uint8Array, parts: Uint8Array[]): Uint8Array | undefined {
   const dek =
     vault.mode.scheme === "xor"
       ? xorCombine(parts[0]!, parts[1]!)
       : combine(parts, { threshold: vault.mode.threshold, xs: vault.holders.map((_, i) => i + 1) });
-  if (dek.length === 32 && verifyDekCommitment(dek, commitmentContext(ref, mpcProtection(vault)), commitment)) return dek;
+  if (dek.length === DEK_LENGTH && verifyDekCommitment(dek, commitmentContext(ref, mpcProtection(vault)), commitment)) return dek;
   wipe(dek);
   return undefined;
+}
+
+/**
+ * A server share as its slot must hold it: the DEK's length (XOR), or that plus its own x-coordinate, the
+ * slot's bound share index (Shamir). Anything else that unwrapped under the right binding is a forged or
+ * damaged share of that slot: wiped, and failed as an integrity error so the quorum reports the slot and asks
+ * another one. Length and x are public: checking them leaks nothing.
+ */
+function checkedShare(vault: MpcVault, share: StoredShare, value: Uint8Array): Uint8Array {
+  const expected = vault.mode.scheme === "xor" ? DEK_LENGTH : DEK_LENGTH + 1;
+  if (value.length === expected && (vault.mode.scheme === "xor" || value[DEK_LENGTH] === share.shareIndex)) return value;
+  wipe(value);
+  throw new ProviderError("integrity", share.provider, "the unwrapped share has the wrong length or x-coordinate");
+}
+
+/** The client's share as combining takes it: the bare share (XOR), or `[y…, x]` in a fresh buffer (Shamir). */
+function clientSharePart(vault: MpcVault, client: ClientShare): Uint8Array {
+  if (vault.mode.scheme === "xor") return client.share;
+  const part = new Uint8Array(client.share.length + 1);
+  part.set(client.share);
+  part[client.share.length] = client.index;
+  return part;
 }
 
 function* subsets<T>(items: T[], size: number, start = 0): Generator<T[]> {
@@ -125,6 +152,11 @@ function* subsets<T>(items: T[], size: number, start = 0): Generator<T[]> {
  * Reconstructs a version's DEK: the client share (if any) plus as few server shares as the threshold needs,
  * fastest slots first. If the commitment fails, the remaining server shares are fetched and every
  * combination tried, so a bad stored share is found and named instead of blamed on the client.
+ *
+ * In a mode that gives the client a share, the DEK is never rebuilt without it, even where the provider slots
+ * together hold enough shares (2of3_client_custody): only the client's share lets the server decrypt. And a
+ * combination whose every share could have been forged with a public key (RSA-wrapped slots, no client share)
+ * is never used: its commitment would prove nothing.
  */
 export async function recoverDek(
   vault: MpcVault,
@@ -135,48 +167,61 @@ export async function recoverDek(
 ): Promise<Uint8Array> {
   const protection = mpcProtection(vault);
   const client = opts.clientShare;
-  const clientPart = client
-    ? vault.mode.scheme === "xor"
-      ? client.share
-      : Uint8Array.from([...client.share, client.index])
-    : undefined;
-  const needed = serverSharesNeeded(vault.mode, clientPart !== undefined);
+  const needed = vault.mode.clientHoldsShare && !client ? undefined : serverSharesNeeded(vault.mode, client !== undefined);
   if (needed === undefined) throw badRequest("client_share_required", "this vault uses client custody: the client's share is needed");
+  // Each corrupt slot is reported once per read, however many times it is met.
+  const reported = new Set<string>();
+  const reportCorrupt = (slot: string) => {
+    if (reported.has(slot)) return;
+    reported.add(slot);
+    opts.onCorruptShare(slot);
+  };
   // A share row whose slot is not where the vault's provider list puts it, or a missing row, is damaged
   // stored data (500), not an outage (503).
   const misplaced = stored.shares.filter((share) => vault.holders[share.shareIndex - 1] !== share.provider).map((share) => share.provider);
-  misplaced.forEach((slot) => opts.onCorruptShare(slot));
+  misplaced.forEach(reportCorrupt);
   const missing = vault.holders.filter((slot) => slot !== CLIENT && !stored.shares.some((share) => share.provider === slot));
   const sources: ShareSource[] = stored.shares.flatMap((share) => {
     const provider = providers.get(share.provider);
     if (!provider || misplaced.includes(share.provider)) return [];
     const aad = keyBindingContext(ref, protection, { shareIndex: share.shareIndex, slot: share.provider, kekId: share.kekId });
-    return [{ slot: share.provider, fetch: (signal: AbortSignal) => provider.unwrap(share.kekId, share.wrappedShare, aad, { signal }) }];
+    return [{ slot: share.provider, fetch: async (signal: AbortSignal) => checkedShare(vault, share, await provider.unwrap(share.kekId, share.wrappedShare, aad, { signal })) }];
   });
   const damaged = [...misplaced, ...missing];
   if (sources.length < needed && damaged.length > 0) {
     throw new AppError(500, "stored_share_corrupt", `the stored share of provider slot ${damaged.join(", ")} is missing or misplaced`);
   }
-  const first = await gatherQuorum(sources, needed, opts);
+  const first = await gatherQuorum(sources, needed, { latency: opts.latency, onCorruptShare: reportCorrupt });
   const all: GatheredShare[] = [...first];
+  let clientPart: Uint8Array | undefined;
   try {
+    clientPart = client && clientSharePart(vault, client);
     const partsOf = (shares: GatheredShare[]) => [...shares.map((s) => s.value), ...(clientPart ? [clientPart] : [])];
-    const dek = tryCombine(vault, ref, stored.commitment, partsOf(first));
+    const authenticated = (shares: GatheredShare[]) => client !== undefined || shares.some((s) => providers.get(s.slot)?.forgeableWraps === false);
+    const dek = authenticated(first) ? tryCombine(vault, ref, stored.commitment, partsOf(first)) : undefined;
     if (dek) return dek;
     const rest = sources.filter((s) => !first.some((g) => g.slot === s.slot));
     const more = await Promise.allSettled(rest.map(async (s) => ({ slot: s.slot, value: await s.fetch(AbortSignal.timeout(10_000)) })));
-    for (const result of more) if (result.status === "fulfilled") all.push(result.value);
+    more.forEach((result, i) => {
+      if (result.status === "fulfilled") all.push(result.value);
+      else if (result.reason instanceof ProviderError && result.reason.kind === "integrity") reportCorrupt(rest[i]!.slot);
+    });
+    let tried = false;
     for (const subset of subsets(all, needed)) {
+      if (!authenticated(subset)) continue;
+      tried = true;
       const found = tryCombine(vault, ref, stored.commitment, partsOf(subset));
       if (found) {
-        for (const bad of all.filter((s) => !subset.includes(s))) opts.onCorruptShare(bad.slot);
+        for (const bad of all.filter((s) => !subset.includes(s))) reportCorrupt(bad.slot);
         return found;
       }
     }
+    // Only RSA-wrapped shares answered: whatever they rebuild, anyone with the public keys could have chosen.
+    if (!tried) throw corrupt("unauthenticated_quorum");
     if (clientPart) throw badRequest("client_share_invalid", "the client share is not the right share for this secret version");
     throw corrupt("dek_commitment_mismatch");
   } finally {
     for (const share of all) wipe(share.value);
-    if (clientPart && clientPart !== client?.share) wipe(clientPart);
+    if (clientPart !== client?.share) wipe(clientPart);
   }
 }

@@ -38,8 +38,13 @@ export async function sealPlain(kek: VaultKek, ref: VersionRef, plaintext: Uint8
   }
 }
 
-/** Unwraps a version's DEK and checks its commitment. The caller wipes the DEK. */
+/**
+ * Unwraps a version's DEK and checks its commitment. The caller wipes the DEK. A DEK wrapped only with a public
+ * key (RSA-OAEP) is refused unopened: whoever can write the database could have chosen it, and its commitment
+ * and ciphertext with it. Only a stored row edited to name such a slot gets here: the default slot cannot be one.
+ */
 export async function unwrapPlainDek(kek: VaultKek, ref: VersionRef, stored: Omit<PlainSealed, "ciphertext">): Promise<Uint8Array> {
+  if (kek.provider.forgeableWraps) throw corrupt("wrapped_dek_unauthenticated");
   const dek = await callProvider(kek.provider, () => kek.provider.unwrap(kek.kekId, stored.wrappedDek, binding(kek, ref)), "wrapped_dek_corrupt");
   if (dek.length !== 32 || !verifyDekCommitment(dek, commitmentContext(ref, plainProtection(kek.provider.slot)), stored.commitment)) {
     wipe(dek);

@@ -11,13 +11,14 @@ import type { Principal } from "../auth/principal.js";
 import { mapLimit } from "../concurrency.js";
 import type { Plan } from "../config/deployment.js";
 import type { Database } from "../db/database.js";
-import { CLIENT, requestedMode, shareHolders, type CustodyMode } from "../envelope/custody-modes.js";
+import { CLIENT, forgeableQuorum, requestedMode, shareHolders, type CustodyMode } from "../envelope/custody-modes.js";
 import { protectDek, type MpcVault, type ProtectedDek } from "../envelope/mpc.js";
 import { unwrapPlainDek } from "../envelope/plain.js";
-import { AppError, conflict } from "../errors.js";
+import { AppError, badRequest, conflict } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findWrappedVersions, insertShares, moveToShares, shredDeleted, type WrappedVersionRow } from "../secrets/secret-queries.js";
+import { refuseWhileJobRuns } from "../vaults/vault-jobs.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import { createVaultKeks, recordMpcMode, requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 
@@ -62,12 +63,24 @@ export function createMpcService(deps: {
     }
   }
 
-  /** Validates a request to enable MPC without touching anything: the mode and its share holders. */
+  /**
+   * Validates a request to enable MPC without touching anything: the mode and its share holders, which may not
+   * let RSA-wrapped slots alone rebuild a DEK (their wraps carry no integrity: see providers/azure-keyvault.ts).
+   */
   function resolve(body: EnableMpcBody): { mode: CustodyMode; holders: string[] } | undefined {
     const mode = requestedMode(body);
     if (!mode) return undefined;
     checkPlan();
-    return { mode, holders: shareHolders(mode, body.providers, (slot) => providers.get(slot) !== undefined) };
+    const holders = shareHolders(mode, body.providers, (slot) => providers.get(slot) !== undefined);
+    const forgeable = forgeableQuorum(mode, holders, (slot) => providers.get(slot)!.forgeableWraps);
+    if (forgeable) {
+      throw badRequest(
+        "unauthenticated_quorum",
+        `provider slots ${forgeable.join(", ")} wrap with RSA-OAEP, which anyone holding the public key can forge, and together they would rebuild ` +
+          `a DEK on their own: name a slot with authenticated wraps among them (cloud KMS, PKCS#11, or Azure oct-HSM keys)`,
+      );
+    }
+    return { mode, holders };
   }
 
   async function reprotect(vault: VaultRow, target: MpcVault, versions: WrappedVersionRow[]): Promise<Reprotected[]> {
@@ -94,6 +107,8 @@ export function createMpcService(deps: {
         if (locked.mpc_custody === target.mode.name) return { vault: locked, raced: true, protectedIds: new Set<string>() };
         throw conflict("mpc_mode_immutable", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
       }
+      // A job started meanwhile (it takes this lock to start) would go on re-reading the vault under the new mode.
+      await refuseWhileJobRuns(tx, vaultId, "enable MPC");
       const live = await findWrappedVersions(tx, vaultId);
       if (live.some((v) => !done.has(v.id))) return false;
       // Versions deleted since they were re-protected are shredded below, not given shares.
@@ -126,6 +141,9 @@ export function createMpcService(deps: {
       if (vault.mpc_custody === requested.mode.name && sameHolders) return { vault: toVaultView(vault) };
       throw conflict("mpc_mode_immutable", `MPC is already enabled on this vault with ${vault.mpc_custody} (${vault.mpc_providers?.join(", ")}); it cannot change`);
     }
+    // A job re-reads the vault's protection batch by batch: switching it underneath would, in a client-custody
+    // mode, leave the job holding DEKs without the client's shares (the envelope refuses that, failing the job).
+    await refuseWhileJobRuns(db, vault.id, "enable MPC");
     const versions = await findWrappedVersions(db, vault.id);
     if (versions.length > deps.reprotectMaxVersions) {
       throw conflict("vault_too_large", `the vault holds ${versions.length} live versions; at most ${deps.reprotectMaxVersions} can be re-protected at once`);

@@ -163,6 +163,7 @@ export async function createAwsKmsProvider(slot: string, config: AwsKmsConfig, e
     slot,
     backend: "aws-kms",
     development: false,
+    forgeableWraps: false,
 
     async createKek(vaultId: string, opts?: CallOptions): Promise<string> {
       if (config.kekStrategy === "shared") return config.keyId!;

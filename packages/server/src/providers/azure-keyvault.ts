@@ -11,6 +11,12 @@
  * is `sha256(binding) || plaintext` (for A256KW padded to a multiple of 8 bytes, ISO/IEC 7816-4 style), and
  * unwrap checks the digest in constant time before returning anything.
  *
+ * A256KW authenticates: only the key's holder can make a wrap that unwraps. RSA-OAEP does not: anyone with the
+ * public key can wrap `sha256(binding) || anything`, so an RSA slot's wraps are `forgeableWraps`. The server
+ * therefore refuses an RSA slot as the default provider (a plain vault's only KEK, and the signing key's) and
+ * any MPC quorum made of RSA slots alone; one RSA share among authenticated ones stays checked by the DEK
+ * commitment, which a forger who does not know the other shares cannot match.
+ *
  * Credentials: `tenant_id` + `client_id_env` + `client_secret_env` (a service principal, @azure/identity
  * ClientSecretCredential); `access_token_env` (a static bearer token, e.g. for a local peer); or neither:
  * DefaultAzureCredential (managed identity, workload identity, environment, Azure CLI). The SDK's challenge
@@ -78,6 +84,8 @@ const RSA_KEY_SIZES = [2048, 3072, 4096];
  * the provider contract (inputs up to a few hundred bytes), so 3072 bits (286 bytes of input) is the default. */
 const DEFAULT_RSA_KEY_SIZE = 3072;
 const DIGEST_LENGTH = 32;
+/** RSA-OAEP wraps can be made by anyone holding the public key; A256KW wraps only by the key's holder. */
+const forgeable = (config: AzureKeyVaultConfig) => config.keyType === "RSA";
 
 type TokenCredential = ConstructorParameters<typeof KeyClient>[1];
 
@@ -239,6 +247,7 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
     slot,
     backend: "azure-keyvault",
     development: false,
+    forgeableWraps: forgeable(config),
 
     async createKek(vaultId: string, opts?: CallOptions): Promise<string> {
       if (config.kekStrategy === "shared") {
@@ -293,11 +302,7 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
       );
       const framed = out.result;
       try {
-        // The digest binds the share to its context only as far as the wrapping does. A256KW authenticates
-        // (only the key holder can wrap). RSA-OAEP does not: anyone with the public key can wrap
-        // `sha256(binding) || anything` under it, so an attacker who can write the database can forge an
-        // Azure RSA share with a matching digest. The integrity of an Azure RSA share therefore rests on the
-        // DEK commitment: only the commitment check after combining detects a wrong share.
+        // The digest binds the share to its context only as far as the wrapping does (see forgeableWraps).
         return unframe(slot, framed, aad, padded);
       } finally {
         wipe(framed);
@@ -338,5 +343,6 @@ export const azureKeyVaultBackend: Backend<AzureKeyVaultConfig> = {
   parse,
   trustDomain: (config) => `azure-keyvault:${config.vaultUrl}`,
   sharedKek: (config) => config.kekStrategy === "shared",
+  forgeableWraps: forgeable,
   create: (slot, config, ctx) => createAzureKeyVaultProvider(slot, config, ctx.env),
 };

@@ -30,6 +30,8 @@ export interface Backend<C> {
   trustDomain(config: C): string;
   /** Whether the slot uses one shared KEK for all vaults (`kek_strategy: "shared"`). */
   sharedKek?(config: C): boolean;
+  /** Whether the slot's wraps can be made with a public key (`KeyProvider.forgeableWraps`); false when absent. */
+  forgeableWraps?(config: C): boolean;
   create(slot: string, config: C, ctx: BackendContext): Promise<KeyProvider>;
 }
 

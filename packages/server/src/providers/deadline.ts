@@ -31,6 +31,7 @@ export function withDeadline(provider: KeyProvider, deadlineMs: number): KeyProv
     slot: provider.slot,
     backend: provider.backend,
     development: provider.development,
+    forgeableWraps: provider.forgeableWraps,
     createKek: (vaultId, opts) => bounded(opts, (signal) => provider.createKek(vaultId, { signal })),
     wrap: (kekId, plaintext, aad, opts) => bounded(opts, (signal) => provider.wrap(kekId, plaintext, aad, { signal })),
     unwrap: (kekId, wrapped, aad, opts) => bounded(opts, (signal) => provider.unwrap(kekId, wrapped, aad, { signal })),

@@ -249,6 +249,7 @@ export async function createGcpKmsProvider(slot: string, config: GcpKmsConfig, e
     slot,
     backend: "gcp-kms",
     development: false,
+    forgeableWraps: false,
 
     async createKek(vaultId: string, opts?: CallOptions): Promise<string> {
       if (config.kekStrategy === "shared") return knownKey!;

@@ -70,6 +70,7 @@ export function createLocalProvider(slot: string, keyFile: string): KeyProvider 
     slot,
     backend: "local",
     development: true,
+    forgeableWraps: false,
     async createKek() {
       return `local:${randomUUID()}`;
     },

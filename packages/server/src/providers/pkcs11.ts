@@ -502,6 +502,7 @@ export async function createPkcs11Provider(slot: string, config: Pkcs11Config, c
     slot,
     backend: "pkcs11",
     development: false,
+    forgeableWraps: false,
 
     async createKek(_vaultId, opts) {
       const kekId = `pkcs11:${randomUUID()}`;

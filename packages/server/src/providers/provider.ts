@@ -21,6 +21,11 @@ export interface KeyProvider {
   readonly backend: string;
   /** True for software providers meant for development only. */
   readonly development: boolean;
+  /**
+   * True when anyone holding the KEK's public key can make a wrap this provider unwraps (RSA-OAEP): such a
+   * wrap carries no integrity, so it may never be the only protection of a DEK (see envelope/).
+   */
+  readonly forgeableWraps: boolean;
   /** Creates a KEK for a vault and returns its reference (never key material). */
   createKek(vaultId: string, opts?: CallOptions): Promise<string>;
   wrap(kekId: string, plaintext: Uint8Array, aad: Uint8Array, opts?: CallOptions): Promise<Uint8Array>;
