@@ -1,13 +1,16 @@
 /**
  * The azure-keyvault backend through the official @azure/keyvault-keys clients, against a local peer
  * speaking the Key Vault keys REST protocol over loopback (with the 401 challenge the service sends first):
- * conformance for RSA (RSA-OAEP-256) and oct-HSM (A256KW) keys, faults, the digest binding, configuration,
- * and the server on PostgreSQL with azure-keyvault as its default provider.
+ * conformance for RSA (RSA-OAEP-256) and oct-HSM (A256KW) keys, faults, the digest binding, configuration
+ * (an RSA slot cannot be the default provider), and the server on PostgreSQL with an azure-keyvault oct-HSM
+ * key as its default provider.
  */
 import assert from "node:assert/strict";
 import { createHash, createPublicKey, publicEncrypt, constants, randomBytes, randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { test } from "node:test";
 import { azureKeyVaultBackend } from "../src/providers/azure-keyvault.js";
+import { makeTempDir } from "./support/harness.js";
 import { postgresSkipReason } from "./support/postgres.js";
 import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer } from "./support/peers/azure-keyvault-peer.js";
 import {
@@ -97,7 +100,8 @@ describeCloudProviderFaults(
           Buffer.concat([createHash("sha256").update(binding).digest(), share]),
         );
       await assertKind(provider.unwrap(kekId, forge("binding B"), Buffer.from("binding A")), "integrity");
-      // With a matching digest the forgery unwraps: only the DEK commitment can catch such a share.
+      // With a matching digest the forgery unwraps: RSA wraps are forgeable, which the envelope knows
+      // (azure-rsa-integrity.test.ts: never a DEK from RSA-wrapped material alone).
       assert.deepEqual(Buffer.from(await provider.unwrap(kekId, forge("binding A"), Buffer.from("binding A"))), share);
     });
 
@@ -135,9 +139,11 @@ test("azure-keyvault with the shared strategy pins the shared key's current vers
   }
 });
 
-const VALID = { fields: { vault_url: "http://127.0.0.1:8443", access_token_env: "AT" }, env: { AT: "eyJ.example" } };
+// oct-HSM: the configuration suite loads each case as the only slot, hence the default provider, which may
+// not be an RSA slot (its wraps can be forged with the public key).
+const VALID = { fields: { vault_url: "http://127.0.0.1:8443", access_token_env: "AT", key_type: "oct-HSM" }, env: { AT: "eyJ.example" } };
 const PRINCIPAL = {
-  fields: { vault_url: "https://acme.vault.azure.net", tenant_id: "acme.onmicrosoft.com", client_id_env: "CID", client_secret_env: "CSECRET" },
+  fields: { vault_url: "https://acme.vault.azure.net", tenant_id: "acme.onmicrosoft.com", client_id_env: "CID", client_secret_env: "CSECRET", key_type: "oct-HSM" },
   env: { CID: "00000000-0000-0000-0000-000000000000", CSECRET: "s3cret" },
 };
 describeConfigRefusals("azure-keyvault", {
@@ -155,8 +161,24 @@ describeConfigRefusals("azure-keyvault", {
     "a client secret variable that is not set": { fields: PRINCIPAL.fields, env: { CID: "id" }, error: /CSECRET, which is not set/ },
     "an unknown key type": { fields: { ...VALID.fields, key_type: "EC" }, error: /key_type must be one of/ },
     "a key size for oct-HSM keys": { fields: { ...VALID.fields, key_type: "oct-HSM", key_size: 2048 }, error: /RSA keys only/ },
-    "an RSA key size that is not offered": { fields: { ...VALID.fields, key_size: 1024 }, error: /key_size must be one of/ },
+    "an RSA key size that is not offered": { fields: { ...VALID.fields, key_type: "RSA", key_size: 1024 }, error: /key_size must be one of/ },
+    "an RSA key as the default provider (explicitly)": { fields: { ...VALID.fields, key_type: "RSA" }, error: /cannot be the default provider: its RSA-OAEP wraps/ },
+    "an RSA key as the default provider (RSA is the default key type)": { fields: { vault_url: VALID.fields.vault_url, access_token_env: "AT" }, error: /cannot be the default provider/ },
   },
+});
+
+test("azure-keyvault: an RSA slot loads beside an authenticated default provider, and is marked forgeable", () => {
+  const dir = makeTempDir("sv-azure-rsa-");
+  const deployment = loadConfig(
+    { default_provider: "hsm", providers: { hsm: { backend: "local", key_file: join(dir, "hsm.key") }, azure: { backend: "azure-keyvault", ...VALID.fields, key_type: "RSA" } } },
+    VALID.env,
+  );
+  const [hsm, azure] = deployment.slots;
+  assert.equal(deployment.defaultProvider, "hsm");
+  assert.equal(azure!.backend.forgeableWraps?.(azure!.config), true);
+  assert.equal(hsm!.backend.forgeableWraps?.(hsm!.config) ?? false, false);
+  const octHsm = loadConfig({ providers: { azure: { backend: "azure-keyvault", ...VALID.fields } } }, VALID.env).slots[0]!;
+  assert.equal(octHsm.backend.forgeableWraps?.(octHsm.config), false);
 });
 
 test("azure-keyvault: a service principal configuration loads (its secret is not in the parsed config)", () => {
@@ -165,12 +187,13 @@ test("azure-keyvault: a service principal configuration loads (its secret is not
   assert.ok(!JSON.stringify(deployment.slots[0]!.config).includes(PRINCIPAL.env.CSECRET));
 });
 
+// The default provider wraps plain vaults' DEKs and the signing key: an oct-HSM key (A256KW) in a Managed HSM.
 describeServerWithDefaultProvider("azure-keyvault", await postgresSkipReason(), async () => {
-  const peer = await startAzureKeyVaultPeer();
+  const peer = await startAzureKeyVaultPeer({ resource: "https://managedhsm.azure.net" });
   return {
     peer,
     backend: "azure-keyvault",
-    slot: azureKeyVaultSlotConfig(peer, SMALL_RSA),
+    slot: azureKeyVaultSlotConfig(peer, { key_type: "oct-HSM" }),
     secrets: [peer.token],
     operations: { createKek: "CreateKey", wrap: "WrapKey", unwrap: "UnwrapKey" },
   };
