@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, randomUUID, webcrypto, type JsonWebKey } from "node:crypto";
 import { encodeContext, wipe } from "@shardvault/crypto";
-import type { Database } from "../db/database.js";
+import type { Database, Queryable } from "../db/database.js";
 import type { KeyProvider } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 
@@ -23,6 +23,11 @@ interface SigningKeyRow {
 export async function ensureSigningKey(db: Database, provider: KeyProvider): Promise<void> {
   const existing = await db.query("SELECT 1 FROM signing_keys LIMIT 1");
   if (existing.length > 0) return;
+  await addSigningKey(db, provider);
+}
+
+/** Adds a signing key, the newest, wrapped by `provider`; a trigger announces it to every instance (NOTIFY). */
+export async function addSigningKey(db: Queryable, provider: KeyProvider): Promise<string> {
   const kid = randomUUID();
   const kekId = await provider.createKek(`signing-key:${kid}`);
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
@@ -36,6 +41,7 @@ export async function ensureSigningKey(db: Database, provider: KeyProvider): Pro
       wrapped,
       JSON.stringify(publicKey.export({ format: "jwk" })),
     ]);
+    return kid;
   } finally {
     wipe(der);
   }
