@@ -1,4 +1,5 @@
 /** Tables for people, JSON for scripts. */
+import type { Vault } from "@shardvault/sdk";
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
@@ -26,17 +27,40 @@ export function warn(message: string): void {
   process.stderr.write(message.endsWith("\n") ? message : message + "\n");
 }
 
+/** A vault's custody as its view shows it: the share holders (the client last) and how many shares rebuild a DEK. */
+export type CustodyFacts = Pick<Vault, "mpc_custody" | "mpc_providers" | "mpc_threshold">;
+
+const andList = (items: readonly string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
+
+/**
+ * What losing a client share means, from the vault's custody: when its provider slots alone hold enough shares
+ * (2-of-3 client custody: gcp and aws hold 2 of 3) they can rebuild the secret without it, and "nobody can
+ * decrypt it" would overstate the share. Without the vault's facts, only what holds in every mode.
+ */
+export function clientShareLoss(vault: CustodyFacts | undefined): string[] {
+  const holders = vault?.mpc_providers;
+  const slots = holders?.filter((holder) => holder !== "client");
+  const threshold = vault?.mpc_threshold;
+  if (!holders || !slots || typeof threshold !== "number") return ["If it is lost, Shardvault will not decrypt the secret and cannot recover it."];
+  if (slots.length < threshold) return ["If it is lost, the secret cannot be decrypted by anyone."];
+  return [
+    "If it is lost, Shardvault will not decrypt the secret and cannot recover it. But it is not the only",
+    `way in: in ${vault.mpc_custody} the key providers ${andList(slots)} together hold ${slots.length} of the ${holders.length} shares,`,
+    "so whoever controls those providers could rebuild the secret without it.",
+  ];
+}
+
 /** The loud notice for client shares, on standard error so it is seen even when standard output is captured. */
-export function clientShareNotice(count: number, file: string | undefined): void {
+export function clientShareNotice(count: number, file: string | undefined, vault: CustodyFacts | undefined): void {
   const what = count === 1 ? "a client share" : `${count} client shares`;
   const bar = "=".repeat(78);
   warn(
     [
       bar,
       `IMPORTANT: this vault uses client custody and the server returned ${what}.`,
-      "It is shown ONCE and is NOT stored by the server: every read of the secret needs it,",
-      "and if it is lost the secret cannot be decrypted by anyone. Store it securely now",
-      "(password manager, hardware key, or a secret store of your deployment).",
+      "It is shown ONCE and is NOT stored by the server: every read of the secret needs it.",
+      ...clientShareLoss(vault),
+      "Store it securely now (password manager, hardware key, or a secret store of your deployment).",
       file ? `Written to ${file} (mode 0600).` : "Use --client-share-out FILE to write it to a file (mode 0600).",
       bar,
     ].join("\n"),

@@ -243,6 +243,28 @@ describe("shardvault commands against a real server", () => {
     await expectExit(["secret", "get", vault.id, "c", "--client-share-file", file], 3);
   });
 
+  test("the shown-once notice says per custody mode what losing the share means", async () => {
+    const twoOfTwo = (await run(["vault", "create", "loss-2of2", "--mode", "2of2_client_custody", "--json"])).json;
+    const put2 = await expectExit(["secret", "put", twoOfTwo.id, "k"], 0, { input: "v" });
+    assert.match(put2.stderr, /If it is lost, the secret cannot be decrypted by anyone\./);
+    const rotated = await expectExit(["secret", "rotate", twoOfTwo.id, "k", "--generate"], 0);
+    assert.match(rotated.stderr, /cannot be decrypted by anyone/);
+
+    // 2-of-3 client custody: gcp and aws together hold two of the three shares.
+    const twoOfThree = (await run(["vault", "create", "loss-2of3", "--mode", "2of3_client_custody", "--json"])).json;
+    const put3 = await expectExit(["secret", "put", twoOfThree.id, "k"], 0, { input: "v" });
+    assert.match(put3.stderr, /shown ONCE/);
+    assert.doesNotMatch(put3.stderr, /by anyone/);
+    assert.match(put3.stderr, /Shardvault will not decrypt the secret and cannot recover it/);
+    assert.match(put3.stderr, /key providers gcp and aws together hold 2 of the 3 shares/);
+
+    const reprotected = (await run(["vault", "create", "loss-enable", "--json"])).json;
+    await expectExit(["secret", "put", reprotected.id, "x"], 0, { input: "old" });
+    const enabled = await expectExit(["vault", "enable-mpc", reprotected.id, "--mode", "2of3_client_custody", "--providers", "aws,azure", "--client-share-out", join(dir, "loss.json")], 0);
+    assert.doesNotMatch(enabled.stderr, /by anyone/);
+    assert.match(enabled.stderr, /key providers aws and azure together hold 2 of the 3 shares/);
+  });
+
   test("agent create, list, rotate-key; the agent's key works with the CLI and is refused what agents may not do", async () => {
     const vault = (await run(["vault", "create", "for-agent", "--json"])).json;
     await expectExit(["secret", "put", vault.id, "token"], 0, { input: "agent-readable" });

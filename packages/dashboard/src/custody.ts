@@ -12,6 +12,8 @@ export interface CustodyMode {
   /** One line on its trust model. */
   trust: string;
   clientShareRequired: boolean;
+  /** Shares that rebuild a data key, whoever holds them (the server's access structure: any `threshold`). */
+  threshold: number;
   /** Share holders in share order; "client" is the caller. */
   defaultProviders: string[];
   split: string;
@@ -25,6 +27,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-2 Client Custody",
     trust: "Neither Shardvault nor GCP alone can decrypt: every read needs the server's GCP KMS share and your client share.",
     clientShareRequired: true,
+    threshold: 2,
     defaultProviders: ["gcp", "client"],
     split: "XOR 2-of-2",
     overhead: "Medium — store 1 share per secret",
@@ -35,6 +38,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Multi-HSM",
     trust: "Any single cloud provider compromise is insufficient: any 2 of GCP, AWS and Azure decrypt, fully server-side, no client share.",
     clientShareRequired: false,
+    threshold: 2,
     defaultProviders: ["gcp", "aws", "azure"],
     split: "Shamir 2-of-3 over GF(256)",
     overhead: "Low — fully server-side",
@@ -45,6 +49,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Client Custody",
     trust: "Any 2 of GCP, AWS and your client share decrypt: no single party can, but two of the three colluding can.",
     clientShareRequired: true,
+    threshold: 2,
     defaultProviders: ["gcp", "aws", "client"],
     split: "Shamir 2-of-3 over GF(256)",
     overhead: "Medium — store 1 share per secret",
@@ -57,9 +62,46 @@ export const custodyMode = (name: string | undefined): CustodyMode | undefined =
 /** Whether reads in a vault with this mode need the client share. */
 export const needsClientShare = (name: string | undefined): boolean => custodyMode(name)?.clientShareRequired ?? false;
 
-/** The seed's reminder for client-custody modes. */
-export const CLIENT_SHARE_REMINDER =
-  "Each secret written to this vault returns a client_share exactly once. You must store it securely: every read needs it, and if you lose it the secret cannot be decrypted — Shardvault cannot recover it.";
+/** A vault's custody as the API shows it; for a mode not enabled yet, its default share holders are assumed. */
+export interface CustodyFacts {
+  mpc_custody?: string | null;
+  mpc_providers?: readonly string[] | null;
+}
+
+const andList = (items: readonly string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
+
+/**
+ * What losing a client share means in this vault, from its mode's facts: when the provider slots alone hold a
+ * threshold of shares (2-of-3 client custody: gcp and aws hold 2 of 3), Shardvault refuses to decrypt without
+ * the share, but those providers together could; saying "nobody can" would overstate the share.
+ * Undefined when the vault's mode gives the client no share.
+ */
+function clientShareLoss(vault: CustodyFacts): { ifLost: string; withoutIt: string } | undefined {
+  const mode = custodyMode(vault.mpc_custody ?? undefined);
+  if (!mode?.clientShareRequired) return undefined;
+  const holders = vault.mpc_providers ?? mode.defaultProviders;
+  const slots = holders.filter((holder) => holder !== "client");
+  if (slots.length < mode.threshold) {
+    return { ifLost: "if you lose it the secret cannot be decrypted by anyone — Shardvault cannot recover it.", withoutIt: "without it the version cannot be decrypted by anyone." };
+  }
+  const notTheOnlyWay = `It is not the only way in, though: the ${andList(slots)} key providers together hold ${slots.length} of the ${holders.length} shares, so whoever controls them could rebuild the secret without it.`;
+  return {
+    ifLost: `if you lose it Shardvault will not decrypt the secret and cannot recover it. ${notTheOnlyWay}`,
+    withoutIt: `without it Shardvault will not decrypt the version and cannot recover it. ${notTheOnlyWay}`,
+  };
+}
+
+/** The reminder shown beside a client-custody vault's secrets (the seed's, worded per mode); undefined otherwise. */
+export function clientShareReminder(vault: CustodyFacts): string | undefined {
+  const loss = clientShareLoss(vault);
+  return loss && `Each secret written to this vault returns a client_share exactly once. You must store it securely: every read needs it, and ${loss.ifLost}`;
+}
+
+/** The warning of the modal that shows client shares once. */
+export function clientShareWarning(vault: CustodyFacts): string {
+  const loss = clientShareLoss(vault);
+  return `Shardvault does not keep this client share. Every read of this version needs it, and ${loss?.withoutIt ?? "without it Shardvault will not decrypt the version."} Store it like a private key (a password manager, a hardware key or your agent's secure environment).`;
+}
 
 // The API's own vocabularies (one list each, in @shardvault/api).
 export { CHARSET_NAMES as CHARSETS, SECRET_TYPES } from "@shardvault/api";

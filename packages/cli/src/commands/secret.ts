@@ -36,12 +36,15 @@ const metaColumns: Array<[string, (s: SecretMeta) => unknown]> = [
   ["EXPIRES", (s) => s.expires_at],
 ];
 
-/** Prints a write's answer; a client share is announced loudly and, with --client-share-out, recorded in a share file. */
-function reportWrite(ctx: Context, written: SecretWritten, out: string | undefined): void {
+/**
+ * Prints a write's answer; a client share is announced loudly (worded for the vault's custody, which is looked
+ * up; a failed lookup only makes the notice less specific) and, with --client-share-out, recorded in a share file.
+ */
+async function reportWrite(ctx: Context, sdk: ShardvaultClient, vaultId: string, written: SecretWritten, out: string | undefined): Promise<void> {
   const share = written.client_share;
   if (share !== undefined) {
     if (out !== undefined) recordShares(out, [{ path: written.path, version: written.version, client_share: share }]);
-    clientShareNotice(1, out);
+    clientShareNotice(1, out, (await sdk.vault.get(vaultId)).data ?? undefined);
   }
   if (ctx.json) {
     const { client_share, ...meta } = written;
@@ -77,7 +80,7 @@ async function write(ctx: Context, sdk: ShardvaultClient, vault: string, path: s
       ...(max_access_count !== undefined ? { max_access_count } : {}),
     }),
   );
-  reportWrite(ctx, written, out);
+  await reportWrite(ctx, sdk, vault, written, out);
 }
 
 export const secretCommands = {
@@ -134,13 +137,14 @@ export const secretCommands = {
     const out = str(ctx.options, "client-share-out");
     if (out !== undefined) checkShareFile(out);
     const type = str(ctx.options, "type") as SecretType | undefined;
+    const sdk = client(ctx);
     const written = unwrap(
-      await client(ctx).secrets.rotateGenerate(vault, path!, {
+      await sdk.secrets.rotateGenerate(vault, path!, {
         ...(length !== undefined ? { length } : {}),
         ...(charset !== undefined ? { charset } : {}),
         ...(type !== undefined ? { type } : {}),
       }),
     );
-    reportWrite(ctx, written, out);
+    await reportWrite(ctx, sdk, vault, written, out);
   },
 };

@@ -91,7 +91,7 @@ export const vaultCommands = {
     const shares = vault.client_shares ?? [];
     if (shares.length > 0) {
       if (out !== undefined) recordShares(out, shares);
-      clientShareNotice(shares.length, out);
+      clientShareNotice(shares.length, out, vault);
     }
     if (ctx.json) return printJson(out !== undefined ? { ...vault, client_shares: undefined, client_shares_file: shares.length ? out : undefined } : vault);
     showVault(vault);

@@ -3,6 +3,7 @@
  * modal is open and drops it on close, so nothing of it stays in page state.
  */
 import { useId } from "react";
+import { clientShareReminder, type CustodyFacts } from "../custody";
 import { CopyButton, DownloadButton, Modal, downloadText } from "./ui";
 
 export interface ShownOnceItem {
@@ -64,8 +65,11 @@ export function ShownOnceModal({
   );
 }
 
-export const CLIENT_SHARE_WARNING =
-  "Shardvault does not keep this client share. Every read of this version needs it, and without it the version cannot be decrypted by anyone. Store it like a private key (a password manager, a hardware key or your agent's secure environment).";
+/** The per-mode reminder beside a client-custody vault's secrets; nothing in other vaults. */
+export function ClientShareReminder({ vault }: { vault: CustodyFacts }) {
+  const reminder = clientShareReminder(vault);
+  return reminder ? <p className="callout callout-warn">{reminder}</p> : null;
+}
 
 /** File-name safe: `api-keys/stripe` version 3 → `api-keys_stripe.v3.share`. */
 export const shareFileName = (path: string, version: number) => `${path.replace(/[^A-Za-z0-9._-]+/g, "_")}.v${version}.share`;

@@ -6,9 +6,9 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import type { Secret, SecretMeta, SecretWritten, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../api";
-import { clientShareItems, CLIENT_SHARE_WARNING, ShownOnceModal, type ShownOnceItem } from "../components/ShownOnce";
+import { ClientShareReminder, clientShareItems, ShownOnceModal, type ShownOnceItem } from "../components/ShownOnce";
 import { Badge, BusyButton, ConfirmDialog, CopyButton, EmptyState, ErrorNote, formatDate, Modal, Spinner } from "../components/ui";
-import { CHARSETS, CLIENT_SHARE_REMINDER, needsClientShare, SECRET_TYPES } from "../custody";
+import { CHARSETS, clientShareWarning, needsClientShare, SECRET_TYPES } from "../custody";
 
 type Editor = { mode: "create"; folder: string } | { mode: "update"; meta: SecretMeta };
 
@@ -115,7 +115,7 @@ export function SecretsTab({ vault }: { vault: Vault }) {
             <EmptyState title="No secret selected">
               <p>Choose a secret in the tree to see its versions and reveal its value.</p>
             </EmptyState>
-            {needsClientShare(vault.mpc_custody) ? <p className="callout callout-warn">{CLIENT_SHARE_REMINDER}</p> : null}
+            <ClientShareReminder vault={vault} />
           </div>
         )}
       </div>
@@ -146,7 +146,7 @@ export function SecretsTab({ vault }: { vault: Vault }) {
         <ShownOnceModal
           title="Store this client share"
           what="client share"
-          warning={CLIENT_SHARE_WARNING}
+          warning={clientShareWarning(vault)}
           items={shares}
           allFileName="client-shares.json"
           onClose={() => setShares(null)}
@@ -639,7 +639,7 @@ function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault; edito
             Stored in clear beside the secret: never put secret material here.
           </p>
         </div>
-        {needsClientShare(vault.mpc_custody) ? <p className="callout callout-warn">{CLIENT_SHARE_REMINDER}</p> : null}
+        <ClientShareReminder vault={vault} />
         <ErrorNote error={error} />
         <div className="actions">
           <button type="button" className="btn btn-secondary" onClick={onClose}>

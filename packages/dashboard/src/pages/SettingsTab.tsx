@@ -5,9 +5,9 @@
 import { useCallback, useEffect, useId, useState } from "react";
 import type { CustodyModeName, HsmHealth, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../api";
-import { clientShareItems, CLIENT_SHARE_WARNING, ShownOnceModal, type ShownOnceItem } from "../components/ShownOnce";
+import { ClientShareReminder, clientShareItems, ShownOnceModal, type ShownOnceItem } from "../components/ShownOnce";
 import { Badge, BusyButton, CopyButton, ErrorNote, Spinner } from "../components/ui";
-import { CLIENT_SHARE_REMINDER, CUSTODY_MODES, custodyMode } from "../custody";
+import { clientShareWarning, CUSTODY_MODES, custodyMode } from "../custody";
 
 type ProviderHealth = NonNullable<HsmHealth["providers"]>[number];
 
@@ -116,7 +116,7 @@ function MpcCard({
           <h3 className="sub-title">Providers</h3>
           <ProviderSlots slots={slots} health={health} healthError={healthError} loading={healthLoading} onRefresh={onRefreshHealth} />
           <p className="small muted">The custody mode is immutable: it cannot be changed or turned off for this vault.</p>
-          {enabled.clientShareRequired ? <p className="callout callout-warn">{CLIENT_SHARE_REMINDER}</p> : null}
+          <ClientShareReminder vault={vault} />
         </>
       ) : (
         <>
@@ -146,7 +146,7 @@ function MpcCard({
           </ul>
           <h3 className="sub-title">Provider slots this mode will use</h3>
           <ProviderSlots slots={shownMode.defaultProviders} health={health} healthError={healthError} loading={healthLoading} onRefresh={onRefreshHealth} />
-          {shownMode.clientShareRequired ? <p className="callout callout-warn">{CLIENT_SHARE_REMINDER}</p> : null}
+          <ClientShareReminder vault={{ mpc_custody: shownMode.name }} />
           <p className="small muted">Enabling re-protects every secret already in the vault. The custody mode cannot be changed afterwards.</p>
           <ErrorNote error={error} />
           <div className="actions actions-left">
@@ -161,7 +161,7 @@ function MpcCard({
         <ShownOnceModal
           title="Store the client shares of your existing secrets"
           what="client share"
-          warning={`Enabling MPC re-protected the secrets already in this vault. ${CLIENT_SHARE_WARNING}`}
+          warning={`Enabling MPC re-protected the secrets already in this vault. ${clientShareWarning(vault.mpc_custody ? vault : { mpc_custody: choice })}`}
           items={shares}
           allFileName={`${vault.name.replace(/[^A-Za-z0-9._-]+/g, "_")}-client-shares.json`}
           onClose={() => setShares(null)}
