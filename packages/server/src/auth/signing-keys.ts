@@ -76,8 +76,8 @@ export async function loadSigningKeys(db: Database, providers: ProviderRegistry,
   const now = opts.now ?? (() => performance.now());
   const interval = opts.reloadIntervalMs ?? UNKNOWN_KID_RELOAD_INTERVAL_MS;
   const load = () => db.query<SigningKeyRow>("SELECT kid, kek_slot, kek_id, wrapped_private_key, public_jwk FROM signing_keys ORDER BY created_at DESC");
-  let rows = await load();
-  let lastReload = now();
+  let rows: SigningKeyRow[] = [];
+  let lastReload = 0;
   // Key changes announced (NOTIFY) and the number of them the loaded list already reflects.
   let changes = 0;
   let loadedChanges = 0;
@@ -95,11 +95,13 @@ export async function loadSigningKeys(db: Database, providers: ProviderRegistry,
     }
     return reloading;
   };
+  // Listening before the first load: no change between the two goes unheard.
   await db.listen(SIGNING_KEYS_CHANNEL, () => {
     changes++;
     // A failed reload leaves the list marked stale: the next unknown kid retries it.
     reload().catch(() => undefined);
   });
+  await reload();
 
   const newest = rows[0];
   if (!newest) throw new Error("no signing key: the start-up bootstrap did not run");
