@@ -1,7 +1,7 @@
 /**
  * Enabling MPC on a vault that already holds secrets, with each real backend as the vault's provider (PostgreSQL):
- * gcp-kms, aws-kms and azure-keyvault through their official SDKs against local wire peers, and pkcs11 on
- * SoftHSM2 tokens. The three slots (`gcp`, `aws`, `azure`) are all of the backend under test and `gcp` is the
+ * gcp-kms, aws-kms and azure-keyvault (oct-HSM keys) through their official SDKs against local wire peers, and
+ * pkcs11 on SoftHSM2 tokens. The three slots (`gcp`, `aws`, `azure`) are all of the backend under test and `gcp` is the
  * default, so the vault's plain KEK and one of its MPC KEKs live at the same backend and slot: the case in which
  * a KEK named after its vault alone made the "new" MPC KEK the old one, which was then disabled.
  *
@@ -62,8 +62,9 @@ async function cloudBackend(backend: "gcp-kms" | "aws-kms" | "azure-keyvault"): 
       sensitive.push(peer.secretAccessKey);
       stops.push(() => peer.stop());
     } else {
-      const peer = await startAzureKeyVaultPeer();
-      const config = azureKeyVaultSlotConfig(peer, { key_size: 2048, access_token_env: `SV_PEER_AZURE_TOKEN_${suffix}` });
+      // oct-HSM keys (A256KW): RSA slots could be neither the default provider nor, all three, an MPC quorum.
+      const peer = await startAzureKeyVaultPeer({ resource: "https://managedhsm.azure.net" });
+      const config = azureKeyVaultSlotConfig(peer, { key_type: "oct-HSM", access_token_env: `SV_PEER_AZURE_TOKEN_${suffix}` });
       slots[slot] = { fields: config.fields, env: { [`SV_PEER_AZURE_TOKEN_${suffix}`]: peer.token } };
       stores[slot] = { enabled: (id) => peer.kekEnabled(id), all: () => peer.kekIds() };
       sensitive.push(peer.token);
