@@ -30,7 +30,7 @@ for (const kind of DATABASE_KINDS) {
       if (res.status >= 500) serverErrors.push(`${res.request.replace(url, "")}: ${res.status} ${res.body?.code ?? res.text.slice(0, 80)}`);
       return res;
     };
-    const raw = async (method: string, path: string, opts: { headers?: Record<string, string>; body?: string } = {}) =>
+    const raw = async (method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Uint8Array } = {}) =>
       track(
         await rawRequest(url, {
           method,
@@ -149,6 +149,53 @@ for (const kind of DATABASE_KINDS) {
       const pair = track(await admin.put(s("unicode/pair"), undefined, { rawBody: '{"value":"\\ud83d\\ude00"}', headers: { "content-type": "application/json" } }));
       assert.equal(pair.status, 201, pair.text);
       assert.equal(track(await admin.get(s("unicode/pair"))).body.value, "😀");
+    });
+
+    test("a body that is not UTF-8 is refused (400 invalid_json), never stored with U+FFFD", async () => {
+      // Raw bytes over node:http: fetch would re-encode a string. Each body is JSON apart from its bytes.
+      const body = (before: string, bytes: number[], rest: string) => Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(rest)]);
+      const cases: Array<[string, string, Buffer]> = [
+        ["0xFF in a value", s("utf8/ff"), body('{"value":"a', [0xff], 'b"}')],
+        ["an encoded surrogate (ED A0 80)", s("utf8/surrogate"), body('{"value":"', [0xed, 0xa0, 0x80], '"}')],
+        ["an overlong '/' (C0 AF)", s("utf8/overlong"), body('{"value":"', [0xc0, 0xaf], '"}')],
+        ["a truncated sequence (E2 82)", s("utf8/truncated"), body('{"value":"x', [0xe2, 0x82], '"}')],
+        ["0xFF in metadata", s("utf8/meta"), body('{"value":"x","metadata":{"k":"', [0xff], '"}}')],
+        ["0xFF outside any string", s("utf8/outside"), body('{"value":"x"', [0xff], "}")],
+      ];
+      for (const [why, path, bytes] of cases) {
+        assertProblem(await raw("PUT", path, { body: bytes }), 400, "invalid_json", /UTF-8/, why);
+        assertProblem(await raw("GET", path.replace("/secrets/", "/secret-versions/")), 404, "secret_not_found", undefined, `${why}: nothing stored`);
+      }
+      // Every JSON body, not only secret writes.
+      assertProblem(await raw("POST", "/v1/vaults", { body: body('{"name":"v', [0xff], '"}') }), 400, "invalid_json", /UTF-8/, "vault name");
+      assertProblem(await raw("POST", "/v1/auth/api-key-token", { body: body('{"api_key":"1ck_', [0xed, 0xa0, 0x80], '"}') }), 400, "invalid_json", /UTF-8/, "token exchange");
+      // Well-formed multi-byte UTF-8 sent raw is stored and read back byte for byte.
+      const text = "é€😀";
+      const ok = await raw("PUT", s("utf8/good"), { body: Buffer.from(JSON.stringify({ value: text })) });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal((await raw("GET", s("utf8/good"))).body.value, text);
+    });
+
+    test("deeply nested metadata: 400 metadata_invalid before any serialisation; 32 levels are accepted", async () => {
+      const nested = (depth: number, open: string, close: string) => open.repeat(depth) + close.repeat(depth);
+      const put = (path: string, metadataJson: string) =>
+        raw("PUT", s(path), { body: `{"value":"x","metadata":${metadataJson}}` });
+      // The metadata object is level 1: {"a": [[…]]} with 31 arrays is 32 levels.
+      const atLimit = `{"a":${nested(31, "[", "]")}}`;
+      const ok = await put("deep/limit", atLimit);
+      assert.equal(ok.status, 201, ok.text);
+      assert.deepEqual((await raw("GET", s("deep/limit"))).body.metadata, JSON.parse(atLimit));
+      const tooDeep: Array<[string, string]> = [
+        ["33 levels", `{"a":${nested(32, "[", "]")}}`],
+        ["33 levels of objects", `${'{"a":'.repeat(32)}{}${"}".repeat(32)}`],
+        ["4,200 arrays (an 8 KB body)", `{"a":${nested(4200, "[", "]")}}`],
+        ["200,000 arrays", `{"a":${nested(200_000, "[", "]")}}`],
+        ["deep inside a wide object", `{"wide":${JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, i])))},"deep":${nested(40, "[", "]")}}`],
+      ];
+      for (const [why, metadata] of tooDeep) {
+        assertProblem(await put("deep/refused", metadata), 400, "metadata_invalid", /nested|deep/, why);
+      }
+      assertProblem(await raw("GET", `/v1/vaults/${vaultId}/secret-versions/deep/refused`), 404, "secret_not_found", undefined, "nothing stored");
     });
 
     test("text PostgreSQL cannot store (NUL, lone surrogates) and out-of-range times: 400, not 500", async () => {

@@ -37,11 +37,20 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
 
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeAllContentTypeParsers();
-  // An empty body with Content-Type: application/json (clients send it on GET and DELETE) is no body.
   const parseJson = app.getDefaultJsonParser("error", "error");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if (body === "" || (typeof body === "string" && body.trim() === "")) return done(null, undefined);
-    parseJson(request, body as string, done);
+  // The body arrives as bytes and is decoded strictly: a lenient decoder would turn invalid UTF-8 into U+FFFD
+  // and store a value the client never sent.
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      return done(new AppError(400, "invalid_json", "the request body is not valid UTF-8 (JSON text must be UTF-8)"), undefined);
+    }
+    // An empty body with Content-Type: application/json (clients send it on GET and DELETE) is no body.
+    if (text.trim() === "") return done(null, undefined);
+    parseJson(request, text, done);
   });
 
   app.addHook("onRequest", async (request) => {

@@ -19,6 +19,7 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { isUuid } from "../ids.js";
+import { nestsDeeperThan } from "../json-depth.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";
@@ -68,6 +69,9 @@ function toMeta(row: q.SecretMetaRow): SecretMeta {
   };
 }
 
+/** The metadata object itself is level 1. */
+const METADATA_MAX_DEPTH = 32;
+
 export type SecretService = ReturnType<typeof createSecretService>;
 
 export function createSecretService(deps: {
@@ -84,6 +88,10 @@ export function createSecretService(deps: {
   function checkWrite(input: WriteInput): Date | null {
     if (input.value.length > limits.maxValueBytes) {
       throw tooLarge("value_too_large", `the value is larger than ${limits.maxValueBytes} bytes`);
+    }
+    // Depth first: serialising a deeply nested value to measure its size would overflow the stack.
+    if (input.metadata !== undefined && nestsDeeperThan(input.metadata, METADATA_MAX_DEPTH)) {
+      throw badRequest("metadata_invalid", `metadata may be nested at most ${METADATA_MAX_DEPTH} levels deep`);
     }
     if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > limits.maxMetadataBytes) {
       throw tooLarge("metadata_too_large", `metadata is larger than ${limits.maxMetadataBytes} bytes`);
