@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, secretValue, UUID, type Api } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import { agentToken, createAgent, fetchJwks, makeVault, patch, userToken, verifyWithJwks, type CreatedAgent } from "./support/auth-support.js";
 
@@ -324,16 +324,25 @@ for (const kind of DATABASE_KINDS) {
 
     test("an agent past its expires_at gets no token, and its tokens stop", async () => {
       const { created, token } = await agentWithToken({ name: "expiring" });
-      const past = await patch(admin, `/v1/agents/${created.agent.id}`, { expires_at: new Date(Date.now() - 60_000).toISOString() });
-      assert.equal(past.status, 200, past.text);
+      const soon = expiringSoon();
+      const patched = await patch(admin, `/v1/agents/${created.agent.id}`, { expires_at: soon.expiresAt });
+      assert.equal(patched.status, 200, patched.text);
+      await soon.passed();
       assertProblem(await api(url, token).get("/v1/vaults"), 401, "unauthorized");
       assertProblem(await api(url).post("/v1/auth/agent-token", { api_key: created.api_key }), 401, "unauthorized");
-      const already = await createAgent(admin, { name: "born-expired", expires_at: new Date(Date.now() - 60_000).toISOString() });
-      keep(already.api_key);
-      assertProblem(await api(url).post("/v1/auth/agent-token", { api_key: already.api_key }), 401, "unauthorized");
       // Clearing the expiry (null) brings the key back.
       assert.equal((await patch(admin, `/v1/agents/${created.agent.id}`, { expires_at: null })).status, 200);
       keep((await agentToken(url, created.api_key)).access_token);
+    });
+
+    test("an expires_at in the past is refused on create and update (400 expires_at_in_past)", async () => {
+      const past = new Date(Date.now() - 60_000).toISOString();
+      assertProblem(await admin.post("/v1/agents", { name: "born-expired", expires_at: past }), 400, "expires_at_in_past", /future/);
+      assert.ok(!(await admin.get("/v1/agents")).body.agents.some((a: { name: string }) => a.name === "born-expired"), "nothing created");
+      const created = await createAgent(admin, { name: "kept" });
+      keep(created.api_key);
+      assertProblem(await patch(admin, `/v1/agents/${created.agent.id}`, { expires_at: past }), 400, "expires_at_in_past", /future/);
+      assert.equal((await admin.get(`/v1/agents/${created.agent.id}`)).body.expires_at, null, "nothing changed");
     });
 
     test("bad input on agent routes: 4xx problem+json, never 5xx", async () => {

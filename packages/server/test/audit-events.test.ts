@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, secretValue, UUID, type Api, type ApiResponse } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api, type ApiResponse } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import { editShare, wrongShareBytes } from "./support/mpc-support.js";
 import { agentToken, allAuditEvents, auditQuery, createAgent, makeVault, patch, userToken, type AuditEvent } from "./support/auth-support.js";
@@ -166,11 +166,13 @@ for (const kind of DATABASE_KINDS) {
         refused(res, 404, user({ action: "secret.read_refused", details: { vault_id: vault.id, path: "no/such", reason: "secret_not_found" } })),
       ]);
 
-      // Expired: written with an expiry in the past (no waiting), then read.
-      await expectAudit("secret.write (expired)", () => admin.put(`${base}/secrets/old`, { value: value("expired"), expires_at: new Date(Date.now() - 60_000).toISOString() }), (res) => {
+      // Expired: written just before its expiry, read after it.
+      const soon = expiringSoon();
+      await expectAudit("secret.write (expiring)", () => admin.put(`${base}/secrets/old`, { value: value("expired"), expires_at: soon.expiresAt }), (res) => {
         assert.equal(res.status, 201, res.text);
         return [user({ action: "secret.write", resource_id: res.body.id })];
       });
+      await soon.passed();
       await expectAudit("read_refused (expired)", () => admin.get(`${base}/secrets/old`), (res) => [
         refused(res, 410, user({ action: "secret.read_refused", details: { vault_id: vault.id, path: "old", reason: "secret_expired" } })),
       ]);

@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, rawRequest, UUID, type Api } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, rawRequest, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import {
   agentToken,
@@ -234,10 +234,18 @@ for (const kind of DATABASE_KINDS) {
       }
     });
 
+    test("an API key with an expires_at in the past is refused (400 expires_at_in_past)", async () => {
+      const refused = await admin.post("/v1/auth/api-keys", { name: "born-expired", expires_at: new Date(Date.now() - 60_000).toISOString() });
+      assertProblem(refused, 400, "expires_at_in_past", /future/);
+      assert.ok(!(await admin.get("/v1/auth/api-keys")).body.keys.some((k: { name: string }) => k.name === "born-expired"), "nothing created");
+    });
+
     test("an API key past its expires_at does not authenticate", async () => {
-      const created = await admin.post("/v1/auth/api-keys", { name: "expired", expires_at: new Date(Date.now() - 60_000).toISOString() });
+      const soon = expiringSoon();
+      const created = await admin.post("/v1/auth/api-keys", { name: "expired", expires_at: soon.expiresAt });
       assert.equal(created.status, 201, created.text);
       const key = keep(created.body.api_key as string);
+      await soon.passed();
       assertProblem(await api(url, key).get("/v1/vaults"), 401, "unauthorized");
       assertProblem(await api(url).post("/v1/auth/api-key-token", { api_key: key }), 401, "unauthorized");
     });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, rawRequest, secretValue, UUID, type Api } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, rawRequest, secretValue, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 
 const META_KEYS = new Set(["id", "path", "type", "version", "metadata", "created_at", "expires_at", "is_disabled"]);
@@ -339,10 +339,16 @@ for (const kind of DATABASE_KINDS) {
       assert.match((await read("rotate/existing")).body.value, /^[A-Za-z0-9]{16}$/);
     });
 
-    test("expires_at in the past answers 410; in the future it reads", async () => {
-      const past = value("expired");
-      const written = await write("expiry/past", past, { expires_at: "2000-01-01T00:00:00Z" });
+    test("expires_at in the past is refused (400 expires_at_in_past); once it passes, reads answer 410; in the future it reads", async () => {
+      for (const past of ["2000-01-01T00:00:00Z", new Date(Date.now() - 1000).toISOString(), "0000-01-01T00:00:00Z"]) {
+        assertProblem(await admin.put(`/v1/vaults/${vaultId}/secrets/expiry/refused`, { value: value("born-expired"), expires_at: past }), 400, "expires_at_in_past", /future/, past);
+      }
+      assertProblem(await admin.get(`/v1/vaults/${vaultId}/secret-versions/expiry/refused`), 404, "secret_not_found", undefined, "nothing stored");
+
+      const soon = expiringSoon();
+      const written = await write("expiry/past", value("expired"), { expires_at: soon.expiresAt });
       assert.equal(written.version, 1);
+      await soon.passed();
       assertProblem(await read("expiry/past"), 410, "secret_expired");
       assertProblem(await admin.get(`/v1/vaults/${vaultId}/secret-version/expiry/past/1`), 410, "secret_expired");
 

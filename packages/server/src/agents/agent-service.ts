@@ -6,7 +6,7 @@ import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
 import { badRequest, notFound } from "../errors.js";
 import { isUuid } from "../ids.js";
-import { isoTime as iso } from "../times.js";
+import { futureExpiry, isoTime as iso } from "../times.js";
 
 interface AgentRow {
   id: string;
@@ -51,11 +51,9 @@ const toView = (row: AgentRow) => ({
 });
 export type AgentView = ReturnType<typeof toView>;
 
+/** `null` clears an agent's expiry; a time must be in the future. */
 function parseExpiry(value: string | null | undefined): Date | null | undefined {
-  if (value === undefined || value === null) return value;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
-  return date;
+  return value === undefined || value === null ? value : futureExpiry(value);
 }
 
 async function checkVaults(db: Queryable, orgId: string, vaultIds: string[] | undefined): Promise<void> {

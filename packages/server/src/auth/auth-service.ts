@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { equalBytes } from "@shardvault/crypto";
 import { recordAudit } from "../audit/audit.js";
 import type { Database } from "../db/database.js";
-import { badRequest, notFound, unauthorized } from "../errors.js";
+import { notFound, unauthorized } from "../errors.js";
 import { isUuid } from "../ids.js";
-import { isoTime as iso } from "../times.js";
+import { futureExpiry, isoTime as iso } from "../times.js";
 import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
 import { findUserKey } from "./authenticate.js";
 import type { Principal } from "./principal.js";
@@ -92,8 +92,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
     },
 
     async createKey(user: Principal, input: { name: string; scopes?: string[]; expires_at?: string }) {
-      const expiresAt = input.expires_at === undefined ? null : new Date(input.expires_at);
-      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
+      const expiresAt = input.expires_at === undefined ? null : futureExpiry(input.expires_at);
       const apiKey = generateApiKey(USER_KEY_PREFIX);
       const id = randomUUID();
       const row = await db.transaction(async (tx) => {

@@ -20,6 +20,7 @@ import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { isUuid } from "../ids.js";
 import { nestsDeeperThan } from "../json-depth.js";
+import { futureExpiry } from "../times.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
 import * as q from "./secret-queries.js";
@@ -96,10 +97,7 @@ export function createSecretService(deps: {
     if (input.metadata !== undefined && Buffer.byteLength(JSON.stringify(input.metadata)) > limits.maxMetadataBytes) {
       throw tooLarge("metadata_too_large", `metadata is larger than ${limits.maxMetadataBytes} bytes`);
     }
-    if (input.expires_at === undefined) return null;
-    const expiresAt = new Date(input.expires_at);
-    if (Number.isNaN(expiresAt.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
-    return expiresAt;
+    return input.expires_at === undefined ? null : futureExpiry(input.expires_at);
   }
 
   async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretWritten> {

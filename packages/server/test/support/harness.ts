@@ -379,3 +379,16 @@ export function assertNoLeak(output: string, secrets: readonly string[]): void {
 export function secretValue(label = "v"): string {
   return `${label}-${randomUUID()}-${Math.random().toString(36).slice(2)}`;
 }
+
+/**
+ * An `expires_at` a little in the future and a wait until it has passed. A write with a past `expires_at` is
+ * refused (400 expires_at_in_past), so expiry is tested by writing just before it and reading after; the test
+ * asserts what happens after the time, never how long anything took.
+ */
+export function expiringSoon(ms = 1500): { expiresAt: string; passed(): Promise<void> } {
+  const at = Date.now() + ms;
+  return {
+    expiresAt: new Date(at).toISOString(),
+    passed: () => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now()) + 50)),
+  };
+}
