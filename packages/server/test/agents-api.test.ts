@@ -335,6 +335,16 @@ for (const kind of DATABASE_KINDS) {
       keep((await agentToken(url, created.api_key)).access_token);
     });
 
+    test("a raw ocv_ key as a bearer: 401 saying to exchange it at POST /v1/auth/agent-token first", async () => {
+      const created = await createAgent(admin, { name: "raw-bearer" });
+      keep(created.api_key);
+      for (const bearer of [created.api_key, `ocv_${"A".repeat(43)}`]) {
+        assertProblem(await api(url, bearer).get("/v1/agents/me"), 401, "unauthorized", /POST \/v1\/auth\/agent-token/, bearer.slice(0, 8));
+      }
+      // The exchange itself works with the same key.
+      keep((await agentToken(url, created.api_key)).access_token);
+    });
+
     test("an expires_at in the past is refused on create and update (400 expires_at_in_past)", async () => {
       const past = new Date(Date.now() - 60_000).toISOString();
       assertProblem(await admin.post("/v1/agents", { name: "born-expired", expires_at: past }), 400, "expires_at_in_past", /future/);

@@ -1,12 +1,12 @@
 /**
  * Resolves `Authorization: Bearer …` to a principal: a raw user API key (`1ck_…`), or a JWT from the token
- * endpoints. Every JWT is checked against the database on each request (its API key still active, its
+ * endpoints (a raw agent key is refused with a pointer to its exchange). Every JWT is checked against the database on each request (its API key still active, its
  * agent still active with the same key generation), so revocation takes effect at once.
  */
 import { equalBytes } from "@shardvault/crypto";
 import type { Queryable } from "../db/database.js";
 import { unauthorized } from "../errors.js";
-import { hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
+import { AGENT_KEY_PREFIX, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
 import type { Principal } from "./principal.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { verifyToken } from "./tokens.js";
@@ -45,6 +45,10 @@ export function createAuthenticator(db: Queryable, keys: SigningKeys): Authentic
       const row = await findUserKey(db, token);
       if (!row) throw unauthorized();
       return { type: "user", id: row.user_id, orgId: row.org_id, ip };
+    }
+    // Agent keys are exchanged for a token (as 1claw's clients do); the contract lets only user keys be bearers.
+    if (token.startsWith(AGENT_KEY_PREFIX)) {
+      throw unauthorized("an agent API key (ocv_…) is not a bearer token: exchange it at POST /v1/auth/agent-token first");
     }
     const claims = await verifyToken(keys, token);
     const [kind, id] = claims.sub.split(":");
