@@ -4,12 +4,13 @@
  *
  * - missing or blank → 400 client_share_required;
  * - bad base64 (alphabet, padding, whitespace, non-canonical bits), bad check, unknown format version or
- *   scheme, wrong length, an index or scheme other than the client's in this mode → 400 client_share_malformed;
+ *   scheme, wrong length, a scheme and index that are no custody mode's client share → 400 client_share_malformed;
  * - a share of another secret, of the same path in another vault, or of another version of the path
- *   → 400 client_share_mismatch, the detail naming the version when it is one of the same path;
+ *   → 400 client_share_mismatch, the detail naming the version when it is one of the same path; a share of
+ *   the other client-custody mode is a share of another secret too (every combination of modes);
  * - a well-formed share with the right tag and wrong share bytes (a flipped share byte with its check
  *   recomputed; zero bytes; another version's bytes under this version's tag; random bytes) → 400
- *   client_share_invalid;
+ *   client_share_invalid; so is this version's tag on the other client mode's scheme and index;
  * - never a 5xx and never a value for any of these; refused reads do not use up `max_access_count`; they are
  *   audited as `secret.read_refused` with the reason, without the share;
  * - header names are case-insensitive; multi-HSM and plain vaults need no share.
@@ -145,9 +146,6 @@ for (const kind of DATABASE_KINDS) {
         const variants = malformedShares(share, m);
         assert.ok(variants.length >= 18);
         for (const { label, header } of variants) await refusedEverywhere(x, "share/one", 2, true, header, "client_share_malformed", undefined, label);
-        // The other client mode's share (other scheme, other index) is not this mode's.
-        const other = fixtures.get(CLIENT_MODES.find((o) => o.name !== m.name)!.name)!;
-        await refusedEverywhere(x, "share/one", 2, true, other.shares.get("share/one@2")!, "client_share_malformed", undefined, "the other mode's share");
       });
 
       test(`${m.name}: another secret's or version's share → client_share_mismatch`, async () => {
@@ -239,8 +237,38 @@ for (const kind of DATABASE_KINDS) {
       });
     }
 
-    test("multi-HSM and plain vaults read without a share", async () => {
+    test("every cross-mode combination: a client share of the other client mode → client_share_mismatch (another secret's)", async () => {
+      for (const vaultMode of CLIENT_MODES) {
+        for (const shareMode of CLIENT_MODES.filter((o) => o.name !== vaultMode.name)) {
+          const x = fixtures.get(vaultMode.name)!;
+          const source = fixtures.get(shareMode.name)!;
+          // Same path and version numbers in another vault of the other mode: well-formed, another secret's.
+          for (const [key, share] of source.shares) {
+            const [path, version] = key.replace(/^other:/, "").split("@") as [string, string];
+            const latest = path === "share/two" || version === "2";
+            const detail = new RegExp(`another secret.*${shareMode.name}`);
+            await refusedEverywhere(x, path, Number(version), latest, share, "client_share_mismatch", detail, `${shareMode.name} share ${key} in a ${vaultMode.name} vault`);
+          }
+        }
+      }
+    });
+
+    test("this version's tag on the other client mode's scheme and index → client_share_invalid", async () => {
+      for (const vaultMode of CLIENT_MODES) {
+        const x = fixtures.get(vaultMode.name)!;
+        const other = CLIENT_MODES.find((o) => o.name !== vaultMode.name)!;
+        // A share never issued: this version's own share relabelled as the other mode's client share.
+        const relabelled = editShare(x.shares.get("share/one@2")!, (b) => {
+          b[1] = other.scheme === "xor" ? 1 : 2;
+          b[2] = other.clientIndex!;
+        });
+        await refusedEverywhere(x, "share/one", 2, true, relabelled, "client_share_invalid", undefined, `${vaultMode.name} share relabelled as ${other.name}`);
+      }
+    });
+
+    test("multi-HSM and plain vaults read without a share, and ignore one sent by any client mode", async () => {
       const m = mode("2of3_multi_hsm");
+      const anyShares = CLIENT_MODES.map((c) => fixtures.get(c.name)!.shares.get("share/one@1")!);
       for (const body of [{ custody_mode: m.name }, {}]) {
         const vault = await createVault(admin, `no share ${JSON.stringify(body)}`, body);
         const v = secretValue("noshare");
@@ -248,6 +276,9 @@ for (const kind of DATABASE_KINDS) {
         await putSecret(admin, vault.id, "x/y", v, "custody_mode" in body ? m : undefined);
         assertValue(await admin.get(`/v1/vaults/${vault.id}/secrets/x/y`), v, 1);
         assertValue(await admin.get(`/v1/vaults/${vault.id}/secret-version/x/y/1`), v, 1);
+        for (const share of anyShares) {
+          assertValue(await admin.get(`/v1/vaults/${vault.id}/secrets/x/y`, { headers: { "X-Client-Share": share } }), v, 1, `${JSON.stringify(body)} with a share`);
+        }
       }
     });
 

@@ -183,7 +183,7 @@ export function createSecretService(deps: {
     // Client-share errors are decided before any provider is called.
     const clientShare =
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
-        ? checkClientShare(opts.clientShare, protection.vault.mode, protection.vault.holders, ref, await q.lastVersion(db, vault.id, path))
+        ? checkClientShare(opts.clientShare, protection.vault.mode, ref, await q.lastVersion(db, vault.id, path))
         : undefined;
     const shares = await pendingShares;
     const value = await openVersion(
