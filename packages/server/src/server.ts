@@ -1,6 +1,7 @@
 /**
- * The composition root: opens the database, runs migrations and first-start bootstrap under one advisory
- * lock, builds the providers and services, and starts HTTP.
+ * The composition root: opens the database, runs migrations under one advisory lock, builds the providers and
+ * services, starts HTTP, and only then runs the first-start bootstrap (under the same lock), so that a start
+ * that cannot listen creates no admin key nobody saw.
  */
 import { readFileSync } from "node:fs";
 import { createAgentService } from "./agents/agent-service.js";
@@ -15,6 +16,7 @@ import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { createHealthMonitor, type CorruptShareEvent } from "./health/health-monitor.js";
 import { buildApp } from "./http/app.js";
+import type { FastifyInstance } from "fastify";
 import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
 import type { ProviderRegistry } from "./providers/registry.js";
@@ -50,6 +52,16 @@ async function openDatabase(settings: Settings): Promise<Database> {
   return settings.databaseUrl ? openPostgres(settings.databaseUrl) : openPglite(settings.dataDir);
 }
 
+/** Binds the port; a port in use is the operator's to fix, said in one line. */
+async function listen(app: FastifyInstance, settings: Settings): Promise<void> {
+  try {
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    throw new SettingsError(`cannot listen: ${settings.host}:${settings.port} is already in use (stop what holds it, or set HOST or PORT)`);
+  }
+}
+
 export async function startServer(settings: Settings, log: Logger): Promise<RunningServer> {
   if (!isLoopback(settings.host) && !settings.tls && !settings.tlsTerminatedUpstream) {
     throw new SettingsError(
@@ -59,6 +71,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
   const deployment = loadDeployment(settings, process.env, log);
   const db = await openDatabase(settings);
   let providers: ProviderRegistry | undefined;
+  let app: FastifyInstance | undefined;
   try {
     log.info(`database: ${db.description}`);
     providers = await buildProviders(deployment, { env: process.env, log });
@@ -67,7 +80,6 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
-      await bootstrap(db, settings.adminApiKey, log);
       await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
     });
     const signingKeys = await loadSigningKeys(db, providers);
@@ -86,7 +98,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       reportCorruptShare,
     });
     const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
-    const app = buildApp({
+    const http = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
       auth: createAuthService({ db, keys: signingKeys }),
@@ -101,8 +113,11 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       log,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });
-    await app.listen({ host: settings.host, port: settings.port });
-    const address = app.server.address();
+    app = http;
+    await listen(http, settings);
+    // The first start's admin key is created and printed only now that the server can be reached with it.
+    await db.withAdvisoryLock(STARTUP_LOCK_ID, () => bootstrap(db, settings.adminApiKey, log));
+    const address = http.server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
     const url = `${settings.tls ? "https" : "http"}://${host}:${port}`;
@@ -111,12 +126,13 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       url,
       async close() {
         health.stop();
-        await app.close(); // stops accepting, lets in-flight requests finish
+        await http.close(); // stops accepting, lets in-flight requests finish
         await Promise.all(providers!.all().map((p) => p.close()));
         await db.close();
       },
     };
   } catch (error) {
+    await app?.close().catch(() => undefined);
     await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
     await db.close().catch(() => undefined);
     throw error;

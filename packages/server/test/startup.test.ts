@@ -5,14 +5,15 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
-import { api, makeTempDir, ServerStartError, startServer } from "./support/harness.js";
+import { createServer } from "node:net";
+import { api, makeTempDir, ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
 
 const adminKey = () => `1ck_${randomBytes(33).toString("base64url")}`;
 
-async function startFailure(env: Record<string, string>): Promise<ServerStartError> {
+async function startFailure(env: Record<string, string>, opts: Partial<StartOptions> = {}): Promise<ServerStartError> {
   try {
-    const server = await startServer({ database: "pglite", env });
+    const server = await startServer({ database: "pglite", env, ...opts });
     await server.stop();
   } catch (error) {
     assert.ok(error instanceof ServerStartError, String(error));
@@ -66,6 +67,27 @@ describe("start-up", () => {
     await s3.stop();
     assert.match(s3.output(), /SHARDVAULT_ADMIN_API_KEY differs from the admin key created at first start; it is ignored/);
     assert.ok(!s3.output().includes(other));
+  });
+
+  test("a port already in use: no admin key is created or printed; the next start on a free port shows one that works", async () => {
+    const dataDir = makeTempDir();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    let failure: ServerStartError;
+    try {
+      failure = await startFailure({ PORT: String(port) }, { dataDir });
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    assert.equal(failure.exit?.code, 1);
+    assert.match(failure.output, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    assert.doesNotMatch(failure.output, SHOWN_ONCE, "a key printed by a start that then failed is a key nobody kept");
+
+    const server = await startServer({ database: "pglite", dataDir });
+    assert.equal((await api(server.url, server.adminKey).get("/v1/vaults")).status, 200);
+    await server.stop();
+    assert.equal(server.output().match(SHOWN_ONCE)?.length, 1);
   });
 
   test("SIGTERM: the server stops accepting, finishes, closes the database and exits 0", async () => {
