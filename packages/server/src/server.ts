@@ -1,9 +1,11 @@
 /**
- * The composition root: opens the database, runs migrations under one advisory lock, builds the providers and
- * services, starts HTTP, and only then runs the first-start bootstrap (under the same lock), so that a start
- * that cannot listen creates no admin key nobody saw.
+ * The composition root: opens the database; under one advisory lock runs migrations, checks the local key files
+ * against the database (config/key-files.ts) and builds the providers; builds the services, starts HTTP, and
+ * only then runs the first-start bootstrap (under the same lock), so that a start that cannot listen creates no
+ * admin key nobody saw.
  */
 import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { createAgentService } from "./agents/agent-service.js";
 import { createAuthService } from "./auth/auth-service.js";
 import { createAuthenticator } from "./auth/authenticate.js";
@@ -19,6 +21,7 @@ import { buildApp } from "./http/app.js";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
+import { keyFilesOf, recordKeyFiles, unusableKeyFiles } from "./config/key-files.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import { createAuditLog } from "./audit/audit.js";
 import { createSecretService } from "./secrets/secret-service.js";
@@ -35,17 +38,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function describeProviders(deployment: Deployment, providers: ProviderRegistry, settings: Settings, log: Logger): void {
+function describeProviders(deployment: Deployment, providers: ProviderRegistry, unusable: ReadonlyMap<string, string>, settings: Settings, log: Logger): void {
   const slots = deployment.slots.map(({ slot, backend, config }) => {
     const shared = backend.sharedKek?.(config) ? ", one shared KEK for all vaults" : "";
     return `${slot} (${providers.get(slot)!.backend}${shared})`;
   });
   log.info(`key providers: ${slots.join(", ")}; default: ${deployment.defaultProvider}; plan: ${deployment.plan}`);
-  if (deployment.development) {
-    log.warn("no SHARDVAULT_CONFIG: the local key providers are for development only, their key files sit beside the database");
-    log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts every secret`);
-  }
+  for (const [slot, reason] of unusable) log.warn(`provider slot ${slot} is unavailable: ${reason}`);
+  warnAboutKeyFiles(deployment, settings, log);
   if (deployment.sharedTrustDomain) log.warn("two provider slots share one trust domain (allow_shared_trust_domain): health reports degraded");
+}
+
+/** Local key files, from the development default or a configuration file: who holds them and the data decrypts. */
+function warnAboutKeyFiles(deployment: Deployment, settings: Settings, log: Logger): void {
+  const keyFiles = keyFilesOf(deployment);
+  if (keyFiles.length === 0) return;
+  const why = deployment.development ? "no SHARDVAULT_CONFIG: " : "";
+  log.warn(`${why}the local key providers (${keyFiles.map((k) => k.slot).join(", ")}) are for development only: their keys are plain files (${keyFiles.map((k) => k.file).join(", ")})`);
+  const reach = keyFiles.length === deployment.slots.length ? "every secret" : "what those slots protect";
+  const inDataDir = (file: string) => !relative(settings.dataDir, file).startsWith("..");
+  if (!settings.databaseUrl && keyFiles.every((k) => inDataDir(k.file))) {
+    log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts ${reach}`);
+  } else {
+    log.warn(`whoever has these key files and a copy of the database decrypts ${reach}`);
+  }
 }
 
 async function openDatabase(settings: Settings): Promise<Database> {
@@ -74,30 +90,33 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
   let app: FastifyInstance | undefined;
   try {
     log.info(`database: ${db.description}`);
-    providers = await buildProviders(deployment, { env: process.env, log });
-    describeProviders(deployment, providers, settings, log);
-    const registry = providers;
-    await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
+    // Under the lock: the database says which slots hold key material before any key file is created.
+    const { registry, unusable } = await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
-      await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
+      const unusableSlots = await unusableKeyFiles(db, deployment);
+      const built = (providers = await buildProviders(deployment, { env: process.env, log }, unusableSlots));
+      await recordKeyFiles(db, deployment, unusableSlots);
+      await ensureSigningKey(db, built.get(built.defaultSlot)!);
+      return { registry: built, unusable: unusableSlots };
     });
-    const signingKeys = await loadSigningKeys(db, providers);
-    const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
+    describeProviders(deployment, registry, unusable, settings, log);
+    const signingKeys = await loadSigningKeys(db, registry);
+    const health = createHealthMonitor({ db, providers: registry, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
-    const vaults = createVaultService({ db, providers });
+    const vaults = createVaultService({ db, providers: registry });
     const latency = new LatencyTracker();
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
       db,
-      providers,
+      providers: registry,
       vaults,
       limits: settings.limits,
       latency,
       audit: createAuditLog(db),
       reportCorruptShare,
     });
-    const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
+    const mpc = createMpcService({ db, providers: registry, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
     const http = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
@@ -107,7 +126,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       secrets,
       mpc,
-      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
+      cmek: createCmekService({ db, providers: registry, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
       health,
       limits: settings.limits,
       log,
@@ -127,7 +146,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       async close() {
         health.stop();
         await http.close(); // stops accepting, lets in-flight requests finish
-        await Promise.all(providers!.all().map((p) => p.close()));
+        await Promise.all(registry.all().map((p) => p.close()));
         await db.close();
       },
     };

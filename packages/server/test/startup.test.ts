@@ -4,23 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, describe, test } from "node:test";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { api, makeTempDir, ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { api, expectStartFailure, makeTempDir, type ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
 
 const adminKey = () => `1ck_${randomBytes(33).toString("base64url")}`;
 
-async function startFailure(env: Record<string, string>, opts: Partial<StartOptions> = {}): Promise<ServerStartError> {
-  try {
-    const server = await startServer({ database: "pglite", env, ...opts });
-    await server.stop();
-  } catch (error) {
-    assert.ok(error instanceof ServerStartError, String(error));
-    return error;
-  }
-  assert.fail("the server started");
-}
+const startFailure = (env: Record<string, string>, opts: Partial<StartOptions> = {}) => expectStartFailure({ database: "pglite", env, ...opts });
 
 describe("start-up", () => {
   test("the embedded default names its database and providers, and warns that they are for development", async () => {
@@ -29,9 +22,21 @@ describe("start-up", () => {
     const output = server.output();
     assert.match(output, /database: embedded PostgreSQL \(PGlite\)/);
     assert.match(output, /key providers: gcp \(local\), aws \(local\), azure \(local\); default: gcp/);
-    assert.match(output, /local key providers are for development only/);
-    assert.match(output, /holds keys and database together/);
+    assert.match(output, /no SHARDVAULT_CONFIG: the local key providers \(gcp, aws, azure\) are for development only/);
+    assert.match(output, /a copy of \S+ holds keys and database together and decrypts every secret/);
     assert.equal(output.match(/Admin API key \(shown once\): 1ck_/g)?.length, 1);
+  });
+
+  test("local slots from a config file: the development warning names them; a relative key_file is under the config file's folder", async () => {
+    const configDir = makeTempDir("shardvault-config-");
+    const config = join(configDir, "shardvault.json");
+    writeFileSync(config, JSON.stringify({ providers: { dev: { backend: "local", key_file: "keys/dev.key" } } }));
+    const server = await startServer({ database: "pglite", env: { SHARDVAULT_CONFIG: config } });
+    await server.stop();
+    const output = server.output();
+    assert.ok(existsSync(join(configDir, "keys/dev.key")), "the key file is resolved against the config file's folder");
+    assert.match(output, new RegExp(`the local key providers \\(dev\\) are for development only: their keys are plain files \\(${join(configDir, "keys/dev.key")}\\)`));
+    assert.doesNotMatch(output, /no SHARDVAULT_CONFIG/);
   });
 
   test("a HOST that is not loopback needs TLS, here or upstream", async () => {
@@ -120,5 +125,15 @@ describe("start-up on PostgreSQL", { skip: await postgresSkipReason() }, () => {
     await server.stop();
     assert.match(server.output(), /database: PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
     assert.ok(!server.output().includes("s3cret-database-password"));
+  });
+
+  test("with DATABASE_URL the warning does not claim the data folder holds the database", async () => {
+    const db = await createTestDatabase("warn");
+    drops.push(() => db.drop());
+    const server = await startServer({ database: "postgres", databaseUrl: db.url });
+    await server.stop();
+    assert.match(server.output(), /local key providers \(gcp, aws, azure\) are for development only/);
+    assert.match(server.output(), /whoever has these key files and a copy of the database decrypts every secret/);
+    assert.doesNotMatch(server.output(), /holds keys and database together/);
   });
 });

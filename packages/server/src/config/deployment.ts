@@ -11,6 +11,7 @@ import { withDeadline } from "../providers/deadline.js";
 import { localKeyFile } from "../providers/local.js";
 import type { KeyProvider } from "../providers/provider.js";
 import { createRegistry, type ProviderRegistry } from "../providers/registry.js";
+import { unavailableProvider } from "../providers/unavailable.js";
 import type { Settings } from "./env.js";
 
 export const PLANS = ["free", "pro", "team", "business", "enterprise"] as const;
@@ -141,11 +142,24 @@ function findSharedTrustDomain(slots: SlotConfig[]): [string, string] | undefine
   return undefined;
 }
 
-/** Builds every slot's provider, each call bounded by the deployment's deadline. */
-export async function buildProviders(deployment: Deployment, ctx: Omit<BackendContext, "configDir">): Promise<ProviderRegistry> {
+/**
+ * Builds every slot's provider, each call bounded by the deployment's deadline. A slot named in `unusable`
+ * (its key material is gone: config/key-files.ts) is not created but stands in as unavailable, for that reason.
+ */
+export async function buildProviders(
+  deployment: Deployment,
+  ctx: Omit<BackendContext, "configDir">,
+  unusable: ReadonlyMap<string, string> = new Map(),
+): Promise<ProviderRegistry> {
   const providers: KeyProvider[] = [];
   try {
     for (const { slot, backend, config } of deployment.slots) {
+      const reason = unusable.get(slot);
+      if (reason !== undefined) {
+        // Only key-file backends lose key material this way, and they are the development ones.
+        providers.push(unavailableProvider({ slot, backend: backend.name, development: backend.keyFile !== undefined }, reason));
+        continue;
+      }
       providers.push(withDeadline(await backend.create(slot, config, { ...ctx, configDir: deployment.configDir }), deployment.deadlineMs));
     }
   } catch (error) {

@@ -32,6 +32,11 @@ export interface Backend<C> {
   sharedKek?(config: C): boolean;
   /** Whether the slot's wraps can be made with a public key (`KeyProvider.forgeableWraps`); false when absent. */
   forgeableWraps?(config: C): boolean;
+  /**
+   * Backends whose key material is a file on this machine, created by `create` when absent: the file. Start-up
+   * checks it first (config/key-files.ts), so a used slot never gets a fresh one.
+   */
+  keyFile?(config: C): string;
   create(slot: string, config: C, ctx: BackendContext): Promise<KeyProvider>;
 }
 

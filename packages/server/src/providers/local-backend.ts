@@ -10,5 +10,6 @@ export const localBackend: Backend<{ keyFile: string }> = {
     return { keyFile: resolve(ctx.configDir, read.string("key_file")) };
   },
   trustDomain: (config) => `file:${config.keyFile}`,
+  keyFile: (config) => config.keyFile,
   create: async (slot, config) => createLocalProvider(slot, config.keyFile),
 };

@@ -5,7 +5,7 @@
  *
  * Whoever holds the key file and the database can decrypt: this backend is for development only.
  */
-import { randomFillSync, randomUUID, createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
+import { createHmac, randomFillSync, randomUUID, createSecretKey, hkdfSync, type KeyObject } from "node:crypto";
 import { appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
@@ -13,25 +13,28 @@ import { ProviderError, type KeyProvider, type ProviderHealth } from "./provider
 
 const MASTER_KEY_LENGTH = 32;
 const KEK_INFO_PREFIX = "shardvault/local-provider/kek/v1/";
+const KEY_CHECK_LABEL = "shardvault/local-provider/key-check/v1";
 const KEK_ID = /^local:[0-9a-f-]{36}$/;
 
-/** Reads the slot's master key file, creating it (mode 0600) on first use. */
-function loadMasterKey(keyFile: string): KeyObject {
-  if (!existsSync(keyFile)) {
-    // Written whole to a temporary file, then linked into place: another process starting at the same time
-    // never reads a half-written key, and of two racing creators exactly one wins (link fails with EEXIST).
-    const fresh = randomFillSync(Buffer.alloc(MASTER_KEY_LENGTH));
-    const temporary = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
-    try {
-      writeFileSync(temporary, fresh, { mode: 0o600, flag: "wx" });
-      linkSync(temporary, keyFile);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    } finally {
-      wipe(fresh);
-      rmSync(temporary, { force: true });
-    }
+/** Creates the slot's master key file (mode 0600) unless it exists. */
+function createKeyFileIfMissing(keyFile: string): void {
+  if (existsSync(keyFile)) return;
+  // Written whole to a temporary file, then linked into place: another process starting at the same time
+  // never reads a half-written key, and of two racing creators exactly one wins (link fails with EEXIST).
+  const fresh = randomFillSync(Buffer.alloc(MASTER_KEY_LENGTH));
+  const temporary = `${keyFile}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    writeFileSync(temporary, fresh, { mode: 0o600, flag: "wx" });
+    linkSync(temporary, keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  } finally {
+    wipe(fresh);
+    rmSync(temporary, { force: true });
   }
+}
+
+function readMasterKey(keyFile: string): KeyObject {
   chmodSync(keyFile, 0o600);
   const raw = readFileSync(keyFile);
   try {
@@ -48,9 +51,19 @@ export function localKeyFile(keysDir: string, slot: string): string {
   return join(keysDir, `${slot}.key`);
 }
 
+/**
+ * A check value of a key file's master key (HMAC under it of a fixed label), stored in the database to tell
+ * the key file a slot's data was made with from any other. Like a key check value, it reveals nothing usable
+ * about the key.
+ */
+export function keyFileCheck(keyFile: string): Uint8Array {
+  return new Uint8Array(createHmac("sha256", readMasterKey(keyFile)).update(KEY_CHECK_LABEL).digest());
+}
+
 export function createLocalProvider(slot: string, keyFile: string): KeyProvider {
   mkdirSync(join(keyFile, ".."), { recursive: true, mode: 0o700 });
-  const master = loadMasterKey(keyFile);
+  createKeyFileIfMissing(keyFile);
+  const master = readMasterKey(keyFile);
   // Disabled KEK ids, one per line, beside the key file.
   const disabledFile = `${keyFile}.disabled`;
   const disabled = new Set(existsSync(disabledFile) ? readFileSync(disabledFile, "utf8").split("\n").filter(Boolean) : []);

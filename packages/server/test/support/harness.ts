@@ -392,3 +392,15 @@ export function expiringSoon(ms = 1500): { expiresAt: string; passed(): Promise<
     passed: () => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now()) + 50)),
   };
 }
+
+/** Starts a server that must fail to start; answers the failure (its output and exit). */
+export async function expectStartFailure(opts: StartOptions): Promise<ServerStartError> {
+  try {
+    const server = await startServer(opts);
+    await server.stop();
+  } catch (error) {
+    assert.ok(error instanceof ServerStartError, String(error));
+    return error;
+  }
+  assert.fail("the server started");
+}
