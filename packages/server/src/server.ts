@@ -18,6 +18,7 @@ import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { createHealthMonitor, type CorruptShareEvent } from "./health/health-monitor.js";
 import { buildApp } from "./http/app.js";
+import { BUILD_HINT, dashboardBuilt } from "./http/dashboard.js";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
@@ -141,6 +142,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
     const url = `${settings.tls ? "https" : "http"}://${host}:${port}`;
     log.info(`listening on ${url}`);
+    log.info(dashboardBuilt() ? `dashboard: ${url}/` : `dashboard: not built (${BUILD_HINT})`);
     return {
       url,
       async close() {

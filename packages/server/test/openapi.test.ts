@@ -47,8 +47,8 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["GET", "/v1/vaults/{vault_id}/secrets", false],
   ["DELETE", "/v1/vaults/{vault_id}/secrets/{path}", false],
   ["GET", "/v1/vaults/{vault_id}/secret-versions/{path}", false],
-  ["GET", "/v1/vaults/{vault_id}/secret-version/{path}", false],
-  ["POST", "/v1/vaults/{vault_id}/secret-version-disable/{path}", false],
+  ["GET", "/v1/vaults/{vault_id}/secret-version/{path}/{version}", false],
+  ["POST", "/v1/vaults/{vault_id}/secret-version-disable/{path}/{version}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-rotate/{path}", true],
   // cmek.ts
   ["POST", "/v1/vaults/{vault_id}/cmek", true],

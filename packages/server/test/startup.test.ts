@@ -21,6 +21,7 @@ describe("start-up", () => {
     await server.stop();
     const output = server.output();
     assert.match(output, /database: embedded PostgreSQL \(PGlite\)/);
+    assert.match(output, new RegExp(`^\\[shardvault\\] dashboard: ${server.url}/$`, "m"), "the dashboard's URL is said at start-up");
     assert.match(output, /key providers: gcp \(local\), aws \(local\), azure \(local\); default: gcp/);
     assert.match(output, /no SHARDVAULT_CONFIG: the local key providers \(gcp, aws, azure\) are for development only/);
     assert.match(output, /a copy of \S+ holds keys and database together and decrypts every secret/);

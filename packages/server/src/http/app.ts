@@ -66,8 +66,11 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    // Secret routes end in a wildcard: the document names it {path}.
-    transform: ({ schema, url }) => ({ schema, url: url.replace(/\*$/, ":path") }),
+    // Secret routes end in a wildcard: the document names it {path}, or {path}/{version} where it ends in one.
+    transform: ({ schema, url, route }) => {
+      const segments = route.config?.wildcard ?? ["path"];
+      return { schema, url: url.replace(/\*$/, segments.map((name) => `:${name}`).join("/")) };
+    },
   });
   app.get("/v1/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 

@@ -33,6 +33,8 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   "cross-origin-opener-policy": "same-origin",
 };
 
+export const BUILD_HINT = "run `npm run build -w @shardvault/dashboard` (npm ci does it)";
+
 /** Paths the API owns: never answered with the dashboard. */
 const API_PATH = /^\/(?:v1|\.well-known)(?:\/|$)/;
 
@@ -55,6 +57,9 @@ function builtFiles(root: string): Set<string> | undefined {
   return files.has("/index.html") ? files : undefined;
 }
 
+/** Whether the dashboard is built (start-up says where it is, or how to build it). */
+export const dashboardBuilt = (root: string = DASHBOARD_DIST): boolean => builtFiles(root) !== undefined;
+
 const acceptsHtml = (request: FastifyRequest) => /\btext\/html\b/i.test(String(request.headers.accept ?? ""));
 
 /** Registers the dashboard on `app`: static files and the browser-routing fallback, or the "not built" answer. */
@@ -63,9 +68,7 @@ export function registerDashboard(app: FastifyInstance, root: string = DASHBOARD
   const routeConfig = { config: { public: true }, schema: { hide: true } } as const;
 
   if (!files) {
-    app.get("/", routeConfig, async (_request, reply) =>
-      sendProblem(reply, new AppError(404, "dashboard_not_built", "the dashboard is not built: run `npm run build -w @shardvault/dashboard` (npm ci does it)")),
-    );
+    app.get("/", routeConfig, async (_request, reply) => sendProblem(reply, new AppError(404, "dashboard_not_built", `the dashboard is not built: ${BUILD_HINT}`)));
     return;
   }
 

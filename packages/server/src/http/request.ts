@@ -9,6 +9,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Routes that answer without a bearer token. */
     public?: boolean;
+    /** A route ending in a wildcard: the segments the OpenAPI document names it with (default `["path"]`). */
+    wildcard?: readonly string[];
   }
 }
 

@@ -23,6 +23,9 @@ import { badRequest } from "../../errors.js";
 
 type Params = { vault_id: string; "*": string };
 
+/** Routes whose wildcard is a path and then a version (`splitVersion`). */
+const VERSIONED = { wildcard: ["path", "version"] } as const;
+
 // String.prototype.isWellFormed is ES2024; this is the same test.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -105,12 +108,12 @@ export const secretRoutes =
       versions: await secrets.versions(principalOf(request), request.params.vault_id, pathFrom(request, "secret-versions")),
     }));
 
-    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", { schema: { response: { 200: secretResponse, ...problemResponses } } }, async (request, reply) => {
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", { config: VERSIONED, schema: { response: { 200: secretResponse, ...problemResponses } } }, async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version");
       return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, { version, ...clientShareOf(request) })));
     });
 
-    app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", { schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
+    app.post<{ Params: Params }>("/v1/vaults/:vault_id/secret-version-disable/*", { config: VERSIONED, schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version-disable");
       await secrets.disableVersion(principalOf(request), request.params.vault_id, path, version);
       return reply.code(204).send();
