@@ -575,3 +575,29 @@ describe("mpc on a deployment without an azure slot (pglite)", () => {
     assertNoLeak(deployment.server.output(), [v, w.client_share!, deployment.server.adminKey]);
   });
 });
+
+describe("a vault whose key provider slot was removed from the configuration (pglite)", () => {
+  let deployment: Deployment;
+  after(async () => deployment?.dispose());
+
+  test("reading it and enabling MPC on it answer 400 provider_not_configured naming the slot, like a request naming an unknown slot", async () => {
+    // The token signing key is wrapped by gcp (the first start's default); the vault is made under `old`.
+    const dir = writeLocalConfig(["gcp", "aws", "azure", "old"]).dir;
+    const configWith = (slots: string[], extra: Record<string, unknown> = {}) => writeLocalConfig(slots, extra, dir).path;
+    deployment = await deploy("pglite", { env: { SHARDVAULT_CONFIG: configWith(["gcp", "aws", "azure", "old"]) } });
+    await deployment.server.stop();
+    const withOld = await deployment.restart({ env: { SHARDVAULT_CONFIG: configWith(["gcp", "aws", "azure", "old"], { default_provider: "old" }) } });
+    const v = secretValue("on-old");
+    const vault = await createVault(api(withOld.url, withOld.adminKey), "on old");
+    await putSecret(api(withOld.url, withOld.adminKey), vault.id, "x", v);
+    await withOld.stop();
+
+    const without = await deployment.restart({ env: { SHARDVAULT_CONFIG: configWith(["gcp", "aws", "azure"]) } });
+    const admin = api(without.url, without.adminKey);
+    assertProblem(await readSecret(admin, vault.id, "x"), 400, "provider_not_configured", /\bold\b/);
+    assertProblem(await admin.post(`/v1/vaults/${vault.id}/mpc`, { custody_mode: "2of3_multi_hsm" }), 400, "provider_not_configured", /\bold\b/);
+    assert.ok(!("mpc_custody" in (await admin.get(`/v1/vaults/${vault.id}`)).body), "nothing changed");
+    await without.stop();
+    assertNoLeak(without.output(), [v, without.adminKey]);
+  });
+});

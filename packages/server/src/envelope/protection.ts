@@ -7,6 +7,7 @@ import type { Queryable } from "../db/database.js";
 import { badRequest, corrupt, gone } from "../errors.js";
 import { custodyMode } from "./custody-modes.js";
 import type { QuorumOptions } from "./quorum.js";
+import type { KeyProvider } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
 import type { VersionRef } from "./contexts.js";
@@ -42,10 +43,17 @@ export async function vaultProtection(db: Queryable, providers: ProviderRegistry
     const keks = use === "write" ? await findMpcKeks(db, vault.id) : new Map<string, string>();
     return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks } };
   }
-  const provider = providers.get(vault.kek_slot);
-  // A vault whose provider slot was removed from the configuration cannot be served until it is back.
-  if (!provider) throw badRequest("provider_not_configured", `key provider slot ${vault.kek_slot} is not configured`);
-  return { kind: "plain", kek: { provider, kekId: vault.kek_id } };
+  return { kind: "plain", kek: { provider: configuredProvider(providers, vault.kek_slot), kekId: vault.kek_id } };
+}
+
+/**
+ * The provider of a slot some stored key material names. A vault whose slot was removed from the configuration
+ * cannot be served until it is back: 400 provider_not_configured, as when a request names an unknown slot.
+ */
+export function configuredProvider(providers: ProviderRegistry, slot: string): KeyProvider {
+  const provider = providers.get(slot);
+  if (!provider) throw badRequest("provider_not_configured", `key provider slot ${slot} is not configured on this deployment`);
+  return provider;
 }
 
 /** True when the vault row (locked by the writer) still protects versions the way `p` does. */
@@ -79,9 +87,7 @@ export async function recoverVersionDek(
 ): Promise<Uint8Array> {
   if (p.kind === "plain") {
     if (!stored.wrappedDek || !stored.kekSlot || !stored.kekId) throw gone("secret_deleted", `version ${ref.version} of ${ref.path} was crypto-shredded`);
-    const provider = providers.get(stored.kekSlot);
-    if (!provider) throw badRequest("provider_not_configured", `key provider slot ${stored.kekSlot} is not configured`);
-    return unwrapPlainDek({ provider, kekId: stored.kekId }, ref, { commitment: stored.commitment, wrappedDek: stored.wrappedDek });
+    return unwrapPlainDek({ provider: configuredProvider(providers, stored.kekSlot), kekId: stored.kekId }, ref, { commitment: stored.commitment, wrappedDek: stored.wrappedDek });
   }
   if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
   return recoverDek(p.vault, providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);

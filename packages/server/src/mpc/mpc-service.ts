@@ -14,6 +14,7 @@ import type { Database } from "../db/database.js";
 import { CLIENT, forgeableQuorum, requestedMode, shareHolders, type CustodyMode } from "../envelope/custody-modes.js";
 import { protectDek, type MpcVault, type ProtectedDek } from "../envelope/mpc.js";
 import { unwrapPlainDek } from "../envelope/plain.js";
+import { configuredProvider } from "../envelope/protection.js";
 import { AppError, badRequest, conflict } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ProviderRegistry } from "../providers/registry.js";
@@ -86,9 +87,7 @@ export function createMpcService(deps: {
   async function reprotect(vault: VaultRow, target: MpcVault, versions: WrappedVersionRow[]): Promise<Reprotected[]> {
     return mapLimit(versions, REPROTECT_CONCURRENCY, async (v) => {
       const ref = { vaultId: vault.id, path: v.path, version: v.version };
-      const provider = providers.get(v.kek_slot);
-      if (!provider) throw conflict("provider_not_configured", `key provider slot ${v.kek_slot} is not configured`);
-      const dek = await unwrapPlainDek({ provider, kekId: v.kek_id }, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek });
+      const dek = await unwrapPlainDek({ provider: configuredProvider(providers, v.kek_slot), kekId: v.kek_id }, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek });
       try {
         return { id: v.id, path: v.path, version: v.version, ...(await protectDek(target, providers, ref, dek)) };
       } finally {
