@@ -150,14 +150,17 @@ for (const kind of DATABASE_KINDS) {
 
       await expectAudit("secret.version_disable", () => admin.post(`${base}/secret-version-disable/db/password/1`), (res) => {
         assert.equal(res.status, 204, res.text);
-        return [user({ action: "secret.version_disable", details: { vault_id: vault.id, path: "db/password", version: 1 } })];
+        // One rule for secret events: resource_id is the id of the version acted on.
+        return [user({ action: "secret.version_disable", resource_type: "secret", resource_id: w1.body.id, details: { vault_id: vault.id, path: "db/password", version: 1 } })];
       });
       await expectAudit("read_refused (disabled version)", () => admin.get(`${base}/secrets/db/password?version=1`), (res) => [
-        refused(res, 410, user({ action: "secret.read_refused", details: { vault_id: vault.id, path: "db/password", version: 1, reason: "version_disabled" } })),
+        // A refused read may concern no version at all: it names the vault.
+        refused(res, 410, user({ action: "secret.read_refused", resource_id: vault.id, details: { vault_id: vault.id, path: "db/password", version: 1, reason: "version_disabled" } })),
       ]);
       await expectAudit("secret.delete", () => admin.delete(`${base}/secrets/db/password`), (res) => {
         assert.equal(res.status, 204, res.text);
-        return [user({ action: "secret.delete", details: { vault_id: vault.id, path: "db/password" } })];
+        // Every version of the path is deleted: the event names the newest, the `id` a read of the path showed.
+        return [user({ action: "secret.delete", resource_type: "secret", resource_id: rotated.body.id, details: { vault_id: vault.id, path: "db/password" } })];
       });
       await expectAudit("read_refused (deleted)", () => admin.get(`${base}/secrets/db/password`), (res) => [
         refused(res, 410, user({ action: "secret.read_refused", details: { vault_id: vault.id, path: "db/password", reason: res.body.code } })),

@@ -109,22 +109,25 @@ export async function listVersions(db: Queryable, vaultId: string, path: string)
   );
 }
 
-export async function disableVersion(db: Queryable, vaultId: string, path: string, version: number): Promise<boolean> {
-  const rows = await db.query(
+/** Disables a live version; answers its id, or undefined when there is none. */
+export async function disableVersion(db: Queryable, vaultId: string, path: string, version: number): Promise<string | undefined> {
+  const [row] = await db.query<{ id: string }>(
     "UPDATE secret_versions SET is_disabled = true WHERE vault_id = $1 AND path = $2 AND version = $3 AND deleted_at IS NULL RETURNING id",
     [vaultId, path, version],
   );
-  return rows.length > 0;
+  return row?.id;
 }
 
-/** Soft-deletes every version of a path. */
-export async function softDeletePath(db: Queryable, vaultId: string, path: string): Promise<boolean> {
-  const rows = await db.query(
-    `UPDATE secret_versions SET deleted_at = now()
-      WHERE vault_id = $1 AND path = $2 AND deleted_at IS NULL RETURNING id`,
+/** Soft-deletes every version of a path; answers the newest one's id, or undefined when none was live. */
+export async function softDeletePath(db: Queryable, vaultId: string, path: string): Promise<string | undefined> {
+  const [newest] = await db.query<{ id: string }>(
+    `WITH deleted AS (
+       UPDATE secret_versions SET deleted_at = now()
+        WHERE vault_id = $1 AND path = $2 AND deleted_at IS NULL RETURNING id, version)
+     SELECT id FROM deleted ORDER BY version DESC LIMIT 1`,
     [vaultId, path],
   );
-  return rows.length > 0;
+  return newest?.id;
 }
 
 export async function findShares(db: Queryable, versionId: string): Promise<StoredShare[]> {

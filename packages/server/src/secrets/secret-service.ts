@@ -247,13 +247,12 @@ export function createSecretService(deps: {
     async disableVersion(principal: Principal, vaultId: string, path: string, version: number): Promise<void> {
       const vault = await vaults.require(principal, vaultId);
       await db.transaction(async (tx) => {
-        if (!(await q.disableVersion(tx, vault.id, path, version))) {
-          throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
-        }
+        const versionId = await q.disableVersion(tx, vault.id, path, version);
+        if (!versionId) throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
         await recordAudit(tx, principal, {
           action: "secret.version_disable",
           resourceType: "secret",
-          resourceId: vault.id,
+          resourceId: versionId,
           details: { vault_id: vault.id, path, version },
         });
       });
@@ -262,8 +261,9 @@ export function createSecretService(deps: {
     async remove(principal: Principal, vaultId: string, path: string): Promise<void> {
       const vault = await vaults.require(principal, vaultId);
       await db.transaction(async (tx) => {
-        if (!(await q.softDeletePath(tx, vault.id, path))) throw notFound("secret_not_found", `secret ${path} not found`);
-        await recordAudit(tx, principal, { action: "secret.delete", resourceType: "secret", resourceId: vault.id, details: { vault_id: vault.id, path } });
+        const newestId = await q.softDeletePath(tx, vault.id, path);
+        if (!newestId) throw notFound("secret_not_found", `secret ${path} not found`);
+        await recordAudit(tx, principal, { action: "secret.delete", resourceType: "secret", resourceId: newestId, details: { vault_id: vault.id, path } });
       });
     },
   };
