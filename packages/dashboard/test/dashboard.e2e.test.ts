@@ -3,7 +3,8 @@
  * (the server suite's harness: the built server, PGlite, the development key providers) serving the built
  * dashboard (`npm run build -w @shardvault/dashboard`, run by the root `prepare`).
  *
- * One session walks the issue's path: sign in, create vaults, enable each MPC mode from the Settings card,
+ * One session walks the issue's path: sign in, create vaults (listed newest first, also after a reload),
+ * enable each MPC mode from the Settings card,
  * write a secret and see its client share once, read it back with the share, fail with a wrong share and see
  * the API's detail, rotate, disable a version, delete a secret, create, deactivate and re-key an agent, delete a vault, sign
  * out. Throughout, every request the page makes must go to the server's own origin, the API key must never
@@ -215,12 +216,23 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await shot("vaults-empty");
   });
 
-  it("creates vaults, and the delete confirmation names the vault", async () => {
-    for (const name of ["payments", "mpc-client-2of2", "mpc-multi-hsm", "mpc-client-2of3", "scratch"]) {
+  /** The vault names in the order the Vaults page lists them. */
+  const listedVaults = async () => {
+    await page.locator(".vault-list .vault-name").first().waitFor();
+    return page.locator(".vault-list .vault-name").allTextContents();
+  };
+
+  it("creates vaults, newest first before and after a reload, and the delete confirmation names the vault", async () => {
+    const names = ["payments", "mpc-client-2of2", "mpc-multi-hsm", "mpc-client-2of3", "scratch"];
+    for (const name of names) {
       await page.getByLabel("Vault name").fill(name);
       await page.getByRole("button", { name: "Create vault" }).click();
       await page.getByRole("link", { name, exact: true }).waitFor();
     }
+    // One order: a new vault lands where a reload puts it.
+    assert.deepEqual(await listedVaults(), [...names].reverse());
+    await page.reload();
+    assert.deepEqual(await listedVaults(), [...names].reverse(), "after a reload");
     await page.getByRole("button", { name: "Delete vault scratch" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete vault “scratch”?" });
     await dialog.getByText("scratch", { exact: true }).waitFor();
@@ -382,14 +394,22 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await page.getByText(value, { exact: true }).waitFor();
   });
 
-  it("the CMEK card shows the vault's key fingerprint", async () => {
+  it("the CMEK card says how CMEK layers on the vault's protection, then shows the vault's key fingerprint", async () => {
+    const cmekCard = () => page.getByRole("region", { name: "Client-managed key (CMEK)" });
+    await openVault("mpc-multi-hsm");
+    await openTab("Settings");
+    await cmekCard().getByText("the server's envelope and MPC split apply on top.", { exact: false }).waitFor();
+    await openVault("payments");
+    await openTab("Settings");
+    await cmekCard().getByText("the server's envelope applies on top.", { exact: false }).waitFor();
+
     const admin = api(server.url, server.adminKey);
     const vaultId = ((await admin.get("/v1/vaults")).body.vaults as Array<{ id: string; name: string }>).find((v) => v.name === "payments")!.id;
     const fingerprint = createHash("sha256").update(randomBytes(32)).digest("hex");
     assert.equal((await admin.post(`/v1/vaults/${vaultId}/cmek`, { fingerprint })).status, 200);
-    await openVault("payments");
+    await page.reload();
     await openTab("Settings");
-    const card = page.getByRole("region", { name: "Client-managed key (CMEK)" });
+    const card = cmekCard();
     await card.getByText(fingerprint, { exact: true }).waitFor();
     await card.getByText("Enabled", { exact: true }).waitFor();
     await axe("settings-cmek");
@@ -397,9 +417,14 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
   });
 
   it("agents: create (the ocv_ key shown once), deactivate, rotate the key", async () => {
+    // Two vaults of one name: the picker tells them apart by the start of their ids.
+    const admin = api(server.url, server.adminKey);
+    const twins: string[] = [];
+    for (let i = 0; i < 2; i++) twins.push((await admin.post("/v1/vaults", { name: "twin" })).body.id as string);
     await page.getByRole("link", { name: "Agents", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Agents" }).waitFor();
     await page.getByText("No agents yet").waitFor();
+    for (const id of twins) await page.getByRole("checkbox", { name: `twin ${id.slice(0, 8)}`, exact: true }).waitFor();
     await axe("agents-empty");
     await shot("agents-empty");
     await page.getByLabel("Agent name").fill("ci-bot");

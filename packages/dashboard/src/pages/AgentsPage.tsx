@@ -10,6 +10,9 @@ const AGENT_KEY_WARNING =
 
 type Pending = { kind: "rotate" | "deactivate" | "activate"; agent: Agent };
 
+/** Enough of a vault's id to tell vaults of the same name apart. */
+const idStart = (id: string) => id.slice(0, 8);
+
 export function AgentsPage() {
   const client = useClient();
   const [agents, setAgents] = useState<Agent[] | null>(null);
@@ -35,7 +38,12 @@ export function AgentsPage() {
   }, [load]);
 
   const replace = (agent: Agent) => setAgents((list) => (list ?? []).map((a) => (a.id === agent.id ? agent : a)));
-  const vaultName = (id: string) => vaults.find((v) => v.id === id)?.name ?? `${id.slice(0, 8)}…`;
+  const vaultName = (id: string) => {
+    const vault = vaults.find((v) => v.id === id);
+    if (!vault) return `${id.slice(0, 8)}…`;
+    // Vault names need not be unique: a shared one gets its id's start.
+    return vaults.some((v) => v.id !== id && v.name === vault.name) ? `${vault.name} (${idStart(vault.id)})` : vault.name;
+  };
 
   return (
     <section className="page-section" aria-labelledby="agents-title">
@@ -222,7 +230,7 @@ function CreateAgent({ vaults, onCreated }: { vaults: Vault[]; onCreated: (agent
           {vaults.map((vault) => (
             <label key={vault.id} className="check">
               <input type="checkbox" name="vault_ids" value={vault.id} />
-              <span>{vault.name}</span>
+              <span>{vault.name}</span> <code className="small muted">{idStart(vault.id)}</code>
             </label>
           ))}
         </div>

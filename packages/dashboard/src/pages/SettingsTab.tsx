@@ -253,8 +253,8 @@ function CmekCard({ vault }: { vault: Vault }) {
       ) : (
         <>
           <p className="muted">
-            An extra client-side layer: you encrypt each value with your own 32-byte key before it is sent; the server&apos;s envelope
-            {vault.mpc_custody ? " and MPC split" : ""} apply on top.
+            An extra client-side layer: you encrypt each value with your own 32-byte key before it is sent;
+            {vault.mpc_custody ? " the server's envelope and MPC split apply on top." : " the server's envelope applies on top."}
           </p>
           <dl className="facts">
             <div>

@@ -6,6 +6,9 @@ import { Badge, BusyButton, ConfirmDialog, EmptyState, ErrorNote, formatDate, Sp
 import { custodyMode } from "../custody";
 import { Link, paths } from "../router";
 
+/** One order for the list, after a load and after a create alike: the newest vault first. */
+const newestFirst = (vaults: Vault[]) => [...vaults].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
+
 export function VaultsPage() {
   const client = useClient();
   const [vaults, setVaults] = useState<Vault[] | null>(null);
@@ -19,7 +22,7 @@ export function VaultsPage() {
   const load = useCallback(async () => {
     const { data, error } = await client.vault.list();
     setLoadError(error);
-    if (data) setVaults(data.vaults);
+    if (data) setVaults(newestFirst(data.vaults));
   }, [client]);
 
   useEffect(() => {
@@ -35,7 +38,7 @@ export function VaultsPage() {
         </div>
       </div>
 
-      <CreateVault onCreated={(vault) => setVaults((list) => [vault, ...(list ?? [])])} />
+      <CreateVault onCreated={(vault) => setVaults((list) => newestFirst([vault, ...(list ?? [])]))} />
 
       <h2 className="section-title">Your vaults</h2>
       <ErrorNote error={loadError} />
