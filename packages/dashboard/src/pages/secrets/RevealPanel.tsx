@@ -1,0 +1,167 @@
+/** A secret's value, hidden until asked for, with the client share of one read in client-custody vaults. */
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from "react";
+import type { Secret, SecretMeta, ShardvaultError, Vault } from "@shardvault/sdk";
+import { useClient } from "../../api";
+import { BusyButton, CopyButton, ErrorNote } from "../../components/ui";
+
+const AUTO_HIDE_SECONDS = 30;
+
+/**
+ * The value, hidden until asked for. In client-custody vaults the client share is typed (or pasted) for one
+ * read: it is sent with that request only and the field is cleared at once. A revealed value hides itself
+ * after AUTO_HIDE_SECONDS.
+ */
+export function RevealPanel({
+  vault,
+  path,
+  versions,
+  version,
+  onVersion,
+  revealRequest,
+  clientMode,
+}: {
+  vault: Vault;
+  path: string;
+  versions: SecretMeta[] | null;
+  version: number | "latest";
+  onVersion: (version: number | "latest") => void;
+  revealRequest: number;
+  clientMode: boolean;
+}) {
+  const client = useClient();
+  const [revealed, setRevealed] = useState<{ secret: Secret; hidesAt: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ShardvaultError | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const shareRef = useRef<HTMLInputElement>(null);
+  const versionId = useId();
+  const shareId = useId();
+  const shareHintId = useId();
+  const valueId = useId();
+
+  const hide = useCallback(() => setRevealed(null), []);
+
+  useEffect(() => {
+    if (!revealed) return;
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    const timer = window.setTimeout(hide, Math.max(0, revealed.hidesAt - Date.now()));
+    return () => {
+      window.clearInterval(tick);
+      window.clearTimeout(timer);
+    };
+  }, [revealed, hide]);
+
+  const reveal = async (wanted: number | "latest") => {
+    let clientShare: string | undefined;
+    if (clientMode) {
+      const field = shareRef.current;
+      clientShare = field?.value.trim() ?? "";
+      // The share is used for this one request only.
+      if (field) field.value = "";
+      if (!clientShare) {
+        setError({ type: "validation_error", code: "client_share_required", message: "", detail: "Paste the client share of this version to reveal it." });
+        field?.focus();
+        return;
+      }
+    }
+    setBusy(true);
+    setError(null);
+    setRevealed(null);
+    const options = clientShare !== undefined ? { clientShare } : {};
+    const answer = wanted === "latest" ? await client.secrets.get(vault.id, path, options) : await client.secrets.getVersion(vault.id, path, wanted, options);
+    clientShare = undefined;
+    setBusy(false);
+    if (answer.error) {
+      setError(answer.error);
+      return;
+    }
+    setNow(Date.now());
+    setRevealed({ secret: answer.data, hidesAt: Date.now() + AUTO_HIDE_SECONDS * 1000 });
+  };
+
+  // "Reveal" on a version row: without a share to ask for, reveal at once; otherwise ask for it.
+  useEffect(() => {
+    if (revealRequest === 0) return;
+    if (clientMode) shareRef.current?.focus();
+    else void reveal(version);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [revealRequest]);
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    void reveal(version);
+  };
+
+  const readable = (versions ?? []).filter((v) => !v.is_disabled);
+  const secondsLeft = revealed ? Math.max(0, Math.ceil((revealed.hidesAt - now) / 1000)) : 0;
+
+  return (
+    <section className="reveal" aria-labelledby={`${valueId}-title`}>
+      <h3 className="sub-title" id={`${valueId}-title`}>
+        Value
+      </h3>
+      <form className="reveal-form" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor={versionId}>Version</label>
+          <select id={versionId} value={String(version)} onChange={(e) => onVersion(e.target.value === "latest" ? "latest" : Number(e.target.value))}>
+            <option value="latest">Latest</option>
+            {readable.map((v) => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+              </option>
+            ))}
+          </select>
+        </div>
+        {clientMode ? (
+          <div className="field field-grow">
+            <label htmlFor={shareId}>Client share</label>
+            <input
+              id={shareId}
+              ref={shareRef}
+              name="client_share"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="the base64 share returned when this version was written"
+              aria-describedby={shareHintId}
+            />
+            <p className="hint" id={shareHintId}>
+              Sent with this one read as <code>X-Client-Share</code>, then cleared.
+            </p>
+          </div>
+        ) : null}
+        <div className="field field-action">
+          <BusyButton type="submit" busy={busy} busyLabel="Decrypting…">
+            Reveal value
+          </BusyButton>
+        </div>
+      </form>
+      <ErrorNote error={error} />
+      {revealed ? (
+        <div className="revealed">
+          <div className="revealed-head">
+            <span className="small">
+              Version {revealed.secret.version}
+              {revealed.secret.cmek_encrypted ? " · CMEK ciphertext (decrypt with your key)" : ""}
+            </span>
+            <span className="small muted">Hides in {secondsLeft} s</span>
+          </div>
+          <pre className="code-block secret-value" id={valueId}>
+            {revealed.secret.value}
+          </pre>
+          <div className="actions actions-left">
+            <CopyButton text={revealed.secret.value} what="value" />
+            <button type="button" className="btn btn-secondary btn-sm" onClick={hide}>
+              Hide
+            </button>
+          </div>
+        </div>
+      ) : (
+        <p className="masked">
+          <span aria-hidden="true">••••••••••••••••</span>
+          <span className="small muted">Hidden. Reveal it when you need it; it hides again after {AUTO_HIDE_SECONDS} s.</span>
+        </p>
+      )}
+    </section>
+  );
+}
