@@ -88,37 +88,38 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
   const deployment = loadDeployment(settings, process.env, log);
   const db = await openDatabase(settings);
   let providers: ProviderRegistry | undefined;
-  let app: FastifyInstance | undefined;
+  let built: FastifyInstance | undefined;
   try {
     log.info(`database: ${db.description}`);
     // Under the lock: the database says which slots hold key material before any key file is created.
-    const { registry, unusable } = await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
+    const started = await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
-      const unusableSlots = await unusableKeyFiles(db, deployment);
-      const built = (providers = await buildProviders(deployment, { env: process.env, log }, unusableSlots));
-      await recordKeyFiles(db, deployment, unusableSlots);
-      await ensureSigningKey(db, built.get(built.defaultSlot)!);
-      return { registry: built, unusable: unusableSlots };
+      const unusable = await unusableKeyFiles(db, deployment);
+      const registry = (providers = await buildProviders(deployment, { env: process.env, log }, unusable));
+      await recordKeyFiles(db, deployment, unusable);
+      await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
+      return { registry, unusable };
     });
-    describeProviders(deployment, registry, unusable, settings, log);
-    const signingKeys = await loadSigningKeys(db, registry);
-    const health = createHealthMonitor({ db, providers: registry, log, degraded: deployment.sharedTrustDomain });
+    providers = started.registry;
+    describeProviders(deployment, providers, started.unusable, settings, log);
+    const signingKeys = await loadSigningKeys(db, providers);
+    const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
-    const vaults = createVaultService({ db, providers: registry });
+    const vaults = createVaultService({ db, providers });
     const latency = new LatencyTracker();
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
       db,
-      providers: registry,
+      providers,
       vaults,
       limits: settings.limits,
       latency,
       audit: createAuditLog(db),
       reportCorruptShare,
     });
-    const mpc = createMpcService({ db, providers: registry, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
-    const http = buildApp({
+    const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
+    const app = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
       auth: createAuthService({ db, keys: signingKeys }),
@@ -127,17 +128,17 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       secrets,
       mpc,
-      cmek: createCmekService({ db, providers: registry, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
+      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
       health,
       limits: settings.limits,
       log,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });
-    app = http;
-    await listen(http, settings);
+    built = app;
+    await listen(app, settings);
     // The first start's admin key is created and printed only now that the server can be reached with it.
     await db.withAdvisoryLock(STARTUP_LOCK_ID, () => bootstrap(db, settings.adminApiKey, log));
-    const address = http.server.address();
+    const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
     const url = `${settings.tls ? "https" : "http"}://${host}:${port}`;
@@ -147,13 +148,13 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       url,
       async close() {
         health.stop();
-        await http.close(); // stops accepting, lets in-flight requests finish
-        await Promise.all(registry.all().map((p) => p.close()));
+        await app.close(); // stops accepting, lets in-flight requests finish
+        await Promise.all(providers!.all().map((p) => p.close()));
         await db.close();
       },
     };
   } catch (error) {
-    await app?.close().catch(() => undefined);
+    await built?.close().catch(() => undefined);
     await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
     await db.close().catch(() => undefined);
     throw error;
