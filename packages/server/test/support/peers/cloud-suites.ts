@@ -49,7 +49,7 @@ export async function assertKind(promise: Promise<unknown>, kind: ProviderError[
 }
 
 /** Waits (bounded) for a condition the peer observes asynchronously, such as a closed connection. */
-async function eventually(condition: () => boolean, what: string, limitMs = 2000): Promise<void> {
+export async function eventually(condition: () => boolean, what: string, limitMs = 2000): Promise<void> {
   for (let waited = 0; !condition(); waited += 10) {
     if (waited >= limitMs) assert.fail(`never happened: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
