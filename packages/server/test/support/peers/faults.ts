@@ -6,6 +6,7 @@
  *   await peer.fault({ error5xx: 1 });     // the next request gets a 5xx
  *   await peer.fault({ loseAnswer: 1 });   // the next request is carried out, but its answer is replaced by a 5xx
  *   await peer.fault({ hang: true });      // requests are read and never answered
+ *   await peer.fault({ hold: true });      // requests are read and held until `peer.release()` serves them
  *   await peer.fault({ refuse: true });    // the listener closes and open sockets are destroyed: connections are refused
  *   await peer.reset();                    // no faults, listening again on the same port, counters kept
  *
@@ -23,6 +24,8 @@ export interface Faults {
   /** The next n requests are carried out, then answered with a 5xx (an answer lost on the way back). */
   loseAnswer?: number;
   hang?: boolean;
+  /** Requests are held (counted, unanswered) until `release()`, then served as usual. */
+  hold?: boolean;
   refuse?: boolean;
 }
 
@@ -57,6 +60,8 @@ export interface WirePeer {
   resetCounts(): void;
   /** Requests whose connection the client closed before the answer (an abort reaching the wire). */
   readonly abandoned: number;
+  /** Ends the hold fault: the held requests are served, in the order they came. */
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -73,6 +78,7 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
+  let held: Array<() => void> = [];
   let abandoned = 0;
   let server: Server;
   let port = 0;
@@ -97,6 +103,7 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
     }
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     try {
+      if (faults.hold) await new Promise<void>((resolve) => held.push(resolve));
       if (faults.latencyMs) await delay(faults.latencyMs);
       if (faults.hang) {
         hanging.add(res);
@@ -156,6 +163,13 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
     hanging.clear();
   }
 
+  function release(): void {
+    faults.hold = false;
+    const waiting = held;
+    held = [];
+    for (const serve of waiting) serve();
+  }
+
   await listen();
   return {
     get url() {
@@ -167,6 +181,7 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
     get abandoned() {
       return abandoned;
     },
+    release,
     async fault(next: Faults) {
       faults = { ...faults, ...next };
       if (next.hang === false) endHanging();
@@ -174,6 +189,7 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
       else if (next.refuse === false && !listening) await listen();
     },
     async reset() {
+      release();
       faults = {};
       endHanging();
       if (!listening) await listen();
@@ -187,6 +203,7 @@ export async function startWirePeer(hooks: WirePeerHooks): Promise<WirePeer> {
       abandoned = 0;
     },
     async stop() {
+      release();
       faults = {};
       endHanging();
       await close();
