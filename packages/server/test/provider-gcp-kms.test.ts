@@ -119,6 +119,7 @@ describeConfigRefusals("gcp-kms", {
     "the shared strategy without key_name": { fields: { ...VALID.fields, kek_strategy: "shared" }, error: /key_name is required/ },
     "key_name with per-vault KEKs": { fields: { ...VALID.fields, key_name: "k" }, error: /key_name is only allowed with "kek_strategy": "shared"/ },
     "an endpoint that is not host:port": { fields: { ...VALID.fields, endpoint: "http://127.0.0.1:8443" }, error: /host:port/ },
+    "an unknown transport": { fields: { ...VALID.fields, transport: "http2" }, error: /transport must be one of grpc, rest/ },
     "credentials_file and access_token_env together": { fields: { ...VALID.fields, credentials_file: "sa.json" }, error: /not both/ },
     "a token variable that is not set": { fields: VALID.fields, env: {}, error: /GT, which is not set/ },
   },
