@@ -1,5 +1,5 @@
 /**
- * The hedged quorum (src/mpc/quorum.ts) and the latency tracker behind it (src/mpc/latency.ts), driven by hand:
+ * The hedged quorum (src/envelope/quorum.ts) and the latency tracker behind it (src/envelope/latency.ts), driven by hand:
  * share sources whose answers the test gives when it chooses, and a clock that moves only when the test
  * moves it. No wall clock: every assertion is about which calls started, in what order, at which clock time.
  *
@@ -17,8 +17,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AppError } from "../src/errors.js";
-import { LatencyTracker } from "../src/mpc/latency.js";
-import { gatherQuorum, type GatheredShare, type QuorumClock, type ShareSource } from "../src/mpc/quorum.js";
+import { LatencyTracker } from "../src/envelope/latency.js";
+import { gatherQuorum, type GatheredShare, type QuorumClock, type ShareSource } from "../src/envelope/quorum.js";
 import { ProviderError } from "../src/providers/provider.js";
 
 /** A clock that moves only when `advance` is called, firing due callbacks in time order. */

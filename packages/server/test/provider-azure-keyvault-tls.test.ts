@@ -42,7 +42,8 @@ describe("azure-keyvault over TLS with the SDK's challenge resource verification
     running.push(peer);
     const proxy = await startConnectProxy({ [HOST]: peer.port });
     running.push(proxy);
-    const slot = azureKeyVaultSlotConfig(peer, { key_size: 2048 });
+    // oct-HSM keys (A256KW): an RSA slot cannot be the default provider.
+    const slot = azureKeyVaultSlotConfig(peer, { key_type: "oct-HSM" });
     assert.equal(slot.fields.vault_url, VAULT_URL);
     const config = join(makeTempDir("shardvault-azure-tls-"), "shardvault.json");
     writeFileSync(config, JSON.stringify({ default_provider: "azure", deadline_ms: 30_000, providers: { azure: { backend: "azure-keyvault", ...slot.fields } } }));
