@@ -46,7 +46,7 @@ describeCloudProviderFaults(
       assert.equal(((await res.json()) as { error: { status: string } }).error.status, "UNAUTHENTICATED");
     });
 
-    test("every KEK is its own CryptoKey; a create whose answer was lost finds its key instead of making another", { timeout: 5000 }, async () => {
+    test("every KEK is its own CryptoKey; a create whose answer was lost finds its key instead of making another", { timeout: 60_000 }, async () => {
       const { provider, peer } = get();
       const vaultId = randomUUID();
       const keys = peer.keyCount();
@@ -61,14 +61,14 @@ describeCloudProviderFaults(
       assert.equal(peer.keyCount(), keys + 2);
     });
 
-    test("a KEK id that is not a CryptoKey resource name is refused before any call", { timeout: 5000 }, async () => {
+    test("a KEK id that is not a CryptoKey resource name is refused before any call", { timeout: 60_000 }, async () => {
       const { provider, peer } = get();
       const before = peer.count();
       await assertKind(provider.wrap("not/a/key", randomBytes(32), Buffer.from("aad")), "misconfigured");
       assert.equal(peer.count(), before);
     });
 
-    test("a key ring that does not exist is a misconfiguration", { timeout: 5000 }, async () => {
+    test("a key ring that does not exist is a misconfiguration", { timeout: 60_000 }, async () => {
       const { peer } = get();
       const elsewhere = await providerFrom(gcpKmsBackend, "gcp", gcpKmsSlotConfig(peer, { key_ring: "missing-ring" }), FAST_RETRIES);
       try {
