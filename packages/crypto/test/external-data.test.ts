@@ -37,3 +37,11 @@ test("the Wycheproof folder resolves to shared/vectors/wycheproof beside the rep
   assert.equal(rootPackage.name, "shardvault");
   assert.equal(WYCHEPROOF_DIR, fileURLToPath(new URL("../shared/vectors/wycheproof/", repoRoot)));
 });
+
+test("CI's entry point sets CI=true itself, before it runs the tests (a runner without it cannot turn failures into skips)", () => {
+  const script = readFileSync(new URL("../../../.ci/run", import.meta.url), "utf8");
+  const exported = script.search(/^export CI=true$/m);
+  const runs = script.search(/^npm ci && npm test$/m);
+  assert.ok(exported >= 0, ".ci/run does not export CI=true");
+  assert.ok(runs > exported, ".ci/run must export CI=true before `npm ci && npm test`");
+});

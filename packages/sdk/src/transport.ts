@@ -50,8 +50,10 @@ export class Transport {
     this.fetch = options.fetch ?? ((url, init) => globalFetch!(url, init));
     this.headers = lowerCaseKeys(options.headers);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.tokens = new TokenSource(authModeOf(options), (path, body) =>
-      this.send<TokenResponse | AgentTokenResponse>({ method: "POST", path, body, auth: false }, undefined),
+    this.tokens = new TokenSource(
+      authModeOf(options),
+      (path, body) => this.send<TokenResponse | AgentTokenResponse>({ method: "POST", path, body, auth: false }, undefined),
+      options.now,
     );
   }
 

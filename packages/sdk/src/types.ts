@@ -75,6 +75,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** The fetch implementation. Default: the global `fetch`. */
   fetch?: FetchLike;
+  /** The clock token lifetimes are counted on, in ms since the epoch. Default: `Date.now`. */
+  now?: () => number;
   /**
    * A CMEK key (32 bytes): values are encrypted with it on `put`/`set`/`rotate`, and reads answering
    * `cmek_encrypted: true` are decrypted with it. The key never leaves this client.

@@ -14,20 +14,14 @@
  * - the server output holds no value, share, key or peer credential.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import type pg from "pg";
-import { api, assertNoLeak, assertProblem, makeTempDir, secretValue, type Api, type ApiResponse } from "./support/harness.js";
-import { connect, deploy, postgresSkipReason, type Deployment } from "./support/postgres.js";
-import { awsKmsSlotConfig, startAwsKmsPeer, type AwsKmsPeer } from "./support/peers/aws-kms-peer.js";
-import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer, type AzureKeyVaultPeer } from "./support/peers/azure-keyvault-peer.js";
+import { api, assertNoLeak, assertProblem, secretValue, type Api, type ApiResponse } from "./support/harness.js";
+import { connect, postgresSkipReason, type Deployment } from "./support/postgres.js";
+import { CLOUD_SLOTS as SLOTS, deployOnCloudPeers, startCloudPeers, type CloudPeers, type CloudSlot as Slot } from "./support/peers/cloud-deployment.js";
 import type { Faults, WirePeer } from "./support/peers/faults.js";
-import { gcpKmsSlotConfig, startGcpKmsPeer, type GcpKmsPeer } from "./support/peers/gcp-kms-peer.js";
 import { assertMpcVault, assertValue, boundedGet, createVault, enableMpc, mode, putSecret, secretUrl, type ModeInfo } from "./support/mpc-support.js";
 
-type Slot = "gcp" | "aws" | "azure";
-const SLOTS: readonly Slot[] = ["gcp", "aws", "azure"];
 /** Each provider call's deadline: a hanging slot costs a write this long. */
 const DEADLINE_MS = 2000;
 
@@ -40,9 +34,7 @@ const FAULTS: Array<{ label: string; faults: Faults; failsWrites: boolean }> = [
 ];
 
 describe("mpc with cloud provider slots under faults on postgres", { skip: await postgresSkipReason() }, () => {
-  let gcp: GcpKmsPeer;
-  let aws: AwsKmsPeer;
-  let azure: AzureKeyVaultPeer;
+  let cloud: CloudPeers;
   let peers: Record<Slot, WirePeer>;
   let deployment: Deployment;
   let admin: Api;
@@ -96,34 +88,23 @@ describe("mpc with cloud provider slots under faults on postgres", { skip: await
   }
 
   before(async () => {
-    [gcp, aws, azure] = await Promise.all([startGcpKmsPeer(), startAwsKmsPeer(), startAzureKeyVaultPeer()]);
-    peers = { gcp, aws, azure };
-    const slots = { gcp: gcpKmsSlotConfig(gcp), aws: awsKmsSlotConfig(aws), azure: azureKeyVaultSlotConfig(azure, { key_size: 2048 }) };
-    sensitive.push(gcp.token, aws.secretAccessKey, azure.token);
-    const dir = makeTempDir("shardvault-mpc-faults-");
-    const config = join(dir, "shardvault.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        default_provider: "gcp",
-        deadline_ms: DEADLINE_MS,
-        providers: Object.fromEntries(Object.entries(slots).map(([slot, c]) => [slot, { backend: `${slot === "azure" ? "azure-keyvault" : `${slot}-kms`}`, ...c.fields }])),
-      }),
-    );
-    deployment = await deploy("postgres", { env: { SHARDVAULT_CONFIG: config, ...slots.gcp.env, ...slots.aws.env, ...slots.azure.env } });
+    cloud = await startCloudPeers();
+    peers = cloud.peers;
+    sensitive.push(...cloud.credentials);
+    deployment = await deployOnCloudPeers(cloud, "postgres", { deadline_ms: DEADLINE_MS });
     sensitive.push(deployment.server.adminKey);
     admin = api(deployment.server.url, deployment.server.adminKey);
     sql = await connect(deployment.database!.url);
   });
 
   afterEach(async () => {
-    await Promise.all(Object.values(peers ?? {}).map((p) => p.reset()));
+    await cloud?.reset();
   });
 
   after(async () => {
     await sql?.end();
     await deployment?.dispose();
-    await Promise.all(Object.values(peers ?? {}).map((p) => p.stop()));
+    await cloud?.stop();
   });
 
   const multi = mode("2of3_multi_hsm");
@@ -235,7 +216,7 @@ describe("mpc with cloud provider slots under faults on postgres", { skip: await
   });
 
   test("client-share errors are decided before any provider is called (no unwrap reaches a peer)", async () => {
-    const unwraps = () => gcp.count("Decrypt") + aws.count("Decrypt") + azure.count("UnwrapKey");
+    const unwraps = () => cloud.gcp.count("Decrypt") + cloud.aws.count("Decrypt") + cloud.azure.count("UnwrapKey");
     for (const m of [mode("2of2_client_custody"), mode("2of3_client_custody")]) {
       const vaultId = (await createVault(admin, `share before provider ${m.name}`, { custody_mode: m.name })).id;
       const v1 = await write(m, vaultId, "early/check");

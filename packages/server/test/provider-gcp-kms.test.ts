@@ -46,7 +46,7 @@ describeCloudProviderFaults(
       assert.equal(((await res.json()) as { error: { status: string } }).error.status, "UNAUTHENTICATED");
     });
 
-    test("every KEK is its own CryptoKey; a create whose answer was lost finds its key instead of making another", { timeout: 5000 }, async () => {
+    test("every KEK is its own CryptoKey; a create whose answer was lost finds its key instead of making another", { timeout: 60_000 }, async () => {
       const { provider, peer } = get();
       const vaultId = randomUUID();
       const keys = peer.keyCount();
@@ -61,14 +61,14 @@ describeCloudProviderFaults(
       assert.equal(peer.keyCount(), keys + 2);
     });
 
-    test("a KEK id that is not a CryptoKey resource name is refused before any call", { timeout: 5000 }, async () => {
+    test("a KEK id that is not a CryptoKey resource name is refused before any call", { timeout: 60_000 }, async () => {
       const { provider, peer } = get();
       const before = peer.count();
       await assertKind(provider.wrap("not/a/key", randomBytes(32), Buffer.from("aad")), "misconfigured");
       assert.equal(peer.count(), before);
     });
 
-    test("a key ring that does not exist is a misconfiguration", { timeout: 5000 }, async () => {
+    test("a key ring that does not exist is a misconfiguration", { timeout: 60_000 }, async () => {
       const { peer } = get();
       const elsewhere = await providerFrom(gcpKmsBackend, "gcp", gcpKmsSlotConfig(peer, { key_ring: "missing-ring" }), FAST_RETRIES);
       try {
@@ -119,6 +119,7 @@ describeConfigRefusals("gcp-kms", {
     "the shared strategy without key_name": { fields: { ...VALID.fields, kek_strategy: "shared" }, error: /key_name is required/ },
     "key_name with per-vault KEKs": { fields: { ...VALID.fields, key_name: "k" }, error: /key_name is only allowed with "kek_strategy": "shared"/ },
     "an endpoint that is not host:port": { fields: { ...VALID.fields, endpoint: "http://127.0.0.1:8443" }, error: /host:port/ },
+    "an unknown transport": { fields: { ...VALID.fields, transport: "http2" }, error: /transport must be one of grpc, rest/ },
     "credentials_file and access_token_env together": { fields: { ...VALID.fields, credentials_file: "sa.json" }, error: /not both/ },
     "a token variable that is not set": { fields: VALID.fields, env: {}, error: /GT, which is not set/ },
   },

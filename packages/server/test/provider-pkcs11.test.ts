@@ -261,7 +261,7 @@ describe("pkcs11 provider on SoftHSM2", { skip }, () => {
     test("health is a token call with a latency", async () => {
       const health = await provider.health();
       assert.equal(health.status, "ok");
-      assert.ok(health.latencyMs >= 0 && health.latencyMs < 1000);
+      assert.ok(Number.isFinite(health.latencyMs) && health.latencyMs >= 0, `latency ${health.latencyMs}`);
     });
 
     test("a session closed under the provider is reopened and logged in again once", async () => {

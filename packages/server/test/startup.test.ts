@@ -1,6 +1,7 @@
 /**
  * Start-up as an operator meets it: what the server says, which settings it refuses (and how, without
- * echoing secrets), the admin key on later starts, and a graceful stop.
+ * echoing secrets), the admin key on later starts, and a graceful stop (a write in flight when SIGTERM arrives
+ * is answered 201 and stored).
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { api, expectStartFailure, makeTempDir, type ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
+import { eventually } from "./support/peers/cloud-suites.js";
+import { gcpKmsSlotConfig, startGcpKmsPeer } from "./support/peers/gcp-kms-peer.js";
 
 const adminKey = () => `1ck_${randomBytes(33).toString("base64url")}`;
 
@@ -96,18 +99,46 @@ describe("start-up", () => {
     assert.equal(server.output().match(SHOWN_ONCE)?.length, 1);
   });
 
-  test("SIGTERM: the server stops accepting, finishes, closes the database and exits 0", async () => {
-    const server = await startServer({ database: "pglite" });
-    // Answered, turned away while closing, or refused as the listener closed: never left hanging.
-    const inFlight = api(server.url, server.adminKey)
-      .post("/v1/vaults", { name: "during-stop" })
-      .then((res) => res.status, () => "refused" as const);
-    const exit = await server.stop("SIGTERM");
-    assert.equal(exit.code, 0);
-    assert.match(server.output(), /SIGTERM received: finishing in-flight requests/);
-    // 503 is Fastify's answer to a request that arrives once closing has begun.
-    const outcome = await inFlight;
-    assert.ok([201, 503, "refused"].includes(outcome), `in-flight request ended with ${outcome}`);
+  test("SIGTERM: a request in flight is finished and stored, then the server closes the database and exits 0", async () => {
+    // The default slot on a wire peer that holds requests: the write is inside the server, waiting for its key
+    // provider, when the signal arrives.
+    const peer = await startGcpKmsPeer();
+    try {
+      const slot = gcpKmsSlotConfig(peer);
+      const config = join(makeTempDir("shardvault-sigterm-"), "shardvault.json");
+      writeFileSync(config, JSON.stringify({ default_provider: "gcp", deadline_ms: 600_000, providers: { gcp: { backend: "gcp-kms", ...slot.fields } } }));
+      const env = { SHARDVAULT_CONFIG: config, ...slot.env };
+      const server = await startServer({ database: "pglite", env });
+      const admin = api(server.url, server.adminKey);
+      const vault = await admin.post("/v1/vaults", { name: "sigterm" });
+      assert.equal(vault.status, 201, vault.text);
+
+      await peer.fault({ hold: true });
+      const encrypts = peer.count("Encrypt");
+      const inFlight = admin.put(`/v1/vaults/${vault.body.id}/secrets/during/stop`, { value: "written while stopping" });
+      await eventually(() => peer.count("Encrypt") > encrypts, "the write reached its key provider");
+      server.process.kill("SIGTERM");
+      await eventually(() => /SIGTERM received: finishing in-flight requests/.test(server.output()), "the server began closing");
+      assert.equal(server.process.exitCode, null, "the server exited with a request in flight");
+      peer.release();
+      const written = await inFlight;
+      assert.equal(written.status, 201, written.text);
+      assert.equal(written.body.version, 1);
+      const exit = await server.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.match(server.output(), /\] stopped\s*$/m);
+
+      const again = await startServer({ database: "pglite", dataDir: server.dataDir, adminKey: server.adminKey, env });
+      try {
+        const read = await api(again.url, again.adminKey).get(`/v1/vaults/${vault.body.id}/secrets/during/stop`);
+        assert.equal(read.status, 200, read.text);
+        assert.equal(read.body.value, "written while stopping");
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await peer.stop();
+    }
   });
 });
 

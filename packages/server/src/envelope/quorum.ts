@@ -17,13 +17,30 @@ export interface GatheredShare {
   value: Uint8Array;
 }
 
+/** Time as the quorum sees it: the process clock, or one a test moves by hand. */
+export interface QuorumClock {
+  now(): number;
+  /** Calls `fn` after `ms`; answers a function that cancels the call. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+const processClock: QuorumClock = {
+  now: () => performance.now(),
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 export interface QuorumOptions {
   latency: LatencyTracker;
   /** Called for a slot whose stored share failed its integrity check (it then counts as unavailable). */
   onCorruptShare(slot: string): void;
+  clock?: QuorumClock;
 }
 
 export function gatherQuorum(sources: readonly ShareSource[], needed: number, opts: QuorumOptions): Promise<GatheredShare[]> {
+  const clock = opts.clock ?? processClock;
   const queue = [...sources].sort((a, b) => opts.latency.p50(a.slot) - opts.latency.p50(b.slot));
   const gathered: GatheredShare[] = [];
   const failures: Array<{ slot: string; corrupt: boolean }> = [];
@@ -49,13 +66,13 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
       if (!source) return finishIfStuck();
       const controller = new AbortController();
       inFlight.set(source.slot, controller);
-      const started = performance.now();
-      const hedge = setTimeout(() => !settled && startNext(), opts.latency.p95(source.slot));
+      const started = clock.now();
+      const cancelHedge = clock.after(opts.latency.p95(source.slot), () => !settled && startNext());
       source.fetch(controller.signal).then(
         (value) => {
-          clearTimeout(hedge);
+          cancelHedge();
           inFlight.delete(source.slot);
-          opts.latency.record(source.slot, performance.now() - started);
+          opts.latency.record(source.slot, clock.now() - started);
           if (settled) return value.fill(0); // not needed any more: wipe
           gathered.push({ slot: source.slot, value });
           if (gathered.length === needed) {
@@ -68,10 +85,10 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
           }
         },
         (error: unknown) => {
-          clearTimeout(hedge);
+          cancelHedge();
           inFlight.delete(source.slot);
           if (settled) return;
-          opts.latency.record(source.slot, performance.now() - started);
+          opts.latency.record(source.slot, clock.now() - started);
           const corrupt = error instanceof ProviderError && error.kind === "integrity";
           if (corrupt) opts.onCorruptShare(source.slot);
           failures.push({ slot: source.slot, corrupt });

@@ -1,12 +1,13 @@
 /**
  * Gives every call of a provider a deadline: the caller's AbortSignal, if any, and a timeout combined. A
- * backend that honours the signal ends a hanging call at the deadline.
+ * backend that honours the signal ends a hanging call at the deadline. `deadlineSignal` makes the timeout's
+ * signal (tests pass one they abort themselves, so that a deadline falls due when the test says).
  */
 import { ProviderError, type CallOptions, type KeyProvider } from "./provider.js";
 
-export function withDeadline(provider: KeyProvider, deadlineMs: number): KeyProvider {
+export function withDeadline(provider: KeyProvider, deadlineMs: number, deadlineSignal = (ms: number) => AbortSignal.timeout(ms)): KeyProvider {
   const signalFor = (opts?: CallOptions) => {
-    const timeout = AbortSignal.timeout(deadlineMs);
+    const timeout = deadlineSignal(deadlineMs);
     return opts?.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   };
   async function bounded<T>(opts: CallOptions | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {

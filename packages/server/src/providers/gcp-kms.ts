@@ -8,8 +8,10 @@
  * touches nothing else. Wrapping is Cloud KMS encrypt/decrypt with
  * the binding as `additionalAuthenticatedData`: decrypt under any other binding fails (INVALID_ARGUMENT).
  *
- * Transport: gRPC to cloudkms.googleapis.com (or `endpoint`); an `endpoint` on a loopback host is a local
- * peer, reached over the SDK's HTTP/1.1 REST fallback in plain http. Credentials: `credentials_file` (a
+ * Transport (`transport`): gRPC, the SDK's default, or `rest`, its HTTP/1.1 REST fallback; to
+ * cloudkms.googleapis.com or `endpoint`, over TLS. Only an `endpoint` on a loopback host (a local peer) is
+ * reached without TLS: plain http for REST, insecure channel credentials for gRPC — where gRPC cannot attach
+ * call credentials, so the bearer token goes as per-call metadata instead. Credentials: `credentials_file` (a
  * service-account JSON), `access_token_env` (a static bearer token, held by a google-auth-library
  * OAuth2Client), or else Application Default Credentials.
  *
@@ -48,8 +50,10 @@ export interface GcpKmsConfig {
   project: string;
   location: string;
   keyRing: string;
-  /** `host:port`; on a loopback host the REST fallback over plain http (a local peer), else gRPC over TLS. */
-  endpoint: { host: string; port: number; rest: boolean } | undefined;
+  /** gRPC (the SDK's default) or the REST fallback. */
+  transport: "grpc" | "rest";
+  /** `host:port`; a loopback host (a local peer) is reached without TLS. */
+  endpoint: { host: string; port: number; loopback: boolean } | undefined;
   credentialsFile: string | undefined;
   accessTokenEnv: string | undefined;
   kekStrategy: KekStrategy;
@@ -59,7 +63,7 @@ export interface GcpKmsConfig {
   retryBaseMs: number;
 }
 
-const FIELDS = ["project", "location", "key_ring", "endpoint", "credentials_file", "access_token_env", "kek_strategy", "key_name", "max_retries"];
+const FIELDS = ["project", "location", "key_ring", "endpoint", "transport", "credentials_file", "access_token_env", "kek_strategy", "key_name", "max_retries"];
 const RESOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
 const CRYPTO_KEY_ID = /^[A-Za-z0-9_-]{1,63}$/;
 const CRYPTO_KEY_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[A-Za-z0-9_-]{1,63}$/;
@@ -80,8 +84,9 @@ function parse(slot: string, fields: Record<string, unknown>, ctx: BackendContex
     const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(rawEndpoint);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535) throw new ConfigError(`providers.${slot}.endpoint must be host:port`);
-    endpoint = { host: match[1]!, port, rest: isLoopback(match[1]!) };
+    endpoint = { host: match[1]!, port, loopback: isLoopback(match[1]!) };
   }
+  const transport = read.optionalEnum("transport", ["grpc", "rest"] as const) ?? "grpc";
   const credentialsFile = read.optionalString("credentials_file");
   const accessTokenEnv = fields.access_token_env === undefined ? undefined : read.envVarName("access_token_env");
   if (credentialsFile !== undefined && accessTokenEnv !== undefined) {
@@ -96,6 +101,7 @@ function parse(slot: string, fields: Record<string, unknown>, ctx: BackendContex
     project,
     location,
     keyRing,
+    transport,
     endpoint,
     credentialsFile: credentialsFile === undefined ? undefined : resolve(ctx.configDir, credentialsFile),
     accessTokenEnv,
@@ -208,19 +214,32 @@ export async function createGcpKmsProvider(slot: string, config: GcpKmsConfig, e
     auth.keyFilename = config.credentialsFile;
   }
   const endpoint = config.endpoint;
-  const client = new KeyManagementServiceClient(
-    endpoint?.rest
-      ? // The local peer: REST over plain http (only ever on loopback, see parse).
-        ({ fallback: "rest", protocol: "http", apiEndpoint: endpoint.host, port: endpoint.port, ...auth } as ConstructorParameters<typeof KmsClient>[0])
-      : { ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port } : {}), ...auth },
-  );
+  const plaintext = endpoint?.loopback === true;
+  const options: Record<string, unknown> = { ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port } : {}), ...auth };
+  if (config.transport === "rest") {
+    options.fallback = "rest";
+    if (plaintext) options.protocol = "http";
+  } else if (plaintext) {
+    // The same grpc-js the SDK runs on (a direct dependency at gax's version).
+    const { credentials } = await import("@grpc/grpc-js");
+    options.sslCreds = credentials.createInsecure();
+  }
+  const client = new KeyManagementServiceClient(options as ConstructorParameters<typeof KmsClient>[0]);
+  /** gRPC without TLS carries no call credentials: the token travels as metadata of each call. */
+  const callAuth =
+    config.transport === "grpc" && plaintext
+      ? async (): Promise<Record<string, string>> => {
+          const token = await client.auth.getAccessToken();
+          return token ? { authorization: `Bearer ${token}` } : {};
+        }
+      : async (): Promise<Record<string, string>> => ({});
   // Builds the call functions (synchronously; a failure to get credentials surfaces in the first call).
   client.initialize().catch(() => undefined);
   const retry = { maxRetries: config.maxRetries, baseDelayMs: config.retryBaseMs };
   let knownKey = config.kekStrategy === "shared" ? `${keyRingName}/cryptoKeys/${config.keyName}` : undefined;
 
   /** One gax call without gax's retries, cancelled when the signal aborts. */
-  function invoke<T>(
+  async function invoke<T>(
     method: "encrypt" | "decrypt" | "createCryptoKey" | "getCryptoKey" | "getKeyRing" | "listCryptoKeyVersions" | "updateCryptoKeyVersion",
     request: object,
     routing: [string, string],
@@ -228,11 +247,9 @@ export async function createGcpKmsProvider(slot: string, config: GcpKmsConfig, e
     onLate?: (response: T) => void,
   ): Promise<T> {
     const fn = client.innerApiCalls[method];
-    if (!fn) return Promise.reject(new ProviderError("misconfigured", slot, `the KMS client has no ${method} call`));
-    const call = fn(request, {
-      retry: null,
-      otherArgs: { headers: { "x-goog-request-params": `${routing[0]}=${encodeURIComponent(routing[1])}` } },
-    }) as GaxCall<T>;
+    if (!fn) throw new ProviderError("misconfigured", slot, `the KMS client has no ${method} call`);
+    const headers = { "x-goog-request-params": `${routing[0]}=${encodeURIComponent(routing[1])}`, ...(await callAuth()) };
+    const call = fn(request, { retry: null, otherArgs: { headers } }) as GaxCall<T>;
     const first = call.then(([response]) => response);
     return raceSignal(first, signal, () => call.cancel?.(), onLate);
   }

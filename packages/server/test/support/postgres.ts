@@ -116,7 +116,7 @@ export interface Deployment {
   database: TestDatabase | undefined;
   /** Every server started by this deployment, in order (the first start and each restart). */
   servers: ServerHandle[];
-  /** Starts another server on the same data folder / database, with the admin key already known. */
+  /** Starts another server on the same data folder / database, with the admin key already known (and the first start's environment, unless `env` is given). */
   restart(opts?: Omit<StartOptions, "database" | "databaseUrl" | "dataDir">): Promise<ServerHandle>;
   /** Stops every server still running and drops the database. */
   dispose(): Promise<void>;
@@ -140,6 +140,7 @@ export async function deploy(kind: DatabaseKind, opts: Omit<StartOptions, "datab
     async restart(more = {}) {
       const next = await startServer({
         adminKey: servers[0]!.adminKey,
+        ...(opts.env ? { env: opts.env } : {}),
         ...more,
         database: kind,
         dataDir: server.dataDir,

@@ -21,7 +21,7 @@ import { promisify } from "node:util";
 import { extendPeer, sendJson, startWirePeer, type PeerRequest, type WirePeer } from "./faults.js";
 
 export interface AzureKeyVaultPeer extends WirePeer {
-  /** The vault URL: `http://127.0.0.1:PORT`. */
+  /** The vault URL: `http://127.0.0.1:PORT`, or the public URL given for a TLS peer. */
   readonly vaultUrl: string;
   readonly tenantId: string;
   /** The bearer token the peer accepts. */
@@ -66,7 +66,19 @@ function base64url(value: unknown, field: string): Buffer {
   return Buffer.from(value, "base64url");
 }
 
-export async function startAzureKeyVaultPeer(opts: { tenantId?: string; token?: string; resource?: string } = {}): Promise<AzureKeyVaultPeer> {
+export interface AzureKeyVaultPeerOptions {
+  tenantId?: string;
+  token?: string;
+  /** The resource the 401 challenge names (default `https://vault.azure.net`). */
+  resource?: string;
+  /**
+   * HTTPS only, with this key and certificate, and the vault's public URL (as clients name it, e.g.
+   * `https://shardvault.vault.test`, reached through a proxy), which key ids are given under.
+   */
+  tls?: { key: string; cert: string; vaultUrl: string };
+}
+
+export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}): Promise<AzureKeyVaultPeer> {
   const tenantId = opts.tenantId ?? "72f988bf-86f1-41af-91ab-2d7cd011db47";
   const token = opts.token ?? `eyJ0eXAiOiJKV1QifQ.test-${randomBytes(24).toString("base64url")}`;
   const resource = opts.resource ?? "https://vault.azure.net";
@@ -202,67 +214,70 @@ export async function startAzureKeyVaultPeer(opts: { tenantId?: string; token?: 
     sendJson(res, error.status, { error: { code: error.code, message: error.message } }, headers);
   };
 
-  const peer = await startWirePeer({
-    operation: (req, url) => route(req.method ?? "GET", url.pathname).operation,
-    throttled: (res) => {
-      res.setHeader("retry-after", "1");
-      respondError(res, new VaultError(429, "Throttled", "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"));
-    },
-    serverError: (res) => respondError(res, new VaultError(503, "ServiceUnavailable", "The service is temporarily unavailable.")),
-    async handle({ req, res, url, body }: PeerRequest) {
-      try {
-        authenticate(req.headers.authorization);
-        if (!url.searchParams.get("api-version")) throw new VaultError(400, "BadParameter", "The api-version query parameter is required.");
-        const { operation, name, version } = route(req.method ?? "GET", url.pathname);
-        let input: Record<string, unknown> = {};
-        if (req.method === "POST" || req.method === "PATCH") {
-          try {
-            input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
-          } catch {
-            throw new VaultError(400, "BadParameter", "The request body is not JSON.");
+  const peer = await startWirePeer(
+    {
+      operation: (req, url) => route(req.method ?? "GET", url.pathname).operation,
+      throttled: (res) => {
+        res.setHeader("retry-after", "1");
+        respondError(res, new VaultError(429, "Throttled", "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached"));
+      },
+      serverError: (res) => respondError(res, new VaultError(503, "ServiceUnavailable", "The service is temporarily unavailable.")),
+      async handle({ req, res, url, body }: PeerRequest) {
+        try {
+          authenticate(req.headers.authorization);
+          if (!url.searchParams.get("api-version")) throw new VaultError(400, "BadParameter", "The api-version query parameter is required.");
+          const { operation, name, version } = route(req.method ?? "GET", url.pathname);
+          let input: Record<string, unknown> = {};
+          if (req.method === "POST" || req.method === "PATCH") {
+            try {
+              input = JSON.parse(body.toString("utf8") || "{}") as Record<string, unknown>;
+            } catch {
+              throw new VaultError(400, "BadParameter", "The request body is not JSON.");
+            }
           }
+          switch (operation) {
+            case "CreateKey":
+              return sendJson(res, 200, await create(name!, input));
+            case "GetKey":
+              return sendJson(res, 200, bundle(name!, findVersion(name!, version)));
+            case "UpdateKey": {
+              const v = findVersion(name!, version);
+              const enabled = (input.attributes as { enabled?: unknown } | undefined)?.enabled;
+              if (typeof enabled === "boolean") v.enabled = enabled;
+              return sendJson(res, 200, bundle(name!, v));
+            }
+            case "ListKeys": {
+              const max = Number(url.searchParams.get("maxresults") ?? 25);
+              const value = [...keys.entries()].slice(0, max).map(([n, versions]) => ({
+                kid: `${base}/keys/${n}`,
+                attributes: attributes(versions.at(-1)!),
+                tags: versions.at(-1)!.tags,
+              }));
+              return sendJson(res, 200, { value, nextLink: null });
+            }
+            case "WrapKey":
+            case "UnwrapKey": {
+              const op = operation === "WrapKey" ? "wrapKey" : "unwrapKey";
+              const v = usable(name!, findVersion(name!, version), op);
+              const given = base64url(input.value, "value");
+              const out = op === "wrapKey" ? wrap(name!, v, input.alg, given) : unwrap(name!, v, input.alg, given);
+              given.fill(0);
+              const answer = { kid: kid(name!, v), value: out.toString("base64url") };
+              out.fill(0);
+              return sendJson(res, 200, answer);
+            }
+            default:
+              throw new VaultError(404, "NotFound", "The requested resource was not found.");
+          }
+        } catch (error) {
+          if (error instanceof VaultError) return respondError(res, error);
+          throw error;
         }
-        switch (operation) {
-          case "CreateKey":
-            return sendJson(res, 200, await create(name!, input));
-          case "GetKey":
-            return sendJson(res, 200, bundle(name!, findVersion(name!, version)));
-          case "UpdateKey": {
-            const v = findVersion(name!, version);
-            const enabled = (input.attributes as { enabled?: unknown } | undefined)?.enabled;
-            if (typeof enabled === "boolean") v.enabled = enabled;
-            return sendJson(res, 200, bundle(name!, v));
-          }
-          case "ListKeys": {
-            const max = Number(url.searchParams.get("maxresults") ?? 25);
-            const value = [...keys.entries()].slice(0, max).map(([n, versions]) => ({
-              kid: `${base}/keys/${n}`,
-              attributes: attributes(versions.at(-1)!),
-              tags: versions.at(-1)!.tags,
-            }));
-            return sendJson(res, 200, { value, nextLink: null });
-          }
-          case "WrapKey":
-          case "UnwrapKey": {
-            const op = operation === "WrapKey" ? "wrapKey" : "unwrapKey";
-            const v = usable(name!, findVersion(name!, version), op);
-            const given = base64url(input.value, "value");
-            const out = op === "wrapKey" ? wrap(name!, v, input.alg, given) : unwrap(name!, v, input.alg, given);
-            given.fill(0);
-            const answer = { kid: kid(name!, v), value: out.toString("base64url") };
-            out.fill(0);
-            return sendJson(res, 200, answer);
-          }
-          default:
-            throw new VaultError(404, "NotFound", "The requested resource was not found.");
-        }
-      } catch (error) {
-        if (error instanceof VaultError) return respondError(res, error);
-        throw error;
-      }
+      },
     },
-  });
-  base = peer.url;
+    opts.tls ? { tls: opts.tls } : {},
+  );
+  base = opts.tls?.vaultUrl ?? peer.url;
 
   return extendPeer(peer, {
     vaultUrl: base,
