@@ -31,7 +31,7 @@ export interface VaultFacts {
 }
 
 export interface PolicyConditions {
-  ip_allowlist?: readonly string[];
+  ip_allowlist?: string[];
   not_before?: string;
   not_after?: string;
 }
