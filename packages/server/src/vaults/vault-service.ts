@@ -98,11 +98,10 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
    */
   async function authorize(principal: Principal, vaultId: string, need: VaultNeed): Promise<AuthorizedVault> {
     const { vault, policies } = await load(principal, vaultId);
-    const recordedId = isUuid(vaultId) ? vaultId.toLowerCase() : "(not a vault id)";
-    const standing = vault ? standingOn(subjectOf(principal), factsOf(vault), policies, contextOf(principal)) : undefined;
-    if (!vault || !standing?.visible) {
-      throw refused(404, "vault_not_found", `vault ${vaultId} not found`, { vault_id: recordedId, cause: vault ? "no_access" : "no_such_vault" });
-    }
+    // A missing vault is not a refusal (nothing is there to refuse); an invisible one is, and is audited.
+    if (!vault) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+    const standing = standingOn(subjectOf(principal), factsOf(vault), policies, contextOf(principal));
+    if (!standing.visible) throw refused(404, "vault_not_found", `vault ${vaultId} not found`, { vault_id: vault.id, cause: "no_access" });
     if (need === "view") return { vault, standing };
     if (need === "manage") {
       if (standing.manager) return { vault, standing };
