@@ -213,16 +213,17 @@ for (const kind of DATABASE_KINDS) {
       };
       assert.equal((await set({ expires_at: future })).expires_at, future);
       assert.equal((await read()).status, 200);
+      // A grant whose condition does not hold shows the vault, and refuses the request (403).
       await set({ expires_at: null, conditions: { not_before: future } });
-      assertProblem(await read(), 404, "vault_not_found", undefined, "not yet");
+      assertProblem(await read(), 403, "access_denied", undefined, "not yet");
       await set({ conditions: { not_after: past } });
-      assertProblem(await read(), 404, "vault_not_found", undefined, "no more");
+      assertProblem(await read(), 403, "access_denied", undefined, "no more");
       const window = await set({ conditions: { not_before: past, not_after: future } });
       assert.deepEqual(window.conditions, { not_before: past, not_after: future });
       assert.equal((await read()).status, 200);
       // The harness talks over loopback.
       await set({ conditions: { ip_allowlist: ["10.0.0.0/8", "2001:db8::/32"] } });
-      assertProblem(await read(), 404, "vault_not_found", undefined, "other addresses");
+      assertProblem(await read(), 403, "access_denied", undefined, "other addresses");
       assert.deepEqual((await set({ conditions: { ip_allowlist: ["127.0.0.0/8", "::1"] } })).conditions, { ip_allowlist: ["127.0.0.0/8", "::1"] });
       assert.equal((await read()).status, 200);
       // An empty conditions object clears them.

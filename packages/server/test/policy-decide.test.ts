@@ -9,7 +9,8 @@
  * - expired policies and policies whose conditions fail (not_before, not_after, ip_allowlist) change nothing;
  * - owners, admins and the vault's creator manage it whatever the policies; members and agents without a policy
  *   get nothing; an agent's non-empty vault_ids bounds what policies grant;
- * - a vault is visible exactly when the subject manages it or holds an allow policy in effect;
+ * - a vault is visible exactly when the subject manages it or holds an unexpired allow policy (its conditions
+ *   may fail: the vault shows, the request is refused);
  * - scopes: none or `*` narrow nothing, otherwise the needed one must be held.
  */
 import assert from "node:assert/strict";
@@ -267,7 +268,7 @@ describe("standing on a vault", () => {
     );
   });
 
-  test("property: for members and agents, the decision is the policies' decision, and visibility is an allow in effect", () => {
+  test("property: for members and agents, the decision is the policies' decision, and visibility is an unexpired allow", () => {
     fc.assert(
       fc.property(subjects, policies, permission, path, (subject, rules, perm, p) => {
         const standing = standingOn(subject, VAULT, rules, ctx);
@@ -289,13 +290,17 @@ describe("standing on a vault", () => {
     );
   });
 
-  test("a deny names the policy that decided; an expired allow does not make the vault visible", () => {
+  test("a deny names the policy that decided; an expired allow hides the vault, one whose condition fails does not", () => {
     const deny = rule({ pattern: "prod/**", effect: "deny", priority: 1 });
     const allow = rule({ pattern: "**", effect: "allow" });
     const standing = standingOn(MEMBER, VAULT, [allow, deny], ctx);
     assert.deepEqual(standing.decide("read", "prod/db"), { allowed: false, reason: "denied_by_policy", policyId: deny.id });
     assert.deepEqual(standing.decide("read", "dev/db"), { allowed: true, via: "policy", policyId: allow.id });
     assert.ok(!standingOn(MEMBER, VAULT, [{ ...allow, expiresAt: NOW }], ctx).visible);
+    assert.ok(!standingOn(MEMBER, VAULT, [deny], ctx).visible, "a deny alone shows nothing");
+    const elsewhere = standingOn(MEMBER, VAULT, [{ ...allow, conditions: { ip_allowlist: ["192.0.2.0/24"] } }], ctx);
+    assert.ok(elsewhere.visible);
+    assert.deepEqual(elsewhere.decide("read", "dev/db"), { allowed: false, reason: "no_matching_policy" });
   });
 });
 

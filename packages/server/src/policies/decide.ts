@@ -64,8 +64,9 @@ export interface VaultStanding {
   /** May do everything in the vault, including managing it and its policies. */
   manager: boolean;
   /**
-   * Has any access at all: a manager, or at least one allow policy in effect now. A vault the caller cannot see is
-   * answered like a missing one (404); a visible vault's refused path or permission is a 403.
+   * Has any access at all: a manager, or at least one unexpired allow policy (whose conditions may not hold right
+   * now: the grant exists, this request is refused). A vault the caller cannot see is answered like a missing
+   * one (404); a visible vault's refused path or permission is a 403.
    */
   visible: boolean;
   decide(permission: PolicyPermission, path: string): Decision;
@@ -146,9 +147,11 @@ export function conditionsHold(conditions: PolicyConditions, ctx: RequestContext
   return true;
 }
 
+const unexpired = (policy: PolicyRule, ctx: RequestContext) => policy.expiresAt === null || ctx.now < policy.expiresAt;
+
 /** A policy takes part in decisions while it is unexpired and its conditions hold. */
 export function inEffect(policy: PolicyRule, ctx: RequestContext): boolean {
-  return (policy.expiresAt === null || ctx.now < policy.expiresAt) && conditionsHold(policy.conditions, ctx);
+  return unexpired(policy, ctx) && conditionsHold(policy.conditions, ctx);
 }
 
 // ---- the decision ---------------------------------------------------------------------------------------
@@ -181,7 +184,7 @@ export function standingOn(subject: Subject, vault: VaultFacts, policies: readon
   if (!withinBound(subject, vault.id)) return { manager: false, visible: false, decide: () => ({ allowed: false, reason: "outside_vault_ids" }) };
   return {
     manager: false,
-    visible: policies.some((p) => p.effect === "allow" && inEffect(p, ctx)),
+    visible: policies.some((p) => p.effect === "allow" && unexpired(p, ctx)),
     decide: (permission, path) => decideByPolicies(policies, permission, path, ctx),
   };
 }
