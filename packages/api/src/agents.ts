@@ -1,5 +1,9 @@
-/** Agents: non-human principals with an `ocv_` key, limited to their vaults (`vault_ids`; empty = all). */
+/**
+ * Agents: non-human principals with an `ocv_` key. They reach a vault only through policies (or by owning it);
+ * a non-empty `vault_ids` bounds what policies can grant them.
+ */
 import type { FromSchema } from "json-schema-to-ts";
+import { SCOPES } from "./constants.js";
 import type { Known } from "./common.js";
 
 // ---- requests -------------------------------------------------------------------------------------------
@@ -7,7 +11,7 @@ import type { Known } from "./common.js";
 const agentFields = {
   name: { type: "string", minLength: 1, maxLength: 200 },
   description: { type: "string", maxLength: 2000 },
-  scopes: { type: "array", items: { type: "string", maxLength: 200 }, maxItems: 100 },
+  scopes: { type: "array", items: { type: "string", enum: SCOPES }, maxItems: 100 },
   vault_ids: { type: "array", items: { type: "string" }, maxItems: 1000 },
   expires_at: { type: ["string", "null"], format: "date-time" },
   token_ttl_seconds: { type: ["integer", "null"], minimum: 60, maximum: 86400 },

@@ -1,5 +1,6 @@
 /** Token exchange, user API keys and the JWKS. */
 import type { FromSchema } from "json-schema-to-ts";
+import { SCOPES } from "./constants.js";
 import type { Known } from "./common.js";
 
 // ---- requests -------------------------------------------------------------------------------------------
@@ -26,7 +27,7 @@ export const createApiKeyBody = {
   required: ["name"],
   properties: {
     name: { type: "string", minLength: 1, maxLength: 200 },
-    scopes: { type: "array", items: { type: "string", maxLength: 200 }, maxItems: 100 },
+    scopes: { type: "array", items: { type: "string", enum: SCOPES }, maxItems: 100 },
     expires_at: { type: "string", format: "date-time" },
   },
 } as const;

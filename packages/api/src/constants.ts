@@ -38,5 +38,51 @@ export const AUDIT_ACTIONS = [
   "agent.rotate_key",
   "api_key.create",
   "api_key.revoke",
+  "policy.create",
+  "policy.update",
+  "policy.delete",
+  "member.invite",
+  "member.join",
+  "member.update",
+  "member.remove",
+  "auth.login",
+  "auth.login_refused",
+  "auth.password_change",
+  "access.denied",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
+export const ROLES = ["owner", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * What a scoped API key, agent or token may do (`*`: everything its role and policies allow). Each route needs
+ * one of them (the server's route table); none implies another.
+ */
+export const SCOPES = [
+  "vaults:read",
+  "vaults:write",
+  "secrets:read",
+  "secrets:write",
+  "secrets:delete",
+  "policies:read",
+  "policies:write",
+  "agents:read",
+  "agents:write",
+  "audit:read",
+  "shares:write",
+  "*",
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** What a policy grants or denies on the paths its pattern matches. */
+export const POLICY_PERMISSIONS = ["read", "write", "delete", "rotate"] as const;
+export type PolicyPermission = (typeof POLICY_PERMISSIONS)[number];
+
+export const POLICY_EFFECTS = ["allow", "deny"] as const;
+export type PolicyEffect = (typeof POLICY_EFFECTS)[number];
+
+/** The conditions a policy may carry; any other key is refused (a condition never silently ignored). */
+export const POLICY_CONDITION_KEYS = ["ip_allowlist", "not_before", "not_after"] as const;
+export type PolicyConditionKey = (typeof POLICY_CONDITION_KEYS)[number];

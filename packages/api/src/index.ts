@@ -8,6 +8,8 @@ export * from "./constants.js";
 export * from "./common.js";
 export * from "./auth.js";
 export * from "./agents.js";
+export * from "./members.js";
+export * from "./policies.js";
 export * from "./audit.js";
 export * from "./vaults.js";
 export * from "./secrets.js";

@@ -4,6 +4,8 @@ import { agentCommands } from "./commands/agent.js";
 import { envCommands } from "./commands/env.js";
 import { login, logout } from "./commands/login.js";
 import { mcp } from "./commands/mcp.js";
+import { memberCommands } from "./commands/member.js";
+import { policyCommands } from "./commands/policy.js";
 import { secretCommands } from "./commands/secret.js";
 import { server } from "./commands/server.js";
 import { vaultCommands } from "./commands/vault.js";
@@ -51,6 +53,19 @@ const OPTIONS = {
   trim: { type: "boolean" },
   env: { type: "string", multiple: true },
   format: { type: "string" },
+  email: { type: "string" },
+  password: { type: "string" },
+  agent: { type: "string" },
+  user: { type: "string" },
+  pattern: { type: "string" },
+  permissions: { type: "string" },
+  effect: { type: "string" },
+  priority: { type: "string" },
+  "ip-allowlist": { type: "string" },
+  "not-before": { type: "string" },
+  "not-after": { type: "string" },
+  "no-conditions": { type: "boolean" },
+  role: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 const GLOBAL = ["help", "json", "url"];
@@ -94,9 +109,9 @@ const COMMANDS: Record<string, Command> = {
   server: { run: server, usage: "server", summary: "run the vault server (the same as npm start; settings from the environment)", options: [] },
   login: {
     run: login,
-    usage: "login [--url URL] [--api-key-file FILE] [--agent-id ID] [--no-verify]",
-    summary: "check an API key and store it (key from --api-key-file, standard input or a prompt)",
-    options: ["api-key-file", "api-key", "agent-id", "no-verify"],
+    usage: "login [--url URL] [--api-key-file FILE] [--agent-id ID] [--no-verify] | login --email EMAIL",
+    summary: "check an API key and store it (from --api-key-file, standard input or a prompt); or sign in as a member (password from a prompt or standard input)",
+    options: ["api-key-file", "api-key", "agent-id", "no-verify", "email", "password"],
   },
   logout: { run: logout, usage: "logout", summary: "forget the stored key", options: [] },
   "vault create": {
@@ -190,12 +205,44 @@ const COMMANDS: Record<string, Command> = {
       "Client-custody vaults: --client-share-file FILE, a share file; writes record their new shares in it.",
     ],
   },
+  "policy add": {
+    run: policyCommands.add,
+    usage:
+      "policy add <vault-id> (--agent ID | --user ID) --permissions read,write,delete,rotate [--pattern GLOB] [--effect allow|deny] [--priority N] [--expires-at TIME] [--ip-allowlist a,b] [--not-before TIME] [--not-after TIME]",
+    summary: "grant (or deny) an agent or member access to paths of a vault (--pattern: * one segment, ** any; default **)",
+    options: ["agent", "user", "permissions", "pattern", "effect", "priority", "expires-at", "ip-allowlist", "not-before", "not-after"],
+  },
+  "policy list": { run: policyCommands.list, usage: "policy list <vault-id>", summary: "list a vault's policies", options: [] },
+  "policy update": {
+    run: policyCommands.update,
+    usage:
+      "policy update <vault-id> <policy-id> [--permissions a,b] [--effect allow|deny] [--priority N] [--expires-at TIME|never] [--ip-allowlist a,b] [--not-before TIME] [--not-after TIME] [--no-conditions]",
+    summary: "change what a policy grants (its pattern and grantee stay)",
+    options: ["permissions", "effect", "priority", "expires-at", "ip-allowlist", "not-before", "not-after", "no-conditions"],
+  },
+  "policy rm": { run: policyCommands.rm, usage: "policy rm <vault-id> <policy-id>", summary: "delete a policy (counts from the next request)", options: [] },
+  "member invite": {
+    run: memberCommands.invite,
+    usage: "member invite <email> [--role owner|admin|member]",
+    summary: "invite a member (the invitation token is shown once)",
+    options: ["role"],
+  },
+  "member list": { run: memberCommands.list, usage: "member list", summary: "list the organization's members", options: [] },
+  "member role": { run: memberCommands.role, usage: "member role <user-id> <owner|admin|member>", summary: "change a member's role", options: [] },
+  "member rm": { run: memberCommands.rm, usage: "member rm <user-id>", summary: "remove a member (their keys and sessions stop at once)", options: [] },
 };
 
-const GROUPS = ["vault", "secret", "agent"];
+const GROUPS = ["vault", "secret", "agent", "policy", "member"];
 
 /** Other names people type (1claw's CLI says `secret set` and `ls`); not listed in the help. */
-const ALIASES: Record<string, string> = { "vault ls": "vault list", "secret ls": "secret list", "secret set": "secret put", "agent ls": "agent list" };
+const ALIASES: Record<string, string> = {
+  "vault ls": "vault list",
+  "secret ls": "secret list",
+  "secret set": "secret put",
+  "agent ls": "agent list",
+  "policy ls": "policy list",
+  "member ls": "member list",
+};
 
 export function helpText(group?: string): string {
   const entries = Object.entries(COMMANDS).filter(([name]) => group === undefined || name.startsWith(`${group} `));

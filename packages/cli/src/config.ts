@@ -11,6 +11,9 @@ export interface StoredConfig {
   url?: string;
   api_key?: string;
   agent_id?: string;
+  /** A member's session token from `login --email` (it expires; sign in again then). */
+  token?: string;
+  email?: string;
 }
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {

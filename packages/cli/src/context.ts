@@ -24,10 +24,11 @@ export function serverUrl(ctx: Context): string {
   return str(ctx.options, "url") || ctx.env.SHARDVAULT_URL || readConfig(ctx.env).url || DEFAULT_BASE_URL;
 }
 
-/** A client with the key from SHARDVAULT_API_KEY, else the one stored by `shardvault login`. */
+/** A client with the key from SHARDVAULT_API_KEY, else the key or session stored by `shardvault login`. */
 export function client(ctx: Context): ShardvaultClient {
   const stored = readConfig(ctx.env);
   const apiKey = ctx.env.SHARDVAULT_API_KEY || stored.api_key;
+  if (!apiKey && stored.token) return createClient({ token: stored.token, baseUrl: serverUrl(ctx) });
   if (!apiKey) throw new CliError("not logged in: run `shardvault login`, or set SHARDVAULT_API_KEY", EXIT.AUTH);
   const agentId = ctx.env.SHARDVAULT_API_KEY ? ctx.env.SHARDVAULT_AGENT_ID : (stored.agent_id ?? ctx.env.SHARDVAULT_AGENT_ID);
   return createClient({ apiKey, baseUrl: serverUrl(ctx), ...(agentId ? { agentId } : {}) });

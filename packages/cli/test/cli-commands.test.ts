@@ -271,7 +271,7 @@ describe("shardvault commands against a real server", () => {
     const table = await expectExit(["agent", "create", "ci-bot", "--vault-ids", vault.id], 0);
     assert.match(table.stderr, /shown ONCE/);
     assert.match(table.stdout, /^API_KEY\s+ocv_\S+$/m);
-    const created = (await expectExit(["agent", "create", "deployer", "--vault-ids", vault.id, "--scopes", "read", "--token-ttl", "600", "--json"], 0)).json;
+    const created = (await expectExit(["agent", "create", "deployer", "--vault-ids", vault.id, "--scopes", "secrets:read", "--token-ttl", "600", "--json"], 0)).json;
     assert.match(created.api_key, /^ocv_/);
     assert.deepEqual(created.agent.vault_ids, [vault.id]);
     assert.equal(created.agent.token_ttl_seconds, 600);
@@ -283,6 +283,8 @@ describe("shardvault commands against a real server", () => {
     assert.ok((await expectExit(["agent", "list", "--json"], 0)).json.agents.some((a: any) => a.id === created.agent.id));
 
     const asAgent = { env: { SHARDVAULT_API_KEY: created.api_key } };
+    // Agents read through policies.
+    await expectExit(["policy", "add", vault.id, "--agent", created.agent.id, "--permissions", "read"], 0);
     assert.equal((await expectExit(["secret", "get", vault.id, "token"], 0, asAgent)).stdout, "agent-readable");
     await expectExit(["vault", "create", "not-allowed"], 4, asAgent);
     await expectExit(["agent", "list"], 4, asAgent);

@@ -88,6 +88,8 @@ describe("shardvault mcp", () => {
     plain = (await admin.vault.create({ name: "mcp-plain" })).data!.id;
     custody = (await admin.vault.create({ name: "mcp-custody", custody_mode: "2of2_client_custody" })).data!.id;
     const agent = (await admin.agents.create({ name: "mcp-agent", vault_ids: [plain, custody] })).data!;
+    // Agents reach vaults through policies: every permission on both.
+    for (const vault of [plain, custody]) await admin.access.grantAgent(vault, agent.agent.id, ["read", "write", "delete", "rotate"]);
     agentEnv = { ONECLAW_BASE_URL: server.url, ONECLAW_AGENT_ID: agent.agent.id, ONECLAW_AGENT_API_KEY: agent.api_key };
     await admin.secrets.set(plain, "passwords/db", "hunter2", { type: "password", metadata: { owner: "ops" } });
   });

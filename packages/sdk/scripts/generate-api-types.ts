@@ -22,10 +22,12 @@ const TYPES = [
   "HsmHealth", "Jwks", "MpcCustodyValue", "Problem", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
   "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
   "VaultMpcEnabled", "WriteSecretBody",
+  "Role", "Scope", "PolicyPermission", "PolicyEffect", "Policy", "PolicyList", "CreatePolicyBody", "UpdatePolicyBody",
+  "Member", "MemberList", "InviteBody", "InviteCreated", "AcceptInviteBody", "SignInBody", "UpdateMeBody", "ChangePasswordBody",
 ];
 
 /** The closed vocabularies, as values (e.g. for a command line that checks `--mode` before sending it). */
-const VALUES = ["SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS"];
+const VALUES = ["SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS"];
 
 const HEADER = `/**
  * The API's types and vocabularies, generated from @shardvault/api (the JSON Schemas the server validates

@@ -17,7 +17,19 @@ export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2
 /** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
 export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
 
-export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke"] as const;
+export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke", "policy.create", "policy.update", "policy.delete", "member.invite", "member.join", "member.update", "member.remove", "auth.login", "auth.login_refused", "auth.password_change", "access.denied"] as const;
+
+/** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
+export const ROLES = ["owner", "admin", "member"] as const;
+
+/**
+ * What a scoped API key, agent or token may do (`*`: everything its role and policies allow). Each route needs
+ * one of them (the server's route table); none implies another.
+ */
+export const SCOPES = ["vaults:read", "vaults:write", "secrets:read", "secrets:write", "secrets:delete", "policies:read", "policies:write", "agents:read", "agents:write", "audit:read", "shares:write", "*"] as const;
+
+/** What a policy grants or denies on the paths its pattern matches. */
+export const POLICY_PERMISSIONS = ["read", "write", "delete", "rotate"] as const;
 
 export type Agent = {
   description: string;
@@ -74,7 +86,7 @@ export type ApiKeyList = {
   keys: ApiKey[];
 };
 
-export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke";
+export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied";
 
 export type AuditEvent = {
   id: string;
@@ -117,7 +129,7 @@ export type CmekRotationJob = {
 /** `POST /v1/agents` */
 export type CreateAgentBody = {
   description?: string | undefined;
-  scopes?: string[] | undefined;
+  scopes?: (Scope)[] | undefined;
   vault_ids?: string[] | undefined;
   token_ttl_seconds?: number | null | undefined;
   expires_at?: string | null | undefined;
@@ -126,7 +138,7 @@ export type CreateAgentBody = {
 
 /** `POST /v1/auth/api-keys` */
 export type CreateApiKeyBody = {
-  scopes?: string[] | undefined;
+  scopes?: (Scope)[] | undefined;
   expires_at?: string | undefined;
   name: string;
 };
@@ -277,7 +289,7 @@ export type TokenResponse = {
 export type UpdateAgentBody = {
   description?: string | undefined;
   name?: string | undefined;
-  scopes?: string[] | undefined;
+  scopes?: (Scope)[] | undefined;
   vault_ids?: string[] | undefined;
   is_active?: boolean | undefined;
   token_ttl_seconds?: number | null | undefined;
@@ -334,4 +346,146 @@ export type WriteSecretBody = {
   } | undefined;
   max_access_count?: number | undefined;
   value: string;
+};
+
+/** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
+export type Role = "owner" | "admin" | "member";
+
+/**
+ * What a scoped API key, agent or token may do (`*`: everything its role and policies allow). Each route needs
+ * one of them (the server's route table); none implies another.
+ */
+export type Scope = "vaults:read" | "vaults:write" | "secrets:read" | "secrets:write" | "secrets:delete" | "policies:read" | "policies:write" | "agents:read" | "agents:write" | "audit:read" | "shares:write" | "*";
+
+/** What a policy grants or denies on the paths its pattern matches. */
+export type PolicyPermission = "read" | "write" | "delete" | "rotate";
+
+export type PolicyEffect = "allow" | "deny";
+
+export type Policy = {
+  id: string;
+  expires_at: string | null;
+  created_by: string;
+  created_at: string;
+  vault_id: string;
+  created_by_type: "agent" | "user";
+  secret_path_pattern: string;
+  principal_type: "agent" | "user";
+  principal_id: string;
+  permissions: (PolicyPermission)[];
+  effect: PolicyEffect;
+  priority: number;
+  conditions: {
+    ip_allowlist?: string[] | undefined;
+    not_before?: string | undefined;
+    not_after?: string | undefined;
+  };
+};
+
+export type PolicyList = {
+  policies: Policy[];
+};
+
+/** `POST /v1/vaults/{vault_id}/policies`; `principal_type` is looked up from the id when absent. */
+export type CreatePolicyBody = {
+  expires_at?: string | null | undefined;
+  principal_type?: "agent" | "user" | undefined;
+  effect?: PolicyEffect | undefined;
+  priority?: number | undefined;
+  conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  attribute_conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  consensus_trigger?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  tx_conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  policy_schema_version?: number | undefined;
+  secret_path_pattern: string;
+  principal_id: string;
+  permissions: (PolicyPermission)[];
+};
+
+/** `PUT /v1/vaults/{vault_id}/policies/{policy_id}`: fields absent stay as they are; `expires_at: null` clears. */
+export type UpdatePolicyBody = {
+  expires_at?: string | null | undefined;
+  permissions?: (PolicyPermission)[] | undefined;
+  effect?: PolicyEffect | undefined;
+  priority?: number | undefined;
+  conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  attribute_conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  consensus_trigger?: {
+    [x: string]: unknown;
+  } | null | undefined;
+  tx_conditions?: {
+    [x: string]: unknown;
+  } | null | undefined;
+};
+
+/** A member as listed, and `GET /v1/auth/me`. `email` is null for a user who has none (the first-start owner). */
+export type Member = {
+  id: string;
+  created_at: string;
+  email: string | null;
+  display_name: string;
+  role: Role;
+  auth_method: "api_key" | "password";
+};
+
+export type MemberList = {
+  members: Member[];
+};
+
+/** `POST /v1/org/invite` */
+export type InviteBody = {
+  role?: Role | undefined;
+  email: string;
+};
+
+/** The invitation: `invite_token` is shown in this answer only (a self-hosted server sends no mail). */
+export type InviteCreated = {
+  expires_at: string;
+  email: string;
+  role: Role;
+  message: string;
+  invite_token: string;
+};
+
+/** `POST /v1/auth/accept-invite` (public) */
+export type AcceptInviteBody = {
+  display_name?: string | undefined;
+  password: string;
+  invite_token: string;
+};
+
+/**
+ * `POST /v1/auth/token`: any mismatch is the same 401. The password's length is not checked here, so a short
+ * one is refused like a wrong one.
+ */
+export type SignInBody = {
+  password: string;
+  email: string;
+};
+
+/** `PATCH /v1/auth/me`: the caller's own display name and email. */
+export type UpdateMeBody = {
+  email?: string | undefined;
+  display_name?: string | undefined;
+};
+
+/**
+ * `POST /v1/auth/change-password`: `current_password` is required once a password is set; a user who has none
+ * yet (e.g. the first-start owner, signed in by API key) sets one with `new_password` alone.
+ */
+export type ChangePasswordBody = {
+  current_password?: string | undefined;
+  new_password: string;
 };

@@ -1,9 +1,11 @@
 /** `createClient`: one object with a resource per API area, sharing one transport and token source. */
+import { AccessResource } from "./resources/access.js";
 import { AgentsResource } from "./resources/agents.js";
 import { ApiKeysResource } from "./resources/api-keys.js";
 import { AuditResource } from "./resources/audit.js";
 import { AuthResource } from "./resources/auth.js";
 import { HealthResource } from "./resources/health.js";
+import { OrgResource } from "./resources/org.js";
 import { SecretsResource } from "./resources/secrets.js";
 import { VaultResource } from "./resources/vault.js";
 import { Transport } from "./transport.js";
@@ -14,6 +16,8 @@ export class ShardvaultClient {
   readonly vault: VaultResource;
   readonly secrets: SecretsResource;
   readonly agents: AgentsResource;
+  readonly access: AccessResource;
+  readonly org: OrgResource;
   readonly apiKeys: ApiKeysResource;
   readonly audit: AuditResource;
   readonly auth: AuthResource;
@@ -25,6 +29,8 @@ export class ShardvaultClient {
     this.vault = new VaultResource(this.transport);
     this.secrets = new SecretsResource(this.transport, options.cmekKey);
     this.agents = new AgentsResource(this.transport);
+    this.access = new AccessResource(this.transport);
+    this.org = new OrgResource(this.transport);
     this.apiKeys = new ApiKeysResource(this.transport);
     this.audit = new AuditResource(this.transport);
     this.auth = new AuthResource(this.transport);

@@ -13,6 +13,8 @@ export type { AuditFilters } from "./resources/audit.js";
 export type { VaultResource } from "./resources/vault.js";
 export type { SecretsResource } from "./resources/secrets.js";
 export type { AgentsResource } from "./resources/agents.js";
+export type { AccessResource, GrantOptions } from "./resources/access.js";
+export type { OrgResource } from "./resources/org.js";
 export type { ApiKeysResource } from "./resources/api-keys.js";
 export type { AuditResource } from "./resources/audit.js";
 export type { AuthResource } from "./resources/auth.js";

@@ -52,7 +52,7 @@ export class TokenSource {
   agentId: string | undefined;
 
   constructor(
-    private readonly mode: AuthMode,
+    private mode: AuthMode,
     private readonly exchange: Exchange,
     private readonly now: () => number = Date.now,
   ) {
@@ -74,6 +74,12 @@ export class TokenSource {
     }
     if (this.current && this.now() < this.current.refreshAt) return { token: this.current.token };
     return this.refresh();
+  }
+
+  /** From now on, send this token (a sign-in's): it replaces whatever the client authenticated with. */
+  use(token: string): void {
+    this.mode = { kind: "token", token };
+    this.current = undefined;
   }
 
   /** Drops `token` if it is still the current one (the server refused it), so the next `get` exchanges. */

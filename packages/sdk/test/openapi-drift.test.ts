@@ -31,7 +31,7 @@ function cmekEncrypt(key: Buffer, plaintext: string): string {
  */
 const EXEMPT = new Set(["GET /v1/openapi.json", "GET /.well-known/jwks.json", "GET /v1/health", "GET /v1/health/hsm"]);
 const isApi = (template: string) => template.startsWith("/v1/");
-const RESOURCES = ["vault", "secrets", "agents", "apiKeys", "audit", "auth", "health"] as const;
+const RESOURCES = ["vault", "secrets", "agents", "access", "org", "apiKeys", "audit", "auth", "health"] as const;
 
 interface Operation {
   key: string;
@@ -159,8 +159,27 @@ describe("the SDK against the server's OpenAPI document", () => {
     const agent = tracedClient({ apiKey: rotated.api_key, baseUrl: server.url });
     ok(await agent.agents.me(), "me");
     ok(await agent.agents.getSelf(), "getSelf");
+    // Agents read through policies.
+    const policy = ok(await user.access.grantAgent(plain.id, created.agent.id, ["read"], { secretPathPattern: "**" }), "grant agent");
+    ok(await user.access.update(plain.id, policy.id, { priority: 1 }), "policy update");
+    ok(await user.access.listGrants(plain.id), "grants");
     ok(await agent.secrets.get(plain.id, "k", { headers: { "X-Client-Share": written.client_share! } }), "agent read");
+    ok(await user.access.revoke(plain.id, policy.id), "revoke");
     ok(await user.agents.delete(created.agent.id), "agent delete");
+
+    // Members: an invitation, accepted; sign-in; the member's profile and password; roles; removal.
+    const invited = ok(await user.org.invite("tour@example.com", "member"), "invite");
+    const member = tracedClient({ baseUrl: server.url });
+    ok(await member.auth.acceptInvite(invited.invite_token, "first long password", "Tour"), "accept invite");
+    const me = ok(await member.auth.getMe(), "getMe");
+    ok(await member.auth.updateMe({ display_name: "Tour Member" }), "updateMe");
+    ok(await member.auth.changePassword({ current_password: "first long password", new_password: "second long password" }), "change password");
+    ok(await member.auth.login("tour@example.com", "second long password"), "login");
+    ok(await member.auth.login({ email: "TOUR@example.com", password: "second long password" }), "login (1claw's shape)");
+    ok(await user.access.grantHuman(plain.id, me.id, ["read"]), "grant human");
+    ok(await user.org.listMembers(), "members");
+    ok(await user.org.updateMemberRole(me.id, "admin"), "member role");
+    ok(await user.org.removeMember(me.id), "remove member");
 
     // CMEK: values encrypted by the client; a key rotation job.
     const cmekVault = ok(await user.vault.create({ name: "cmek" }), "cmek vault");

@@ -55,11 +55,12 @@ describe("the seed's SDK snippets", () => {
   });
 
   test("the agent snippet: ONECLAW_AGENT_ID, ONECLAW_AGENT_API_KEY, ONECLAW_CLIENT_SHARE from the environment, no baseUrl", async () => {
-    // The user's side: a client-custody vault, a secret in it, and an agent scoped to the vault.
+    // The user's side: a client-custody vault, a secret in it, and an agent a policy lets read it.
     const user = createClient({ apiKey: server.adminKey, baseUrl: server.url });
     const vault = (await user.vault.create({ name: "agent-vault", custody_mode: "2of2_client_custody" })).data!;
     const written = (await user.secrets.put(vault.id, "api-keys/stripe", { type: "api_key", value: "sk_live_agent_42" })).data!;
     const created = (await user.agents.create({ name: "mpc-agent", vault_ids: [vault.id] })).data!;
+    assert.equal((await user.access.grantAgent(vault.id, created.agent.id, ["read"])).meta.status, 201);
     assert.match(created.api_key, /^ocv_/);
 
     const env = {

@@ -97,6 +97,20 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
   };
 }
 
+/** The mean of several runs of one load (requests/s and latencies averaged, errors added up). */
+export function meanOf(runs: readonly LoadResult[]): LoadResult {
+  const mean = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const total = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0);
+  return {
+    name: `${runs[0]!.name} (mean of ${runs.length})`,
+    requestsPerSecond: mean((r) => r.requestsPerSecond),
+    p50: mean((r) => r.p50),
+    p99: mean((r) => r.p99),
+    errors: total((r) => r.errors),
+    non2xx: total((r) => r.non2xx),
+  };
+}
+
 export function printTable(title: string, rows: LoadResult[]): void {
   console.log(`\n${title}`);
   console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx |");

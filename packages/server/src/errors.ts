@@ -7,12 +7,21 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     readonly detail: string,
-    readonly extra: { type?: string; retryAfterSeconds?: number } = {},
+    readonly extra: { type?: string; retryAfterSeconds?: number; refusal?: Refusal } = {},
   ) {
     super(detail);
     this.name = "AppError";
   }
 }
+
+/**
+ * What an access refusal recorded in the audit log says besides its code: ids, the path, the permission or scope
+ * that was missing, the `cause` behind the code. Never a value, a key or a password.
+ */
+export type Refusal = Record<string, string | number | boolean | undefined>;
+
+/** An access refusal (403, or 404 for what the caller may not know exists): the HTTP layer audits it as `access.denied`. */
+export const refused = (status: 403 | 404, code: string, detail: string, refusal: Refusal) => new AppError(status, code, detail, { refusal });
 
 export const badRequest = (code: string, detail: string) => new AppError(400, code, detail);
 export const unauthorized = (detail = "missing or invalid credentials") => new AppError(401, "unauthorized", detail);

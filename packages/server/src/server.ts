@@ -30,6 +30,8 @@ import { LatencyTracker } from "./envelope/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
 import { createCmekService } from "./cmek/cmek-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
+import { createMemberService } from "./orgs/member-service.js";
+import { createPolicyService } from "./policies/policy-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
@@ -107,6 +109,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
+    const audit = createAuditLog(db);
     const latency = new LatencyTracker();
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
@@ -115,16 +118,19 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       limits: settings.limits,
       latency,
-      audit: createAuditLog(db),
+      audit,
       reportCorruptShare,
     });
     const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
     const app = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
-      auth: createAuthService({ db, keys: signingKeys }),
+      auth: createAuthService({ db, keys: signingKeys, audit }),
       signingKeys,
       agents: createAgentService({ db }),
+      members: createMemberService({ db, keys: signingKeys }),
+      policies: createPolicyService({ db, vaults }),
+      audit,
       vaults,
       secrets,
       mpc,

@@ -3,12 +3,13 @@
  *
  * - `POST /v1/agents` (users only) answers 201 `{agent, api_key}` with the `ocv_` key once; list `{agents}`, get,
  *   PATCH (name, description, scopes, vault_ids, token_ttl_seconds, is_active), delete, rotate-key,
- *   `GET /v1/agents/me` (agent token only); `scopes` stored and echoed, not enforced;
- * - an agent reads, writes, lists, disables, rotates and deletes secrets in its vaults, with `vault_ids` empty
- *   meaning every vault of its organization (also vaults created later); outside them 404; `vault_ids` is read
- *   from the database on each request: removed while a token is valid, the next request is refused; added
- *   back, the same token works again;
- * - agents get 403 on vault create/delete/MPC, agent, API-key and audit management, and nothing changes;
+ *   `GET /v1/agents/me` (agent token only); `scopes` stored, echoed and enforced (403 `scope_missing`);
+ * - an agent reads, writes, lists, disables, rotates and deletes secrets in a vault a policy opens to it; outside
+ *   it 404; `vault_ids` empty is no bound, yet without a policy an agent reaches no vault (not even one created
+ *   later); `vault_ids` is read from the database on each request: removed while a token is valid, the next
+ *   request is refused; added back, the same token works again;
+ * - agents get 403 on vault create (without vaults:write), vault delete/MPC (vaults they do not manage), agent,
+ *   API-key and audit management, and nothing changes;
  * - deactivating (PATCH is_active false), deleting or re-keying ends every token at once; the old key no longer
  *   exchanges after rotate-key, the new one does; reactivation does not revive old tokens;
  * - `token_ttl_seconds` becomes the token's `expires_in`; an agent past its `expires_at` cannot get a token;
@@ -20,7 +21,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
-import { agentToken, createAgent, fetchJwks, makeVault, patch, userToken, verifyWithJwks, type CreatedAgent } from "./support/auth-support.js";
+import { agentToken, createAgent, fetchJwks, grant, makeVault, patch, userToken, verifyWithJwks, type CreatedAgent } from "./support/auth-support.js";
 
 const AGENT_FIELDS = [
   "created_at", "created_by", "description", "expires_at", "id", "is_active", "key_prefix", "last_used_at", "name", "scopes", "token_ttl_seconds", "vault_ids",
@@ -37,9 +38,10 @@ for (const kind of DATABASE_KINDS) {
     const sensitive: string[] = [];
     const keep = <T extends string>(s: T) => (sensitive.push(s), s);
     const value = (label: string) => keep(secretValue(label));
-    /** An agent and a client with a fresh token of it. */
-    async function agentWithToken(body: Record<string, unknown>): Promise<{ created: CreatedAgent; token: string; as: Api }> {
+    /** An agent, every permission on `grants` through a policy, and a client with a fresh token of it. */
+    async function agentWithToken(body: Record<string, unknown>, grants: string[] = []): Promise<{ created: CreatedAgent; token: string; as: Api }> {
       const created = await createAgent(admin, body);
+      for (const vaultId of grants) await grant(admin, vaultId, { type: "agent", id: created.agent.id });
       keep(created.api_key);
       const token = keep((await agentToken(url, created.api_key)).access_token);
       return { created, token, as: api(url, token) };
@@ -62,7 +64,7 @@ for (const kind of DATABASE_KINDS) {
 
     test("create answers {agent, api_key} once; list, get, PATCH and /me describe it; scopes echoed", async () => {
       const expiresAt = new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString();
-      const body = { name: "ci-bot", description: "deploys", scopes: ["secrets:read", "policy:*"], vault_ids: [vaultA], token_ttl_seconds: 900, expires_at: expiresAt };
+      const body = { name: "ci-bot", description: "deploys", scopes: ["secrets:read", "policies:write"], vault_ids: [vaultA], token_ttl_seconds: 900, expires_at: expiresAt };
       const res = await admin.post("/v1/agents", body);
       assert.equal(res.status, 201, res.text);
       assert.equal(res.headers.get("cache-control"), "no-store");
@@ -74,7 +76,7 @@ for (const kind of DATABASE_KINDS) {
       assert.match(agent.id, UUID);
       assert.equal(agent.name, "ci-bot");
       assert.equal(agent.description, "deploys");
-      assert.deepEqual(agent.scopes, ["secrets:read", "policy:*"]);
+      assert.deepEqual(agent.scopes, ["secrets:read", "policies:write"]);
       assert.deepEqual(agent.vault_ids, [vaultA]);
       assert.equal(agent.is_active, true);
       assert.equal(agent.token_ttl_seconds, 900);
@@ -100,7 +102,7 @@ for (const kind of DATABASE_KINDS) {
       keep(token.access_token);
       assert.equal(token.expires_in, 900);
       const { payload } = await verifyWithJwks(token.access_token, await fetchJwks(url));
-      assert.deepEqual(payload.scopes, ["secrets:read", "policy:*"]);
+      assert.deepEqual(payload.scopes, ["secrets:read", "policies:write"]);
       const me = await api(url, token.access_token).get("/v1/agents/me");
       assert.equal(me.status, 200, me.text);
       assert.deepEqual({ ...me.body, last_used_at: null }, agent);
@@ -109,11 +111,11 @@ for (const kind of DATABASE_KINDS) {
       assertProblem(await admin.get("/v1/agents/me"), 403, "forbidden");
 
       // PATCH: each field echoed, unnamed fields untouched; the change shows in get.
-      const patched = await patch(admin, `/v1/agents/${agent.id}`, { name: "ci-bot-2", description: "", scopes: ["a"], token_ttl_seconds: 60 });
+      const patched = await patch(admin, `/v1/agents/${agent.id}`, { name: "ci-bot-2", description: "", scopes: ["secrets:write"], token_ttl_seconds: 60 });
       assert.equal(patched.status, 200, patched.text);
       assert.equal(patched.body.name, "ci-bot-2");
       assert.equal(patched.body.description, "");
-      assert.deepEqual(patched.body.scopes, ["a"]);
+      assert.deepEqual(patched.body.scopes, ["secrets:write"]);
       assert.equal(patched.body.token_ttl_seconds, 60);
       assert.deepEqual(patched.body.vault_ids, [vaultA]);
       assert.equal(patched.body.expires_at, expiresAt);
@@ -123,15 +125,21 @@ for (const kind of DATABASE_KINDS) {
       const empty = await patch(admin, `/v1/agents/${agent.id}`, {});
       assert.equal(empty.status, 200, empty.text);
       assert.deepEqual(empty.body, patched.body);
-      // Scopes are not enforced: an agent scoped "a" still reads and writes its vault.
+      // Scopes are enforced: with every permission through a policy, an agent scoped secrets:write writes but
+      // does not read; the same token follows a scope change at once.
+      await grant(admin, vaultA, { type: "agent", id: agent.id });
       const t2 = keep((await agentToken(url, key)).access_token);
       assert.equal((await agentToken(url, key)).expires_in, 60);
       const put = await api(url, t2).put(`/v1/vaults/${vaultA}/secrets/scoped/x`, { value: value("scoped") });
       assert.equal(put.status, 201, put.text);
+      assertProblem(await api(url, t2).get(`/v1/vaults/${vaultA}/secrets/scoped/x`), 403, "scope_missing", /secrets:read/);
+      assert.equal((await patch(admin, `/v1/agents/${agent.id}`, { scopes: ["secrets:read"] })).status, 200);
+      assert.equal((await api(url, t2).get(`/v1/vaults/${vaultA}/secrets/scoped/x`)).status, 200);
+      assertProblem(await api(url, t2).put(`/v1/vaults/${vaultA}/secrets/scoped/x`, { value: value("scoped") }), 403, "scope_missing", /secrets:write/);
     });
 
     test("an agent reads, writes, lists, disables, rotates and deletes secrets in its vault; 404 outside it", async () => {
-      const { created, as } = await agentWithToken({ name: "worker", vault_ids: [vaultA] });
+      const { created, as } = await agentWithToken({ name: "worker", vault_ids: [vaultA] }, [vaultA]);
       const base = `/v1/vaults/${vaultA}`;
       const v1 = value("agent-1");
       const v2 = value("agent-2");
@@ -184,18 +192,23 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(stillB.body.version, 1);
     });
 
-    test("vault_ids empty means every vault of the organization, also one created after the agent", async () => {
-      const { as } = await agentWithToken({ name: "all-vaults" });
+    test("vault_ids empty is no bound, yet without a policy an agent reaches no vault, not even one created later", async () => {
+      const { created, as } = await agentWithToken({ name: "all-vaults" });
       const later = await makeVault(admin, "later");
-      const listed = (await as.get("/v1/vaults")).body.vaults.map((v: { id: string }) => v.id);
-      for (const id of [vaultA, vaultB, later.id]) assert.ok(listed.includes(id), `vault ${id} listed`);
+      assert.deepEqual((await as.get("/v1/vaults")).body.vaults, []);
+      for (const id of [vaultA, vaultB, later.id]) assertProblem(await as.get(`/v1/vaults/${id}`), 404, "vault_not_found");
       const v = value("later");
+      assertProblem(await as.put(`/v1/vaults/${later.id}/secrets/x`, { value: v }), 404, "vault_not_found");
+      // A policy opens the later vault, and only it.
+      await grant(admin, later.id, { type: "agent", id: created.agent.id });
+      assert.deepEqual((await as.get("/v1/vaults")).body.vaults.map((x: { id: string }) => x.id), [later.id]);
       assert.equal((await as.put(`/v1/vaults/${later.id}/secrets/x`, { value: v })).status, 201);
       assert.equal((await as.get(`/v1/vaults/${later.id}/secrets/x`)).body.value, v);
+      assertProblem(await as.get(`/v1/vaults/${vaultB}`), 404, "vault_not_found");
     });
 
     test("vault_ids is read on every request: removed while the token is valid → refused; added back → allowed", async () => {
-      const { created, token, as } = await agentWithToken({ name: "rescoped", vault_ids: [vaultA, vaultB] });
+      const { created, token, as } = await agentWithToken({ name: "rescoped", vault_ids: [vaultA, vaultB] }, [vaultA, vaultB]);
       const v = value("rescope");
       assert.equal((await as.put(`/v1/vaults/${vaultB}/secrets/r/x`, { value: v })).status, 201);
       assert.equal((await as.get(`/v1/vaults/${vaultB}/secrets/r/x`)).status, 200);
@@ -216,14 +229,17 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(again.status, 200, again.text);
       assert.equal(again.body.value, v);
 
-      // Widened to "every vault" ([]), the same token sees every vault.
+      // Widened to no bound ([]), the same token sees the vaults its policies open, and no other.
       assert.equal((await patch(admin, `/v1/agents/${created.agent.id}`, { vault_ids: [] })).status, 200);
       assert.equal((await as.get(`/v1/vaults/${vaultB}`)).status, 200);
+      assert.deepEqual((await as.get("/v1/vaults")).body.vaults.map((x: { id: string }) => x.id).sort(), [vaultA, vaultB].sort());
     });
 
     test("an agent whose only vault is deleted sees no vault at all (its scope does not widen to every vault)", async () => {
       const doomed = await makeVault(admin, "doomed");
-      const { created, as } = await agentWithToken({ name: "orphaned", vault_ids: [doomed.id] });
+      // A policy on vault A too: the bound (vault_ids) keeps it out, before and after the deletion.
+      const { created, as } = await agentWithToken({ name: "orphaned", vault_ids: [doomed.id] }, [doomed.id, vaultA]);
+      assertProblem(await as.get(`/v1/vaults/${vaultA}`), 404, "vault_not_found");
       assert.equal((await admin.delete(`/v1/vaults/${doomed.id}`)).status, 204);
       assert.deepEqual((await as.get("/v1/vaults")).body.vaults, []);
       assertProblem(await as.get(`/v1/vaults/${vaultA}`), 404, "vault_not_found");
@@ -234,32 +250,34 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("agents get 403 on vault, MPC, agent, API-key and audit management, and nothing changes", async () => {
-      const { created, as } = await agentWithToken({ name: "limited", vault_ids: [vaultA] });
+      const { created, as } = await agentWithToken({ name: "limited", vault_ids: [vaultA] }, [vaultA]);
       const other = await createAgent(admin, { name: "bystander" });
       keep(other.api_key);
       const vaultsBefore = (await admin.get("/v1/vaults")).body.vaults.length;
       const agentsBefore = (await admin.get("/v1/agents")).body.agents;
       const keysBefore = (await admin.get("/v1/auth/api-keys")).body.keys;
       const adminKeyId = keysBefore[0].id;
-      const calls: Array<[string, () => Promise<any>]> = [
-        ["create vault", () => as.post("/v1/vaults", { name: "agent-vault" })],
-        ["create MPC vault", () => as.post("/v1/vaults", { name: "agent-mpc", mpc_custody: "2-of-3" })],
-        ["delete its own vault", () => as.delete(`/v1/vaults/${vaultA}`)],
-        ["enable MPC on its vault", () => as.post(`/v1/vaults/${vaultA}/mpc`, { custody_mode: "2of3_multi_hsm" })],
-        ["list agents", () => as.get("/v1/agents")],
-        ["create agent", () => as.post("/v1/agents", { name: "child" })],
-        ["get itself", () => as.get(`/v1/agents/${created.agent.id}`)],
-        ["get another", () => as.get(`/v1/agents/${other.agent.id}`)],
-        ["patch itself", () => patch(as, `/v1/agents/${created.agent.id}`, { vault_ids: [] })],
-        ["deactivate another", () => patch(as, `/v1/agents/${other.agent.id}`, { is_active: false })],
-        ["rotate its key", () => as.post(`/v1/agents/${created.agent.id}/rotate-key`)],
-        ["delete another", () => as.delete(`/v1/agents/${other.agent.id}`)],
-        ["create API key", () => as.post("/v1/auth/api-keys", { name: "agent key" })],
-        ["list API keys", () => as.get("/v1/auth/api-keys")],
-        ["revoke API key", () => as.delete(`/v1/auth/api-keys/${adminKeyId}`)],
-        ["read audit", () => as.get("/v1/audit/events")],
+      // Creating vaults needs the vaults:write scope said outright; a vault opened by a policy is not the
+      // agent's to delete or re-protect (it did not create it); the rest is for users.
+      const calls: Array<[string, () => Promise<any>, string]> = [
+        ["create vault", () => as.post("/v1/vaults", { name: "agent-vault" }), "scope_missing"],
+        ["create MPC vault", () => as.post("/v1/vaults", { name: "agent-mpc", mpc_custody: "2-of-3" }), "scope_missing"],
+        ["delete the vault it may use", () => as.delete(`/v1/vaults/${vaultA}`), "access_denied"],
+        ["enable MPC on the vault it may use", () => as.post(`/v1/vaults/${vaultA}/mpc`, { custody_mode: "2of3_multi_hsm" }), "access_denied"],
+        ["list agents", () => as.get("/v1/agents"), "forbidden"],
+        ["create agent", () => as.post("/v1/agents", { name: "child" }), "forbidden"],
+        ["get itself", () => as.get(`/v1/agents/${created.agent.id}`), "forbidden"],
+        ["get another", () => as.get(`/v1/agents/${other.agent.id}`), "forbidden"],
+        ["patch itself", () => patch(as, `/v1/agents/${created.agent.id}`, { vault_ids: [] }), "forbidden"],
+        ["deactivate another", () => patch(as, `/v1/agents/${other.agent.id}`, { is_active: false }), "forbidden"],
+        ["rotate its key", () => as.post(`/v1/agents/${created.agent.id}/rotate-key`), "forbidden"],
+        ["delete another", () => as.delete(`/v1/agents/${other.agent.id}`), "forbidden"],
+        ["create API key", () => as.post("/v1/auth/api-keys", { name: "agent key" }), "forbidden"],
+        ["list API keys", () => as.get("/v1/auth/api-keys"), "forbidden"],
+        ["revoke API key", () => as.delete(`/v1/auth/api-keys/${adminKeyId}`), "forbidden"],
+        ["read audit", () => as.get("/v1/audit/events"), "forbidden"],
       ];
-      for (const [label, call] of calls) assertProblem(await call(), 403, "forbidden", undefined, label);
+      for (const [label, call, code] of calls) assertProblem(await call(), 403, code, undefined, label);
       assert.equal((await admin.get("/v1/vaults")).body.vaults.length, vaultsBefore);
       assert.equal((await admin.get(`/v1/vaults/${vaultA}`)).body.mpc_custody, undefined);
       assert.deepEqual((await admin.get("/v1/agents")).body.agents, agentsBefore);
@@ -269,7 +287,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("deactivating ends every token at once; reactivation does not revive them; a new exchange works", async () => {
-      const { created, token, as } = await agentWithToken({ name: "deactivated", vault_ids: [vaultA] });
+      const { created, token, as } = await agentWithToken({ name: "deactivated", vault_ids: [vaultA] }, [vaultA]);
       const second = keep((await agentToken(url, created.api_key)).access_token);
       assert.equal((await as.get(`/v1/vaults/${vaultA}`)).status, 200);
       const off = await patch(admin, `/v1/agents/${created.agent.id}`, { is_active: false });
@@ -298,7 +316,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("rotate-key: a new key once; old tokens and the old key end at once; the new key exchanges", async () => {
-      const { created, token } = await agentWithToken({ name: "rekeyed", vault_ids: [vaultA], scopes: ["keep-me"] });
+      const { created, token } = await agentWithToken({ name: "rekeyed", vault_ids: [vaultA], scopes: ["vaults:read"] }, [vaultA]);
       const res = await admin.post(`/v1/agents/${created.agent.id}/rotate-key`);
       assert.equal(res.status, 200, res.text);
       assert.equal(res.headers.get("cache-control"), "no-store");
@@ -308,7 +326,7 @@ for (const kind of DATABASE_KINDS) {
       assert.notEqual(newKey, created.api_key);
       assert.equal(res.body.agent.id, created.agent.id);
       assert.ok(newKey.startsWith(res.body.agent.key_prefix));
-      assert.deepEqual(res.body.agent.scopes, ["keep-me"]);
+      assert.deepEqual(res.body.agent.scopes, ["vaults:read"]);
       assert.deepEqual(res.body.agent.vault_ids, [vaultA]);
 
       assertProblem(await api(url, token).get(`/v1/vaults/${vaultA}`), 401, "unauthorized", undefined, "token of the old key");
@@ -361,6 +379,7 @@ for (const kind of DATABASE_KINDS) {
         [{ name: "" }, "validation_error"],
         [{ name: 5 }, "validation_error"],
         [{ name: "x", scopes: "all" }, "validation_error"],
+        [{ name: "x", scopes: ["secrets:*"] }, "validation_error"],
         [{ name: "x", vault_ids: "all" }, "validation_error"],
         [{ name: "x", vault_ids: [5] }, "validation_error"],
         [{ name: "x", vault_ids: ["not-a-uuid"] }, "vault_not_found"],

@@ -8,7 +8,8 @@
  * - its agents are 404 (get, PATCH, delete, rotate-key) and absent from listings; its vaults cannot be given to
  *   an agent (400 vault_not_found); its API keys cannot be revoked (404) and are not listed;
  * - its audit events are invisible, by every filter; the refused attempts add nothing to its log;
- * - an agent with `vault_ids: []` (every vault of *its* organization) sees none of the other's;
+ * - an agent with `vault_ids: []` (no bound) and a policy on every vault of its organization sees none of the
+ *   other's;
  * - and all of that both ways.
  */
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ import type { Queryable } from "../src/db/database.js";
 import { createOrganization } from "../src/orgs/org-service.js";
 import { api, assertNoLeak, assertProblem, secretValue, type Api } from "./support/harness.js";
 import { deploy, postgresSkipReason, withClient, type Deployment } from "./support/postgres.js";
-import { agentToken, allAuditEvents, auditQuery, createAgent, fetchJwks, makeVault, patch, userToken, verifyWithJwks } from "./support/auth-support.js";
+import { agentToken, allAuditEvents, auditQuery, createAgent, fetchJwks, grant, makeVault, patch, userToken, verifyWithJwks } from "./support/auth-support.js";
 
 interface Org {
   name: string;
@@ -30,7 +31,7 @@ interface Org {
   secretPath: string;
   secretValue: string;
   agentId: string;
-  /** A token of an agent with vault_ids [] (every vault of its organization). */
+  /** A token of an agent with vault_ids [] (no bound) and a policy on its organization's vault. */
   agent: Api;
   /** A JWT of the admin. */
   jwt: Api;
@@ -44,7 +45,7 @@ describe("agents-cross-org on postgres", { skip: await postgresSkipReason() }, (
   const sensitive: string[] = [];
   const keep = <T extends string>(s: T) => (sensitive.push(s), s);
 
-  /** Gives an organization a vault with a secret, an agent over all its vaults, and a JWT. */
+  /** Gives an organization a vault with a secret, an agent with a policy on it, and a JWT. */
   async function populate(name: string, key: string, ids: { orgId: string; userId: string; keyId: string }): Promise<Org> {
     const admin = api(url, key);
     const vault = await makeVault(admin, `${name}-vault`);
@@ -53,6 +54,7 @@ describe("agents-cross-org on postgres", { skip: await postgresSkipReason() }, (
     assert.equal(put.status, 201, put.text);
     const agent = await createAgent(admin, { name: `${name}-agent` });
     keep(agent.api_key);
+    await grant(admin, vault.id, { type: "agent", id: agent.agent.id });
     const agentJwt = keep((await agentToken(url, agent.api_key)).access_token);
     const jwt = keep((await userToken(url, key)).access_token);
     return { name, admin, key, ...ids, vaultId: vault.id, secretPath: "shared/name", secretValue: value, agentId: agent.agent.id, agent: api(url, agentJwt), jwt: api(url, jwt) };
@@ -177,7 +179,8 @@ describe("agents-cross-org on postgres", { skip: await postgresSkipReason() }, (
           assert.equal(res.count, 0, `${JSON.stringify(query)}: ${res.res.text.slice(0, 300)}`);
           assert.deepEqual(res.events, []);
         }
-        // Naming their vault finds only my own refused attempts on it, recorded in my log, none of theirs.
+        // Naming their vault finds only my own refused reads of it, recorded in my log, none of theirs. (Other
+        // calls on it are not refusals to audit: for me, no such vault exists.)
         const onTheirVault = await auditQuery(me.admin, { resource_id: them.vaultId });
         assert.ok(
           onTheirVault.events.every((e: { action: string; org_id: string; actor_id: string }) =>

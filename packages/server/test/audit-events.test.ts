@@ -8,7 +8,8 @@
  *   2of2_client_custody vault, an expired secret, max_access_count exhausted, a missing or deleted secret, and
  *   an agent reading outside its vaults), secret.delete, secret.version_disable, secret.rotate, vault.create,
  *   vault.delete, vault.mpc_enable (on a vault, and at creation), agent.create, agent.update, agent.delete,
- *   agent.rotate_key, api_key.create, api_key.revoke; requests that change or read nothing add nothing.
+ *   agent.rotate_key, api_key.create, api_key.revoke, access.denied (an agent refused management); requests
+ *   that change or read nothing, and are refused nothing, add nothing.
  * - Each event's fields: id, action, actor_id / actor_type (user or agent), resource_type, resource_id,
  *   org_id, details (the refusal's code as `reason`), ip_address, created_at.
  * - Events never contain values, API keys, agent keys, tokens or client shares.
@@ -22,7 +23,7 @@ import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api, type ApiResponse } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import { editShare, wrongShareBytes } from "./support/mpc-support.js";
-import { agentToken, allAuditEvents, auditQuery, createAgent, makeVault, patch, userToken, type AuditEvent } from "./support/auth-support.js";
+import { agentToken, allAuditEvents, auditQuery, createAgent, grant, makeVault, patch, userToken, type AuditEvent } from "./support/auth-support.js";
 
 type Expected = { action: string } & Partial<Omit<AuditEvent, "details">> & { details?: Record<string, unknown> };
 
@@ -253,6 +254,9 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(res.status, 201, res.text);
         return [user({ action: "agent.create", resource_type: "agent", resource_id: res.body.agent.id, details: { name: "audited-agent" } })];
       });
+      await expectAudit("policy.create", () => grant(admin, vault.id, { type: "agent", id: created.body.agent.id }), (policy) => [
+        user({ action: "policy.create", resource_type: "policy", resource_id: policy.id, details: { vault_id: vault.id, principal_type: "agent", pattern: "**" } }),
+      ]);
       keep(created.body.api_key);
       const agentId = created.body.agent.id as string;
       await expectAudit("agent.update (name)", () => patch(admin, `/v1/agents/${agentId}`, { name: "renamed" }), (res) => {
@@ -280,18 +284,21 @@ for (const kind of DATABASE_KINDS) {
       keep((await admin.get(`/v1/vaults/${vault.id}/secrets/agent/x`)).body.value);
       seen = new Set((await allAuditEvents(admin)).map((e) => e.id));
       await expectAudit("agent secret.delete", () => as.delete(`/v1/vaults/${vault.id}/secrets/agent/x`), [asAgent({ action: "secret.delete", details: { path: "agent/x" } })]);
-      // Refused management by the agent changes nothing and records no change.
+      // Refused management by the agent changes nothing and records only the refusals, with their reasons.
       await expectAudit("agent refused management", async () => {
         assert.equal((await as.post("/v1/vaults", { name: "nope" })).status, 403);
         assert.equal((await as.post(`/v1/agents/${agentId}/rotate-key`)).status, 403);
-      }, []);
+      }, [
+        asAgent({ action: "access.denied", resource_type: "route", resource_id: "POST /v1/vaults", details: { reason: "scope_missing", scope: "vaults:write" } }),
+        asAgent({ action: "access.denied", resource_type: "route", details: { reason: "forbidden", route: "POST /v1/agents/:agent_id/rotate-key" } }),
+      ]);
 
       await expectAudit("agent.delete", () => admin.delete(`/v1/agents/${agentId}`), (res) => {
         assert.equal(res.status, 204, res.text);
         return [user({ action: "agent.delete", resource_type: "agent", resource_id: agentId })];
       });
 
-      const key = await expectAudit("api_key.create", () => admin.post("/v1/auth/api-keys", { name: "audited key", scopes: ["x"] }), (res) => {
+      const key = await expectAudit("api_key.create", () => admin.post("/v1/auth/api-keys", { name: "audited key", scopes: ["secrets:read"] }), (res) => {
         assert.equal(res.status, 201, res.text);
         return [user({ action: "api_key.create", resource_type: "api_key", resource_id: res.body.key.id, details: { name: "audited key" } })];
       });

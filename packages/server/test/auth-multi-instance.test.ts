@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, provisionLocalKeys, secretValue, startServer, type ServerHandle } from "./support/harness.js";
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from "./support/postgres.js";
-import { agentToken, assertAgentClaims, assertUserClaims, createAgent, fetchJwks, makeVault, patch, userToken, verifyWithJwks } from "./support/auth-support.js";
+import { agentToken, assertAgentClaims, assertUserClaims, createAgent, fetchJwks, grant, makeVault, patch, userToken, verifyWithJwks } from "./support/auth-support.js";
 
 describe("auth-multi-instance on postgres", { skip: await postgresSkipReason() }, () => {
   let db: TestDatabase;
@@ -60,13 +60,14 @@ describe("auth-multi-instance on postgres", { skip: await postgresSkipReason() }
 
   test("agent tokens cross instances; a value written through A with A's token reads through B with B's", async () => {
     const vault = await makeVault(api(a.url, adminKey), "multi");
-    const created = await createAgent(api(b.url, adminKey), { name: "roaming", vault_ids: [vault.id], scopes: ["x"] });
+    const created = await createAgent(api(b.url, adminKey), { name: "roaming", vault_ids: [vault.id], scopes: ["secrets:read", "secrets:write"] });
     keep(created.api_key);
+    await grant(api(a.url, adminKey), vault.id, { type: "agent", id: created.agent.id });
     const tokenA = await agentToken(a.url, created.api_key);
     const tokenB = await agentToken(b.url, created.api_key, created.agent.id);
     keep(tokenA.access_token);
     keep(tokenB.access_token);
-    assertAgentClaims((await verifyWithJwks(tokenA.access_token, await fetchJwks(b.url))).payload, created.agent.id, ["x"], [vault.id], tokenA.expires_in);
+    assertAgentClaims((await verifyWithJwks(tokenA.access_token, await fetchJwks(b.url))).payload, created.agent.id, ["secrets:read", "secrets:write"], [vault.id], tokenA.expires_in);
 
     const value = keep(secretValue("multi"));
     const put = await api(a.url, tokenB.access_token).put(`/v1/vaults/${vault.id}/secrets/cross/one`, { value });
@@ -95,6 +96,7 @@ describe("auth-multi-instance on postgres", { skip: await postgresSkipReason() }
     const created = await createAgent(api(a.url, adminKey), { name: "lifecycle", vault_ids: [vault1.id, vault2.id] });
     keep(created.api_key);
     const id = created.agent.id;
+    for (const vault of [vault1, vault2]) await grant(api(b.url, adminKey), vault.id, { type: "agent", id }, ["read"]);
     const tokenA = keep((await agentToken(a.url, created.api_key)).access_token);
     for (const server of [a, b]) assert.equal((await api(server.url, tokenA).get(`/v1/vaults/${vault2.id}`)).status, 200);
 

@@ -81,7 +81,7 @@ for (const kind of DATABASE_KINDS) {
       keep(deployment.server.adminKey);
       admin = api(deployment.server.url, deployment.server.adminKey);
       await makeVault(admin, "signing-key");
-      const agent = await createAgent(admin, { name: "minted-agent", scopes: ["s"] });
+      const agent = await createAgent(admin, { name: "minted-agent", scopes: ["secrets:read"] });
       keep(agent.api_key);
       agentId = agent.agent.id;
       const extra = await admin.post("/v1/auth/api-keys", { name: "revoked" });

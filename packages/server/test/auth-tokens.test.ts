@@ -8,7 +8,7 @@
  *   part): `sub` `user:<uuid>` / `agent:<uuid>`, `org`, agent tokens `scopes` and `vault_ids`, `exp - iat` =
  *   `expires_in`;
  * - user API keys: `POST/GET/DELETE /v1/auth/api-keys` (full key once, listed by `key_prefix`, never the key or
- *   its hash; `scopes` stored and echoed, not enforced); revoking a key ends every JWT issued from it on its
+ *   its hash; `scopes` stored and echoed, enforced by the access tests); revoking a key ends every JWT issued from it on its
  *   next request, the raw key and its exchange too; an expired key does not authenticate;
  * - `GET /v1/health/hsm`: `{status}` without a token, with a bad token and with an agent token; per-slot detail
  *   (slot, backend, status, last_latency_ms) with a user token (JWT or raw key);
@@ -90,7 +90,7 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("agent-token with api_key alone resolves the agent; with agent_id it must match; claims verify", async () => {
-      const scopes = ["secrets:read", "vault:*"];
+      const scopes = ["secrets:read", "vaults:read"];
       const created = await createAgent(admin, { name: "token-agent", scopes, vault_ids: [vaultId], token_ttl_seconds: 120 });
       keep(created.api_key);
       assert.match(created.api_key, /^ocv_[A-Za-z0-9_-]{43}$/);
@@ -161,7 +161,7 @@ for (const kind of DATABASE_KINDS) {
 
     test("user API keys: created once in full, listed by prefix, never the key or its hash; scopes echoed", async () => {
       const expiresAt = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
-      const res = await admin.post("/v1/auth/api-keys", { name: "ci key", scopes: ["vault:read", "secrets:*"], expires_at: expiresAt });
+      const res = await admin.post("/v1/auth/api-keys", { name: "ci key", scopes: ["vaults:read", "secrets:read"], expires_at: expiresAt });
       assert.equal(res.status, 201, res.text);
       assert.equal(res.headers.get("cache-control"), "no-store");
       assert.deepEqual(Object.keys(res.body).sort(), ["api_key", "key"]);
@@ -171,7 +171,7 @@ for (const kind of DATABASE_KINDS) {
       assert.deepEqual(Object.keys(view).sort(), KEY_FIELDS);
       assert.match(view.id, UUID);
       assert.equal(view.name, "ci key");
-      assert.deepEqual(view.scopes, ["vault:read", "secrets:*"]);
+      assert.deepEqual(view.scopes, ["vaults:read", "secrets:read"]);
       assert.equal(view.is_active, true);
       assert.equal(view.expires_at, expiresAt);
       assert.equal(view.last_used_at, null);

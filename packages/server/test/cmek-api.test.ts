@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, DATABASE_KINDS, secretValue, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
+import { grant } from "./support/auth-support.js";
 import { cmekDecrypt, cmekEncrypt, cmekKey, cmekOpens, cmekUrl, enableCmek, keyStrings, readBlob, type CmekKey } from "./support/cmek.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -321,6 +322,8 @@ for (const kind of DATABASE_KINDS) {
       const created = await admin.post("/v1/agents", { name: "cmek-agent", vault_ids: [vaultId] });
       assert.equal(created.status, 201, created.text);
       sensitive.push(created.body.api_key);
+      // Every secret permission through a policy; managing the vault stays with those who manage it.
+      await grant(admin, vaultId, { type: "agent", id: created.body.agent.id });
       const token = await api(deployment.server.url).post("/v1/auth/agent-token", { api_key: created.body.api_key });
       assert.equal(token.status, 200, token.text);
       sensitive.push(token.body.access_token);

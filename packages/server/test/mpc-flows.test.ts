@@ -26,6 +26,7 @@ import type pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { api, assertNoLeak, assertProblem, DATABASE_KINDS, secretValue, type Api, type DatabaseKind } from "./support/harness.js";
 import { connect, deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
+import { grant } from "./support/auth-support.js";
 import {
   assertMpcVault,
   assertShareShape,
@@ -345,13 +346,14 @@ for (const kind of DATABASE_KINDS) {
       const created = await admin.post("/v1/agents", { name: "reader", vault_ids: [vault.id] });
       assert.equal(created.status, 201, created.text);
       sensitive.push(created.body.api_key);
+      await grant(admin, vault.id, { type: "agent", id: created.body.agent.id }, ["read"]);
       const token = await api(deployment.server.url).post("/v1/auth/agent-token", { api_key: created.body.api_key });
       assert.equal(token.status, 200, token.text);
       sensitive.push(token.body.access_token);
       const agent = api(deployment.server.url, token.body.access_token);
       assertValue(await readSecret(agent, vault.id, SEED_PATH, written.client_share), v, 1, "agent read");
       assertProblem(await readSecret(agent, vault.id, SEED_PATH), 400, "client_share_required");
-      // Enabling MPC is for users.
+      // Enabling MPC is for those who manage the vault.
       const other = await createVault(admin, "agent may not enable");
       assert.equal((await agent.post(`/v1/vaults/${other.id}/mpc`, { custody_mode: m.name })).status >= 400, true);
       assert.ok(!("mpc_custody" in (await admin.get(`/v1/vaults/${other.id}`)).body));

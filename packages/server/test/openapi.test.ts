@@ -25,6 +25,16 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["POST", "/v1/auth/api-keys", true],
   ["GET", "/v1/auth/api-keys", false],
   ["DELETE", "/v1/auth/api-keys/{key_id}", false],
+  ["POST", "/v1/auth/token", true],
+  // members.ts
+  ["GET", "/v1/org/members", false],
+  ["POST", "/v1/org/invite", true],
+  ["PATCH", "/v1/org/members/{user_id}", true],
+  ["DELETE", "/v1/org/members/{user_id}", false],
+  ["POST", "/v1/auth/accept-invite", true],
+  ["GET", "/v1/auth/me", false],
+  ["PATCH", "/v1/auth/me", true],
+  ["POST", "/v1/auth/change-password", true],
   // agents.ts
   ["POST", "/v1/agents", true],
   ["GET", "/v1/agents", false],
@@ -41,6 +51,11 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["GET", "/v1/vaults/{vault_id}", false],
   ["DELETE", "/v1/vaults/{vault_id}", false],
   ["POST", "/v1/vaults/{vault_id}/mpc", true],
+  // policies.ts
+  ["POST", "/v1/vaults/{vault_id}/policies", true],
+  ["GET", "/v1/vaults/{vault_id}/policies", false],
+  ["PUT", "/v1/vaults/{vault_id}/policies/{policy_id}", true],
+  ["DELETE", "/v1/vaults/{vault_id}/policies/{policy_id}", false],
   // secrets.ts
   ["PUT", "/v1/vaults/{vault_id}/secrets/{path}", true],
   ["GET", "/v1/vaults/{vault_id}/secrets/{path}", false],
@@ -69,6 +84,14 @@ const BODY_FIELDS: Record<string, string[]> = {
   "POST /v1/vaults/{vault_id}/secret-rotate/{path}": ["length", "charset", "type"],
   "POST /v1/vaults/{vault_id}/cmek": ["fingerprint"],
   "POST /v1/vaults/{vault_id}/cmek-rotate": ["new_fingerprint"],
+  "POST /v1/auth/token": ["email", "password"],
+  "POST /v1/org/invite": ["email", "role"],
+  "PATCH /v1/org/members/{user_id}": ["role"],
+  "POST /v1/auth/accept-invite": ["invite_token", "password", "display_name"],
+  "PATCH /v1/auth/me": ["display_name", "email"],
+  "POST /v1/auth/change-password": ["current_password", "new_password"],
+  "POST /v1/vaults/{vault_id}/policies": ["secret_path_pattern", "principal_type", "principal_id", "permissions", "effect", "priority", "expires_at", "conditions"],
+  "PUT /v1/vaults/{vault_id}/policies/{policy_id}": ["permissions", "effect", "priority", "expires_at", "conditions"],
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];

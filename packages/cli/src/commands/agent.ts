@@ -1,5 +1,5 @@
 /** `shardvault agent create|list|rotate-key` */
-import type { Agent, AgentWithKey } from "@shardvault/sdk";
+import type { Agent, AgentWithKey, Scope } from "@shardvault/sdk";
 import { args, client, nameArg, list, positiveInt, str, type Context } from "../context.js";
 import { unwrap } from "../errors.js";
 import { printJson, printRecord, printTable, warn } from "../output.js";
@@ -30,7 +30,8 @@ export const agentCommands = {
         name,
         ...(description !== undefined ? { description } : {}),
         ...(vaultIds.length ? { vault_ids: vaultIds } : {}),
-        ...(scopes ? { scopes } : {}),
+        // The server checks the vocabulary and names an unknown scope.
+        ...(scopes ? { scopes: scopes as Scope[] } : {}),
         ...(ttl !== undefined ? { token_ttl_seconds: ttl } : {}),
         ...(expires_at !== undefined ? { expires_at } : {}),
       }),

@@ -88,7 +88,7 @@ export function AgentsPage() {
                   </div>
                   <div>
                     <dt>Vaults</dt>
-                    <dd>{agent.vault_ids.length === 0 ? "every vault" : agent.vault_ids.map(vaultName).join(", ")}</dd>
+                    <dd>{agent.vault_ids.length === 0 ? "any a policy opens" : agent.vault_ids.map(vaultName).join(", ")}</dd>
                   </div>
                   <div>
                     <dt>Created</dt>
@@ -223,7 +223,8 @@ function CreateAgent({ vaults, onCreated }: { vaults: Vault[]; onCreated: (agent
       <fieldset className="vault-picker" aria-describedby={ids.vaultsHint}>
         <legend>Vault access</legend>
         <p className="hint" id={ids.vaultsHint}>
-          Tick the vaults this agent may use; none ticked means every vault of your organization.
+          Tick the vaults policies may open to this agent; none ticked means no limit. The agent reads nothing until a
+          policy on a vault allows it.
         </p>
         {vaults.length === 0 ? <p className="small muted">No vaults yet.</p> : null}
         <div className="checks">

@@ -1,4 +1,7 @@
-/** Agents: non-human principals with an `ocv_` key, limited to their vaults (`vault_ids`; empty = all). */
+/**
+ * Agents: non-human principals with an `ocv_` key. They reach vaults through policies (or by creating them, with
+ * the vaults:write scope); a non-empty `vault_ids` bounds what policies can grant them.
+ */
 import { randomUUID } from "node:crypto";
 import { recordAudit } from "../audit/audit.js";
 import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey } from "../auth/api-key.js";
@@ -6,6 +9,7 @@ import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
 import { badRequest, notFound } from "../errors.js";
 import { isUuid } from "../ids.js";
+import { deletePoliciesOf } from "../policies/policy-queries.js";
 import { futureExpiry, isoTime as iso } from "../times.js";
 
 interface AgentRow {
@@ -138,6 +142,7 @@ export function createAgentService(deps: { db: Database }) {
     async remove(user: Principal, agentId: string) {
       await db.transaction(async (tx) => {
         const agent = await find(tx, user.orgId, agentId);
+        await deletePoliciesOf(tx, "agent", agent.id);
         await tx.query("DELETE FROM agents WHERE id = $1", [agent.id]);
         await recordAudit(tx, user, { action: "agent.delete", resourceType: "agent", resourceId: agent.id });
       });

@@ -11,16 +11,22 @@ import type { Queryable } from "../db/database.js";
 // The closed list of actions lives with the API's other vocabularies.
 export { AUDIT_ACTIONS, type AuditAction } from "@shardvault/api";
 
+/** Who an event is about: a principal, or nobody known (`anonymous`, e.g. a sign-in with an unknown email). */
+export type Actor = Pick<Principal, "id" | "orgId" | "ip"> & { type: Principal["type"] | "anonymous" };
+
+/** The actor of events no principal caused: the nil UUID. */
+export const ANONYMOUS_ID = "00000000-0000-0000-0000-000000000000";
+
 export interface AuditEntry {
   action: AuditAction;
-  resourceType: "secret" | "vault" | "agent" | "api_key";
+  resourceType: "secret" | "vault" | "agent" | "api_key" | "policy" | "user" | "invite" | "route";
   resourceId: string;
   details?: Record<string, unknown>;
 }
 
 type AuditRow = [string, string, string, string, string, string, string, string, string | null];
 
-const toRow = (actor: Principal, entry: AuditEntry): AuditRow => [
+const toRow = (actor: Actor, entry: AuditEntry): AuditRow => [
   randomUUID(),
   actor.orgId,
   entry.action,
@@ -43,7 +49,7 @@ async function insertEvents(db: Queryable, rows: AuditRow[]): Promise<void> {
 }
 
 /** Records an event inside the caller's transaction, so it lands together with the change it records. */
-export async function recordAudit(tx: Queryable, actor: Principal, entry: AuditEntry): Promise<void> {
+export async function recordAudit(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
   await insertEvents(tx, [toRow(actor, entry)]);
 }
 
@@ -71,7 +77,7 @@ export function createAuditLog(db: Queryable) {
     flushing = false;
   }
   return {
-    record(actor: Principal, entry: AuditEntry): Promise<void> {
+    record(actor: Actor, entry: AuditEntry): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         queue.push({ row: toRow(actor, entry), resolve, reject });
         if (!flushing) void flush();

@@ -1,16 +1,19 @@
 /** Token exchange and user API key management. */
 import { randomUUID } from "node:crypto";
 import { equalBytes } from "@shardvault/crypto";
-import { recordAudit } from "../audit/audit.js";
-import type { Database } from "../db/database.js";
-import { notFound, unauthorized } from "../errors.js";
+import { ANONYMOUS_ID, recordAudit, type AuditLog } from "../audit/audit.js";
+import type { Database, Queryable } from "../db/database.js";
+import { notFound, refused, unauthorized } from "../errors.js";
+import { findUsersByEmail } from "../orgs/member-queries.js";
+import { scopeAllows, unscoped } from "../policies/decide.js";
 import { isUuid } from "../ids.js";
 import { futureExpiry, isoTime as iso } from "../times.js";
 import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
-import { findUserKey } from "./authenticate.js";
+import { createDecoyVerifier, passwordMatches } from "./passwords.js";
 import type { Principal } from "./principal.js";
+import { requireUnscoped } from "./roles.js";
 import type { SigningKeys } from "./signing-keys.js";
-import { issueToken, USER_TOKEN_TTL_SECONDS } from "./tokens.js";
+import { issueSessionToken, issueToken, USER_TOKEN_TTL_SECONDS } from "./tokens.js";
 
 export interface ApiKeyView {
   id: string;
@@ -48,11 +51,70 @@ const KEY_COLUMNS = "id, name, key_prefix, scopes, is_active, created_at, expire
 
 export const DEFAULT_AGENT_TOKEN_TTL_SECONDS = 3600;
 
+interface UserKeyRow {
+  id: string;
+  key_hash: Uint8Array;
+  user_id: string;
+  org_id: string;
+}
+
+/** Finds an active user API key by its hash (unique index), compared again in constant time. */
+async function findUserKey(db: Queryable, key: string): Promise<UserKeyRow | undefined> {
+  if (!key.startsWith(USER_KEY_PREFIX)) return undefined;
+  const hash = hashApiKey(key);
+  const [row] = await db.query<UserKeyRow>(
+    `SELECT id, key_hash, user_id, org_id FROM api_keys
+      WHERE key_hash = $1 AND is_active AND (expires_at IS NULL OR expires_at > now())`,
+    [hash],
+  );
+  return row && equalBytes(row.key_hash, hash) ? row : undefined;
+}
+
+/** The one answer to every failed sign-in, whatever failed. */
+const SIGN_IN_REFUSED = "invalid email or password";
+
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
-  const { db, keys } = deps;
+export function createAuthService(deps: { db: Database; keys: SigningKeys; audit: AuditLog }) {
+  const { db, keys, audit } = deps;
+  const decoy = createDecoyVerifier();
+  let deploymentOrgId: string | undefined;
+  const deploymentOrg = async () => (deploymentOrgId ??= (await db.query<{ org_id: string }>("SELECT org_id FROM bootstrap"))[0]!.org_id);
   return {
+    /**
+     * Sign-in by email and password. An unknown email, a member without a password and a wrong password get the
+     * same 401 after the same work (one argon2id verification, one audit event), so neither the answer nor its
+     * timing tells whether the email is a member's. The refusal is audited with the reason, never the password
+     * (nor, for an unknown email, the email: people type passwords into email fields).
+     */
+    async signIn(email: string, password: string, ip: string | undefined) {
+      // Emails are unique per organization: one deployment may hold the same email in several.
+      const candidates = (await findUsersByEmail(db, email)).filter((u) => u.password_hash !== null);
+      let user: (typeof candidates)[number] | undefined;
+      for (const candidate of candidates) {
+        if (await passwordMatches(candidate.password_hash!, password)) {
+          user = candidate;
+          break;
+        }
+      }
+      if (candidates.length === 0) await decoy(password);
+      const at = ip === undefined ? {} : { ip };
+      if (!user) {
+        const [known] = candidates;
+        // An unknown email belongs to no organization: its refusal goes to the deployment's (the first-start one).
+        const orgId = known?.org_id ?? (await deploymentOrg());
+        await audit.record(known ? { type: "user", id: known.id, orgId, ...at } : { type: "anonymous", id: ANONYMOUS_ID, orgId, ...at }, {
+          action: "auth.login_refused",
+          resourceType: "user",
+          resourceId: known?.id ?? ANONYMOUS_ID,
+          details: { reason: known ? "wrong_password" : "unknown_email" },
+        });
+        throw unauthorized(SIGN_IN_REFUSED);
+      }
+      await audit.record({ type: "user", id: user.id, orgId: user.org_id, ...at }, { action: "auth.login", resourceType: "user", resourceId: user.id, details: { method: "password" } });
+      return issueSessionToken(keys, user);
+    },
+
     async userToken(apiKey: string) {
       const row = await findUserKey(db, apiKey);
       if (!row) throw unauthorized("invalid API key");
@@ -91,7 +153,12 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
       return { access_token: token, token_type: "Bearer", expires_in: ttl, agent_id: row.id, vault_ids: row.vault_ids };
     },
 
+    /** A new key never holds more than the caller's credentials: a scoped caller mints only keys within its scopes. */
     async createKey(user: Principal, input: { name: string; scopes?: string[]; expires_at?: string }) {
+      const scopes = input.scopes ?? [];
+      if (unscoped(scopes)) requireUnscoped(user, "creating an API key without scopes");
+      const missing = scopes.find((scope) => !scopeAllows(user.scopes, scope));
+      if (missing) throw refused(403, "scope_missing", `the new key may not hold ${missing}: your credentials lack that scope`, { scope: missing });
       const expiresAt = input.expires_at === undefined ? null : futureExpiry(input.expires_at);
       const apiKey = generateApiKey(USER_KEY_PREFIX);
       const id = randomUUID();
@@ -99,7 +166,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys }) {
         const [inserted] = await tx.query<ApiKeyRow>(
           `INSERT INTO api_keys (id, org_id, user_id, name, key_hash, key_prefix, scopes, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${KEY_COLUMNS}`,
-          [id, user.orgId, user.id, input.name, hashApiKey(apiKey), displayPrefix(apiKey), input.scopes ?? [], expiresAt],
+          [id, user.orgId, user.id, input.name, hashApiKey(apiKey), displayPrefix(apiKey), scopes, expiresAt],
         );
         await recordAudit(tx, user, { action: "api_key.create", resourceType: "api_key", resourceId: id, details: { name: input.name } });
         return inserted!;

@@ -9,11 +9,12 @@ import { createOrganization } from "../orgs/org-service.js";
 import { hashApiKey } from "./api-key.js";
 
 export async function bootstrap(db: Database, configuredAdminKey: string | undefined, log: Logger): Promise<void> {
-  const [existing] = await db.query<{ key_hash: Uint8Array }>(
-    "SELECT k.key_hash FROM bootstrap b JOIN api_keys k ON k.id = b.admin_key_id",
+  // The first-start key may be gone with its owner (removed as a member): the bootstrap row still says "done".
+  const [existing] = await db.query<{ key_hash: Uint8Array | null }>(
+    "SELECT k.key_hash FROM bootstrap b LEFT JOIN api_keys k ON k.id = b.admin_key_id",
   );
   if (existing) {
-    if (configuredAdminKey !== undefined && !equalBytes(existing.key_hash, hashApiKey(configuredAdminKey))) {
+    if (configuredAdminKey !== undefined && !(existing.key_hash && equalBytes(existing.key_hash, hashApiKey(configuredAdminKey)))) {
       log.warn("SHARDVAULT_ADMIN_API_KEY differs from the admin key created at first start; it is ignored");
     }
     return;

@@ -9,9 +9,12 @@ export const USER_TOKEN_TTL_SECONDS = 3600;
 export interface TokenClaims {
   sub: string; // "user:<uuid>" or "agent:<uuid>"
   org: string;
-  /** User tokens: the API key they were issued from. */
+  /** User tokens from an API key: the key they were issued from. */
   key_id?: string;
-  /** Agent tokens: the agent's key generation, compared with the database on every request. */
+  /**
+   * Agent tokens: the agent's key generation; sign-in tokens: the user's session generation. Compared with the
+   * database on every request, so re-keying or a password change ends older tokens at once.
+   */
   gen?: number;
   scopes?: string[];
   vault_ids?: string[];
@@ -44,4 +47,10 @@ export async function verifyToken(keys: SigningKeys, token: string): Promise<Tok
     if (error instanceof joseErrors.JWTExpired) throw unauthorized("the token has expired");
     throw unauthorized("invalid token");
   }
+}
+
+/** A sign-in token: the user's session generation ends it when the password changes or the member is removed. */
+export async function issueSessionToken(keys: SigningKeys, user: { id: string; org_id: string; session_generation: number }) {
+  const token = await issueToken(keys, { sub: `user:${user.id}`, org: user.org_id, gen: user.session_generation }, USER_TOKEN_TTL_SECONDS);
+  return { access_token: token, token_type: "Bearer", expires_in: USER_TOKEN_TTL_SECONDS };
 }

@@ -25,7 +25,7 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import { countCmekVersions, findCmekVersions, findShares, replaceCmekCiphertext } from "../secrets/secret-queries.js";
 import { JOB_STALE_AFTER } from "../vaults/vault-jobs.js";
 import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
-import { requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
+import { toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 import { checkFingerprint, keyFromHeader } from "./cmek-format.js";
 
 const BATCH_SIZE = 100;
@@ -84,8 +84,7 @@ export function createCmekService(deps: {
   }
 
   async function setFingerprint(principal: Principal, vaultId: string, fingerprint: string | null): Promise<VaultView> {
-    requireUser(principal, "manage CMEK");
-    const vault = await vaults.require(principal, vaultId);
+    const vault = await vaults.require(principal, vaultId, "manage");
     return db.transaction(async (tx) => {
       const locked = (await lockVault(tx, vault.id, "update"))!;
       if (fingerprint !== null && locked.cmek_fingerprint !== null && locked.cmek_fingerprint !== fingerprint) {
@@ -190,10 +189,9 @@ export function createCmekService(deps: {
     },
 
     async startRotation(principal: Principal, vaultId: string, body: { new_fingerprint?: unknown }, headers: { oldKey?: string; newKey?: string }) {
-      requireUser(principal, "rotate CMEK keys");
       checkPlan();
       const newFingerprint = checkFingerprint(body.new_fingerprint, "new_fingerprint");
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, "manage");
       refuseClientCustody(vault);
       // Posting a rotation again (after a restart, or a retry) finds its job: the vault already carries the
       // new fingerprint then.
@@ -259,7 +257,7 @@ export function createCmekService(deps: {
     },
 
     async job(principal: Principal, vaultId: string, jobId: string): Promise<CmekRotationJob> {
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, "view");
       await failStaleJobs();
       const [row] = isUuid(jobId)
         ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE id = $1 AND vault_id = $2`, [jobId, vault.id])

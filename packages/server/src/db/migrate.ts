@@ -19,7 +19,8 @@ export function listMigrations(): Array<{ number: number; name: string; sql: str
     .sort((a, b) => a.number - b.number);
 }
 
-export async function migrate(db: Database): Promise<string[]> {
+/** Applies the migrations not yet applied, in order; `through` stops after that number (tests build older databases). */
+export async function migrate(db: Database, opts: { through?: number } = {}): Promise<string[]> {
   await db.query(
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
   );
@@ -27,6 +28,7 @@ export async function migrate(db: Database): Promise<string[]> {
   const ran: string[] = [];
   for (const migration of listMigrations()) {
     if (applied.has(migration.name)) continue;
+    if (opts.through !== undefined && migration.number > opts.through) break;
     await db.transaction(async (tx) => {
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);
       await tx.query("INSERT INTO schema_migrations (name) VALUES ($1)", [migration.name]);

@@ -1,7 +1,9 @@
 /** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance } from "fastify";
-import { AppError } from "../errors.js";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { AuditLog } from "../audit/audit.js";
+import { AppError, refused } from "../errors.js";
+import { scopeAllows } from "../policies/decide.js";
 import { SERVER_VERSION } from "../version.js";
 import { registerDashboard } from "./dashboard.js";
 import type { HttpDeps } from "./deps.js";
@@ -11,8 +13,31 @@ import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { cmekRoutes } from "./routes/cmek.js";
 import { healthRoutes } from "./routes/health.js";
+import { memberRoutes } from "./routes/members.js";
+import { policyRoutes } from "./routes/policies.js";
+import { ROUTE_SCOPES, routeKey, type RouteScope } from "./route-scopes.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { vaultRoutes } from "./routes/vaults.js";
+
+const routeScopeOf = (request: FastifyRequest): RouteScope => ROUTE_SCOPES[routeKey(request.method, request.routeOptions.url ?? "")]!;
+
+/**
+ * Every access refusal of a known caller (a missing scope or role, a vault it may not see, a path or permission
+ * its policies refuse) is audited as `access.denied` with its reason, before the answer goes out. Value reads
+ * record their refusals themselves (`secret.read_refused`).
+ */
+async function auditRefusal(audit: AuditLog, request: FastifyRequest, error: unknown): Promise<void> {
+  const refusal = error instanceof AppError ? error.extra.refusal : undefined;
+  if (!refusal || !request.principal || routeScopeOf(request)?.auditsRefusals) return;
+  const route = `${request.method} ${request.routeOptions.url ?? "?"}`;
+  const vaultId = typeof refusal.vault_id === "string" ? refusal.vault_id : undefined;
+  await audit.record(request.principal, {
+    action: "access.denied",
+    resourceType: vaultId ? "vault" : "route",
+    resourceId: vaultId ?? route,
+    details: { reason: (error as AppError).code, route, ...refusal },
+  });
+}
 
 export function buildApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -32,8 +57,20 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   });
 
   app.decorateRequest("principal", undefined);
-  app.setErrorHandler(errorHandler(deps.log));
+  const handleError = errorHandler(deps.log);
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    await auditRefusal(deps.audit, request, error);
+    return handleError(error, request, reply);
+  });
   app.setNotFoundHandler(notFoundHandler);
+
+  // Every authenticated route names its scope in ROUTE_SCOPES; one that does not stops the start-up.
+  app.addHook("onRoute", (route) => {
+    if (route.config?.public) return;
+    for (const method of [route.method].flat()) {
+      if (!ROUTE_SCOPES[routeKey(method, route.url)]) throw new Error(`route ${method} ${route.url} has no entry in http/route-scopes.ts`);
+    }
+  });
 
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeAllContentTypeParsers();
@@ -53,9 +90,18 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     parseJson(request, text, done);
   });
 
+  // One query authenticates the caller and, for a route under /v1/vaults/{vault_id}, loads that vault with the
+  // caller's policies on it; the services decide from those rows. Scopes are checked here, before anything runs.
   app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config.public || request.is404) return;
-    request.principal = await deps.authenticate(request.headers.authorization, request.ip);
+    const { vault_id: vaultId } = request.params as { vault_id?: string };
+    const principal = await deps.authenticate(request.headers.authorization, { ip: request.ip, ...(vaultId !== undefined ? { vaultId } : {}) });
+    request.principal = principal;
+    const { scope } = routeScopeOf(request);
+    if (scope && !scopeAllows(principal.scopes, scope)) {
+      const detail = scope === "*" ? "this call needs credentials without scopes (or with the \"*\" scope)" : `this call needs the ${scope} scope`;
+      throw refused(403, "scope_missing", detail, { scope });
+    }
   });
 
   // The OpenAPI document is generated from the same route schemas that validate requests.
@@ -78,7 +124,9 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(authRoutes(deps));
   app.register(agentRoutes(deps));
   app.register(auditRoutes(deps));
+  app.register(memberRoutes(deps));
   app.register(vaultRoutes(deps));
+  app.register(policyRoutes(deps));
   app.register(secretRoutes(deps));
   app.register(cmekRoutes(deps));
   // The web dashboard (packages/dashboard/dist) at `/`; the API keeps /v1.

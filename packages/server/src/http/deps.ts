@@ -1,5 +1,6 @@
 /** What the HTTP layer is built from: the services and settings the composition root hands to the app and its routes. */
 import type { AgentService } from "../agents/agent-service.js";
+import type { AuditLog } from "../audit/audit.js";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { AuthService } from "../auth/auth-service.js";
 import type { SigningKeys } from "../auth/signing-keys.js";
@@ -9,6 +10,8 @@ import type { Database } from "../db/database.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import type { Logger } from "../log.js";
 import type { MpcService } from "../mpc/mpc-service.js";
+import type { MemberService } from "../orgs/member-service.js";
+import type { PolicyService } from "../policies/policy-service.js";
 import type { SecretService } from "../secrets/secret-service.js";
 import type { VaultService } from "../vaults/vault-service.js";
 
@@ -18,6 +21,9 @@ export interface HttpDeps {
   auth: AuthService;
   signingKeys: SigningKeys;
   agents: AgentService;
+  members: MemberService;
+  policies: PolicyService;
+  audit: AuditLog;
   vaults: VaultService;
   secrets: SecretService;
   mpc: MpcService;

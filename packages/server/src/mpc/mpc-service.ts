@@ -21,7 +21,7 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import { findWrappedVersions, insertShares, moveToShares, shredDeleted, type WrappedVersionRow } from "../secrets/secret-queries.js";
 import { refuseWhileJobRuns } from "../vaults/vault-jobs.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
-import { createVaultKeks, recordMpcMode, requireUser, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
+import { createVaultKeks, recordMpcMode, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 
 const REPROTECT_CONCURRENCY = 8;
 const MAX_ATTEMPTS = 3;
@@ -131,8 +131,7 @@ export function createMpcService(deps: {
   }
 
   async function enable(principal: Principal, vaultId: string, body: EnableMpcBody): Promise<MpcEnabled> {
-    requireUser(principal, "enable MPC");
-    const vault = await vaults.require(principal, vaultId);
+    const vault = await vaults.require(principal, vaultId, "manage");
     const requested = resolve(body);
     if (!requested) throw new AppError(400, "validation_error", "custody_mode (or mpc_custody) is required");
     if (vault.mpc_custody) {

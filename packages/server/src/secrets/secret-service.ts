@@ -102,7 +102,7 @@ export function createSecretService(deps: {
 
   async function write(principal: Principal, vaultId: string, path: string, input: WriteInput, action: AuditAction = "secret.write"): Promise<SecretWritten> {
     const expiresAt = checkWrite(input);
-    const vault = await vaults.require(principal, vaultId);
+    const vault = await vaults.require(principal, vaultId, { permission: action === "secret.rotate" ? "rotate" : "write", path });
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
     const protection = await vaultProtection(db, providers, vault, "write");
@@ -145,7 +145,7 @@ export function createSecretService(deps: {
   /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
   async function read(principal: Principal, vaultId: string, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
     try {
-      return await readFrom(principal, await vaults.require(principal, vaultId), path, opts);
+      return await readFrom(principal, await vaults.require(principal, vaultId, { permission: "read", path }), path, opts);
     } catch (error) {
       // Refused for any reason, a vault the principal may not use included. Only a well-formed id is
       // recorded: the log must not fail on (or store) whatever a caller put in the URL.
@@ -220,7 +220,7 @@ export function createSecretService(deps: {
     read,
 
     async rotateGenerate(principal: Principal, vaultId: string, path: string, opts: { length?: number; charset?: Charset; type?: string }) {
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, { permission: "rotate", path });
       if (vault.cmek_fingerprint) {
         throw conflict("cmek_generate_unsupported", "this vault uses CMEK: the server cannot encrypt a generated value with your key; generate and encrypt it client-side");
       }
@@ -232,20 +232,22 @@ export function createSecretService(deps: {
       }
     },
 
+    /** The latest version of each path under `prefix` that the caller may read. */
     async list(principal: Principal, vaultId: string, prefix: string): Promise<SecretMeta[]> {
-      const vault = await vaults.require(principal, vaultId);
-      return (await q.listLatest(db, vault.id, prefix)).map(toMeta);
+      const { vault, standing } = await vaults.authorize(principal, vaultId, "view");
+      const rows = await q.listLatest(db, vault.id, prefix);
+      return rows.filter((row) => standing.decide("read", row.path).allowed).map(toMeta);
     },
 
     async versions(principal: Principal, vaultId: string, path: string): Promise<SecretMeta[]> {
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, { permission: "read", path });
       const rows = await q.listVersions(db, vault.id, path);
       if (rows.length === 0) throw notFound("secret_not_found", `secret ${path} not found`);
       return rows.map(toMeta);
     },
 
     async disableVersion(principal: Principal, vaultId: string, path: string, version: number): Promise<void> {
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, { permission: "write", path });
       await db.transaction(async (tx) => {
         const versionId = await q.disableVersion(tx, vault.id, path, version);
         if (!versionId) throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
@@ -259,7 +261,7 @@ export function createSecretService(deps: {
     },
 
     async remove(principal: Principal, vaultId: string, path: string): Promise<void> {
-      const vault = await vaults.require(principal, vaultId);
+      const vault = await vaults.require(principal, vaultId, { permission: "delete", path });
       await db.transaction(async (tx) => {
         const newestId = await q.softDeletePath(tx, vault.id, path);
         if (!newestId) throw notFound("secret_not_found", `secret ${path} not found`);

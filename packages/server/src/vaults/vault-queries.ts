@@ -16,7 +16,11 @@ export interface VaultRow {
   created_at: Date;
 }
 
-const COLUMNS = "id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, cmek_fingerprint, created_at";
+const NAMES = ["id", "org_id", "name", "description", "created_by", "created_by_type", "kek_slot", "kek_id", "mpc_custody", "mpc_threshold", "mpc_providers", "cmek_fingerprint", "created_at"];
+const COLUMNS = NAMES.join(", ");
+
+/** The vault columns of a query that joins `vaults` under another alias (e.g. `v.id, v.org_id, …`). */
+export const vaultColumns = (alias: string) => NAMES.map((name) => `${alias}.${name}`).join(", ");
 
 export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at" | "mpc_custody" | "mpc_threshold" | "mpc_providers" | "cmek_fingerprint">): Promise<VaultRow> {
   const [row] = await db.query<VaultRow>(

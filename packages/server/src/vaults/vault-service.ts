@@ -1,11 +1,14 @@
 /** Vaults: each gets its own KEK at the default provider when it is created. */
 import { randomUUID } from "node:crypto";
-import type { Principal } from "../auth/principal.js";
+import type { PolicyPermission } from "@shardvault/api";
+import { subjectOf, type Principal } from "../auth/principal.js";
+import { standingOn, type Decision, type PolicyRule, type VaultFacts, type VaultStanding } from "../policies/decide.js";
+import { findRules, findRulesByVault } from "../policies/policy-queries.js";
 import type { Database, Queryable } from "../db/database.js";
 import { callProvider } from "../envelope/provider-calls.js";
 import { recordAudit } from "../audit/audit.js";
 import { isUuid } from "../ids.js";
-import { forbidden, notFound } from "../errors.js";
+import { notFound, refused } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { deleteVault, findVault, insertVault, listVaults, type VaultRow } from "./vault-queries.js";
 import { CLIENT, type CustodyMode } from "../envelope/custody-modes.js";
@@ -43,6 +46,8 @@ export interface VaultView {
   mpc_providers?: string[];
 }
 
+const factsOf = (vault: VaultRow): VaultFacts => ({ id: vault.id, createdBy: vault.created_by, createdByType: vault.created_by_type });
+
 export function toVaultView(row: VaultRow): VaultView {
   return {
     id: row.id,
@@ -58,32 +63,75 @@ export function toVaultView(row: VaultRow): VaultView {
   };
 }
 
-/** Vault, agent, API-key and audit management is for users; agents get 403. */
-export function requireUser(principal: Principal, what: string): void {
-  if (principal.type !== "user") throw forbidden("forbidden", `agents may not ${what}`);
+/** What a caller needs on a vault: to see it, to manage it, or one permission on one path. */
+export type VaultNeed = "view" | "manage" | { permission: PolicyPermission; path: string };
+
+export interface AuthorizedVault {
+  vault: VaultRow;
+  standing: VaultStanding;
 }
 
+const DENIALS: Record<Exclude<Decision, { allowed: true }>["reason"], string> = {
+  no_matching_policy: "no policy allows it",
+  denied_by_policy: "a policy denies it",
+  outside_vault_ids: "the agent's vault_ids do not include this vault",
+};
 
 export type VaultService = ReturnType<typeof createVaultService>;
 
 export function createVaultService(deps: { db: Database; providers: ProviderRegistry }) {
   const { db, providers } = deps;
+  const contextOf = (principal: Principal) => ({ now: Date.now(), ...(principal.ip !== undefined ? { ip: principal.ip } : {}) });
 
-  /** The vault, if the principal may use it; agents see only their `vault_ids` (empty: every vault). */
-  async function require(principal: Principal, vaultId: string): Promise<VaultRow> {
-    const visible = isUuid(vaultId) && (!principal.vaultIds?.length || principal.vaultIds.includes(vaultId.toLowerCase()));
-    const vault = visible ? await findVault(db, principal.orgId, vaultId) : undefined;
-    // Another organization's vault is indistinguishable from a missing one.
+  /** The vault and the caller's policies on it: as loaded with the credential when the URL named it, else queried. */
+  async function load(principal: Principal, vaultId: string): Promise<{ vault: VaultRow | undefined; policies: PolicyRule[] }> {
+    if (!isUuid(vaultId)) return { vault: undefined, policies: [] };
+    const id = vaultId.toLowerCase();
+    if (principal.loaded?.vaultId === id) return principal.loaded;
+    const vault = await findVault(db, principal.orgId, id);
+    return { vault, policies: vault ? await findRules(db, id, principal) : [] };
+  }
+
+  /**
+   * The vault, if the caller may do what it needs there. A vault the caller cannot see at all is answered like a
+   * missing one (404 `vault_not_found`); on a vault it can see, a refused permission or path is 403 `access_denied`.
+   */
+  async function authorize(principal: Principal, vaultId: string, need: VaultNeed): Promise<AuthorizedVault> {
+    const { vault, policies } = await load(principal, vaultId);
+    // A missing vault is not a refusal (nothing is there to refuse); an invisible one is, and is audited.
     if (!vault) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-    return vault;
+    const standing = standingOn(subjectOf(principal), factsOf(vault), policies, contextOf(principal));
+    if (!standing.visible) throw refused(404, "vault_not_found", `vault ${vaultId} not found`, { vault_id: vault.id, cause: "no_access" });
+    if (need === "view") return { vault, standing };
+    if (need === "manage") {
+      if (standing.manager) return { vault, standing };
+      throw refused(403, "access_denied", `managing vault ${vault.id} needs the owner or admin role, or having created it`, { vault_id: vault.id, needed: "manage" });
+    }
+    const decision = standing.decide(need.permission, need.path);
+    if (decision.allowed) return { vault, standing };
+    throw refused(403, "access_denied", `${need.permission} on ${need.path} is refused: ${DENIALS[decision.reason]}`, {
+      vault_id: vault.id,
+      path: need.path,
+      permission: need.permission,
+      cause: decision.reason,
+      ...("policyId" in decision ? { policy_id: decision.policyId } : {}),
+    });
   }
 
   return {
-    require,
+    authorize,
+
+    /** `authorize`, when only the vault row is needed. */
+    async require(principal: Principal, vaultId: string, need: VaultNeed): Promise<VaultRow> {
+      return (await authorize(principal, vaultId, need)).vault;
+    },
 
     /** Creates a vault with its own KEK at the default provider, and with MPC enabled at once if asked. */
     async create(principal: Principal, input: { name: string; description?: string }, mpc?: { mode: CustodyMode; holders: string[] }): Promise<VaultView> {
-      requireUser(principal, "create vaults");
+      // Scopes narrow, so empty scopes would let any agent create vaults: agents need vaults:write said outright.
+      if (principal.type === "agent" && !principal.scopes.includes("vaults:write") && !principal.scopes.includes("*")) {
+        throw refused(403, "scope_missing", "an agent creates vaults only with the vaults:write scope", { scope: "vaults:write" });
+      }
       const id = randomUUID();
       const serverSlots = mpc ? mpc.holders.filter((h) => h !== CLIENT) : [];
       // All KEKs first: a provider that cannot be reached leaves nothing recorded.
@@ -110,19 +158,22 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
       return toVaultView(row);
     },
 
+    /** The vaults the caller can see: every one for owners and admins; else those it created or holds an allow policy on. */
     async list(principal: Principal): Promise<VaultView[]> {
       const vaults = await listVaults(db, principal.orgId);
-      const scope = principal.vaultIds?.length ? new Set(principal.vaultIds) : undefined;
-      return vaults.filter((v) => !scope || scope.has(v.id)).map(toVaultView);
+      if (principal.role === "owner" || principal.role === "admin") return vaults.map(toVaultView);
+      const rules = await findRulesByVault(db, principal.orgId, principal);
+      const subject = subjectOf(principal);
+      const ctx = contextOf(principal);
+      return vaults.filter((v) => standingOn(subject, factsOf(v), rules.get(v.id) ?? [], ctx).visible).map(toVaultView);
     },
 
     async get(principal: Principal, vaultId: string): Promise<VaultView> {
-      return toVaultView(await require(principal, vaultId));
+      return toVaultView((await authorize(principal, vaultId, "view")).vault);
     },
 
     async remove(principal: Principal, vaultId: string): Promise<void> {
-      requireUser(principal, "delete vaults");
-      const vault = await require(principal, vaultId);
+      const { vault } = await authorize(principal, vaultId, "manage");
       await db.transaction(async (tx) => {
         if (!(await deleteVault(tx, principal.orgId, vault.id))) throw notFound("vault_not_found", `vault ${vaultId} not found`);
         await recordAudit(tx, principal, { action: "vault.delete", resourceType: "vault", resourceId: vault.id });

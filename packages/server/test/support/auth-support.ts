@@ -77,6 +77,25 @@ export async function makeVault(admin: Api, name: string, extra: Record<string, 
   return res.body;
 }
 
+/** `POST /v1/vaults/{vault}/policies` granting an agent (or user) `permissions` on `pattern`, asserting 201; answers the policy. */
+export async function grant(
+  admin: Api,
+  vaultId: string,
+  principal: { type: "agent" | "user"; id: string },
+  permissions: string[] = ["read", "write", "delete", "rotate"],
+  extra: Record<string, unknown> = {},
+): Promise<any> {
+  const res = await admin.post(`/v1/vaults/${vaultId}/policies`, {
+    secret_path_pattern: "**",
+    principal_type: principal.type,
+    principal_id: principal.id,
+    permissions,
+    ...extra,
+  });
+  assert.equal(res.status, 201, `create policy: ${res.text}`);
+  return res.body;
+}
+
 export interface AuditEvent {
   id: string;
   action: string;

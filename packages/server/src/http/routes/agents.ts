@@ -12,7 +12,7 @@ import {
 } from "@shardvault/api";
 import type { AgentInput } from "../../agents/agent-service.js";
 import { forbidden } from "../../errors.js";
-import { requireUser } from "../../vaults/vault-service.js";
+import { requireAdmin } from "../../auth/roles.js";
 import type { HttpDeps } from "../deps.js";
 import { noStore, principalOf } from "../request.js";
 
@@ -24,7 +24,7 @@ export const agentRoutes =
     app.setSerializerCompiler(documentOnlySerializer);
     const user = (request: Parameters<typeof principalOf>[0]) => {
       const principal = principalOf(request);
-      requireUser(principal, "manage agents");
+      requireAdmin(principal, "manage agents");
       return principal;
     };
 

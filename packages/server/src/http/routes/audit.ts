@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { auditEventsQuery, auditEventsResponse, documentOnlySerializer, problemResponses } from "@shardvault/api";
 import { queryAudit, type AuditQuery } from "../../audit/audit.js";
-import { requireUser } from "../../vaults/vault-service.js";
+import { requireAdmin } from "../../auth/roles.js";
 import type { HttpDeps } from "../deps.js";
 import { principalOf } from "../request.js";
 
@@ -17,7 +17,7 @@ export const auditRoutes =
       },
       async (request) => {
         const user = principalOf(request);
-        requireUser(user, "read the audit log");
+        requireAdmin(user, "read the audit log");
         const { limit, offset, ...filters } = request.query;
         const query: AuditQuery = {
           ...(filters as Omit<AuditQuery, "limit" | "offset">),

@@ -11,9 +11,10 @@ import {
   keyIdParams,
   noContentSchema,
   problemResponses,
+  signInBody,
   tokenResponse,
 } from "@shardvault/api";
-import { requireUser } from "../../vaults/vault-service.js";
+import { requireUser } from "../../auth/roles.js";
 import type { HttpDeps } from "../deps.js";
 import { noStore, principalOf } from "../request.js";
 
@@ -40,6 +41,13 @@ export const authRoutes =
         schema: { body: agentTokenBody, response: { 200: agentTokenResponse, ...problemResponses } },
       },
       async (request, reply) => noStore(reply).send(await auth.agentToken(request.body.api_key, request.body.agent_id)),
+    );
+
+    // Sign-in by email and password; every mismatch is the same 401 (auth-service).
+    app.post<{ Body: { email: string; password: string } }>(
+      "/v1/auth/token",
+      { config: { public: true }, schema: { body: signInBody, response: { 200: tokenResponse, ...problemResponses } } },
+      async (request, reply) => noStore(reply).send(await auth.signIn(request.body.email, request.body.password, request.ip)),
     );
 
     app.get("/.well-known/jwks.json", { config: { public: true }, schema: { response: { 200: jwksResponse } } }, async () => deps.signingKeys.jwks());

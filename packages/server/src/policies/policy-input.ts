@@ -1,0 +1,78 @@
+/**
+ * Checks of what a caller sends to create or change a policy, before anything is stored. Pure: the decision
+ * module (decide.ts) then evaluates only what passed here.
+ */
+import { POLICY_CONDITION_KEYS } from "@shardvault/api";
+import { badRequest } from "../errors.js";
+import { parseAddressRange, type PolicyConditions } from "./decide.js";
+
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const MAX_ALLOWLIST = 100;
+
+/** A pattern is segments of a secret path, each of which may also be `*` (one segment) or `**` (any number). */
+export function checkPattern(pattern: string): string {
+  for (const segment of pattern.split("/")) {
+    if (segment === "*" || segment === "**") continue;
+    if (segment === "") throw badRequest("invalid_pattern", "secret_path_pattern has an empty segment or a leading or trailing slash");
+    if (segment === "." || segment === "..") throw badRequest("invalid_pattern", "secret_path_pattern may not contain . or .. segments");
+    if (!SEGMENT.test(segment)) {
+      throw badRequest(
+        "invalid_pattern",
+        "secret_path_pattern segments are letters, digits, '-', '_' and '.', or a whole-segment wildcard: '*' (one segment) or '**' (any number)",
+      );
+    }
+  }
+  return pattern;
+}
+
+function checkTime(value: unknown, key: string): string {
+  if (typeof value !== "string" || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
+    throw badRequest("invalid_condition", `conditions.${key} must be an RFC 3339 time`);
+  }
+  return new Date(value).toISOString();
+}
+
+/** The conditions as stored; an unknown key is refused, since a condition must never be silently ignored. */
+export function checkConditions(conditions: Record<string, unknown> | null | undefined): PolicyConditions {
+  const checked: PolicyConditions = {};
+  for (const [key, value] of Object.entries(conditions ?? {})) {
+    if (!(POLICY_CONDITION_KEYS as readonly string[]).includes(key)) {
+      throw badRequest("unknown_condition", `conditions.${key} is not a condition this server evaluates (known: ${POLICY_CONDITION_KEYS.join(", ")})`);
+    }
+    if (key === "ip_allowlist") {
+      if (!Array.isArray(value) || value.length > MAX_ALLOWLIST || !value.every((entry) => typeof entry === "string")) {
+        throw badRequest("invalid_condition", `conditions.ip_allowlist must be an array of at most ${MAX_ALLOWLIST} addresses or CIDRs`);
+      }
+      const bad = value.find((entry: string) => parseAddressRange(entry) === undefined);
+      if (bad !== undefined) throw badRequest("invalid_condition", `conditions.ip_allowlist: ${JSON.stringify(bad).slice(0, 80)} is not an IP address or CIDR`);
+      checked.ip_allowlist = value as string[];
+    } else {
+      checked[key as "not_before" | "not_after"] = checkTime(value, key);
+    }
+  }
+  if (checked.not_before && checked.not_after && Date.parse(checked.not_before) > Date.parse(checked.not_after)) {
+    throw badRequest("invalid_condition", "conditions.not_before is after conditions.not_after");
+  }
+  return checked;
+}
+
+/**
+ * 1claw's SDK may send attribute conditions, consensus triggers and transaction conditions. This server evaluates
+ * none of them, so one that says anything is refused rather than stored and ignored.
+ */
+export function refuseUnsupported(body: { attribute_conditions?: unknown; consensus_trigger?: unknown; tx_conditions?: unknown }): void {
+  for (const key of ["attribute_conditions", "consensus_trigger", "tx_conditions"] as const) {
+    const value = body[key];
+    if (value !== undefined && value !== null && Object.keys(value as object).length > 0) {
+      throw badRequest("unsupported_condition", `${key} is not supported by this server: the policy would not be enforced as written`);
+    }
+  }
+}
+
+export function parseExpiry(value: string | null | undefined): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw badRequest("validation_error", "expires_at must be an RFC 3339 time");
+  return date;
+}
