@@ -11,6 +11,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { cmekRoutes } from "./routes/cmek.js";
 import { healthRoutes } from "./routes/health.js";
+import { mpcRoutes } from "./routes/mpc.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { vaultRoutes } from "./routes/vaults.js";
 
@@ -69,6 +70,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(vaultRoutes(deps));
   app.register(secretRoutes(deps));
   app.register(cmekRoutes(deps));
+  app.register(mpcRoutes(deps));
   // The web dashboard (packages/dashboard/dist) at `/`; the API keeps /v1.
   registerDashboard(app);
   return app;
