@@ -19,8 +19,8 @@ const TYPES = [
   "Agent", "AgentList", "AgentTokenResponse", "AgentWithKey", "ApiKey", "ApiKeyCreated", "ApiKeyList",
   "AuditAction", "AuditEvent", "AuditEvents", "CharsetName", "CmekRotationJob", "CreateAgentBody",
   "CreateApiKeyBody", "CreateVaultBody", "CustodyModeName", "EnableCmekBody", "EnableMpcBody", "Health",
-  "HsmHealth", "Jwks", "MpcCustodyValue", "Problem", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
-  "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
+  "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
+  "SecretRefreshed", "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
   "VaultMpcEnabled", "WriteSecretBody",
 ];
 

@@ -50,11 +50,17 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["GET", "/v1/vaults/{vault_id}/secret-version/{path}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-version-disable/{path}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-rotate/{path}", true],
+  ["POST", "/v1/vaults/{vault_id}/secret-refresh/{path}", false],
   // cmek.ts
   ["POST", "/v1/vaults/{vault_id}/cmek", true],
   ["DELETE", "/v1/vaults/{vault_id}/cmek", false],
   ["POST", "/v1/vaults/{vault_id}/cmek-rotate", true],
   ["GET", "/v1/vaults/{vault_id}/cmek-rotate/{job_id}", false],
+  // mpc.ts
+  ["POST", "/v1/vaults/{vault_id}/mpc/rotate", false],
+  ["POST", "/v1/vaults/{vault_id}/mpc/replace-provider", true],
+  ["POST", "/v1/vaults/{vault_id}/mpc/refresh", false],
+  ["GET", "/v1/vaults/{vault_id}/mpc/jobs/{job_id}", false],
 ];
 
 /** Fields each documented body must name (a spot check that the schema is the validating one). */
@@ -69,6 +75,7 @@ const BODY_FIELDS: Record<string, string[]> = {
   "POST /v1/vaults/{vault_id}/secret-rotate/{path}": ["length", "charset", "type"],
   "POST /v1/vaults/{vault_id}/cmek": ["fingerprint"],
   "POST /v1/vaults/{vault_id}/cmek-rotate": ["new_fingerprint"],
+  "POST /v1/vaults/{vault_id}/mpc/replace-provider": ["from", "to"],
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];
