@@ -6,8 +6,9 @@
  *   vault's secrets read afterwards;
  * - replace-provider without --from/--to is a usage error (2); a refused replacement (a slot already in the
  *   vault) and a job on a vault without MPC exit 1 with the server's code;
- * - secret refresh reads the current client share from a file, writes the new one (mode 0600) or prints it once,
- *   the new share reads and the old one is refused (client_share_invalid); a share on argv is refused (2).
+ * - secret refresh reads the current client share from a share file, records the new one in it (mode 0600) or
+ *   prints it once, the new share reads and the old one is refused (client_share_invalid); a share on argv, or
+ *   none at all, is a usage error (2).
  */
 import assert from "node:assert/strict";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
@@ -56,23 +57,27 @@ describe("shardvault mpc and secret refresh against a real server", () => {
     await expectExit(["mpc", "job", vault.id, "00000000-0000-4000-8000-000000000000"], 3);
   });
 
-  test("secret refresh: a new client share from the current one, the old one refused afterwards", async () => {
+  test("secret refresh: a new client share from the current one, recorded in the share file; the old one refused", async () => {
     const vault = (await expectExit(["vault", "create", "custody", "--mode", "2of3_client_custody", "--json"], 0)).json;
-    const first = join(dir, "first.share");
-    await expectExit(["secret", "put", vault.id, "api/key", "--client-share-out", first], 0, { input: "sk_live_1" });
+    const shares = join(dir, "shares.json");
+    await expectExit(["secret", "put", vault.id, "api/key", "--client-share-out", shares], 0, { input: "sk_live_1" });
+    const entry = () => JSON.parse(readFileSync(shares, "utf8")).find((e: any) => e.path === "api/key" && e.version === 1).client_share as string;
+    const first = entry();
 
-    await expectExit(["secret", "refresh", vault.id, "api/key", "--client-share", readFileSync(first, "utf8").trim()], 2);
-    const second = join(dir, "second.share");
-    const res = await expectExit(["secret", "refresh", vault.id, "api/key", "--client-share-file", first, "--client-share-out", second, "--json"], 0);
-    assert.deepEqual(res.json, { version: 1, client_share_file: second });
+    await expectExit(["secret", "refresh", vault.id, "api/key", "--client-share", first], 2);
+    await expectExit(["secret", "refresh", vault.id, "api/key"], 2);
+    const res = await expectExit(["secret", "refresh", vault.id, "api/key", "--client-share-file", shares, "--client-share-out", shares, "--json"], 0);
+    assert.deepEqual(res.json, { version: 1, client_share_file: shares });
     assert.match(res.stderr, /shown ONCE/);
-    assert.equal(statSync(second).mode & 0o777, 0o600);
-    assert.notEqual(readFileSync(second, "utf8"), readFileSync(first, "utf8"));
-    assert.equal((await expectExit(["secret", "get", vault.id, "api/key", "--client-share-file", second], 0)).stdout, "sk_live_1");
-    assert.match((await expectExit(["secret", "get", vault.id, "api/key", "--client-share-file", first], 1)).stderr, /client_share_invalid/);
+    assert.equal(statSync(shares).mode & 0o777, 0o600);
+    const second = entry();
+    assert.notEqual(second, first);
+    assert.ok(!res.stdout.includes(second), "written to the file, not printed");
+    assert.equal((await expectExit(["secret", "get", vault.id, "api/key", "--client-share-file", shares], 0)).stdout, "sk_live_1");
+    assert.match((await expectExit(["secret", "get", vault.id, "api/key"], 1, { env: { SHARDVAULT_CLIENT_SHARE: first } })).stderr, /client_share_invalid/);
 
     // Printed once when no file is named.
-    const printed = await expectExit(["secret", "refresh", vault.id, "api/key"], 0, { env: { SHARDVAULT_CLIENT_SHARE: readFileSync(second, "utf8").trim() } });
+    const printed = await expectExit(["secret", "refresh", vault.id, "api/key"], 0, { env: { SHARDVAULT_CLIENT_SHARE: second } });
     const third = /^Client share \(store this; the old one no longer works\): (\S+)$/m.exec(printed.stdout)![1]!;
     writeFileSync(join(dir, "third.share"), third);
     assert.equal((await expectExit(["secret", "get", vault.id, "api/key", "--client-share-file", join(dir, "third.share")], 0)).stdout, "sk_live_1");

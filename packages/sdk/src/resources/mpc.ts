@@ -13,7 +13,7 @@ export class MpcResource {
   private start(vaultId: string, call: string, body?: ReplaceProviderBody): Promise<ShardvaultResponse<MpcJobStarted>> {
     const problem = idProblem("vaultId", vaultId);
     if (problem) return Promise.resolve(clientValidationFailure("invalid_id", problem));
-    return this.http.request({ method: "POST", path: `${mpcPath(vaultId)}/${call}`, ...(body ? { body } : {}) });
+    return this.http.request({ method: "POST", path: `${mpcPath(vaultId)}/${call}`, ...(body !== undefined ? { body } : {}) });
   }
 
   /** `POST …/mpc/rotate`: a new KEK at every slot, every share re-wrapped, the old KEKs disabled. Answers the job (202). */

@@ -137,13 +137,15 @@ export class SecretsResource {
    * afresh under the vault's current providers. Answers the new `client_share`, shown this once; the old one
    * is refused from then on. This also moves a secret onto a replacement slot when the old slot is gone.
    */
-  refresh(vaultId: string, path: string, clientShare: string, options: { version?: number } = {}): Promise<ShardvaultResponse<SecretRefreshed>> {
-    if (options.version !== undefined) {
-      const problem = versionProblem(options.version);
+  refresh(vaultId: string, path: string, clientShare: string, options?: { version?: number }): Promise<ShardvaultResponse<SecretRefreshed>> {
+    const version = options?.version;
+    if (version !== undefined) {
+      const problem = versionProblem(version);
       if (problem) return Promise.resolve(clientValidationFailure("invalid_version", problem));
     }
+    if (typeof clientShare !== "string" || clientShare === "") return Promise.resolve(clientValidationFailure("client_share_required", "refreshing needs the secret's current client share"));
     const target = secretUrl(vaultId, "secret-refresh", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.http.request({ method: "POST", path: target.url, query: { version: options.version }, headers: { "X-Client-Share": clientShare } });
+    return this.http.request({ method: "POST", path: target.url, query: { version }, headers: { "X-Client-Share": clientShare } });
   }
 }
