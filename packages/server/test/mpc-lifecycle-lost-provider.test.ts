@@ -86,6 +86,7 @@ describe("losing providers for good: replacement, client refreshes, a second los
 
   test("gcp's key material destroyed: the server starts, reports gcp unavailable, and the vaults read from the others", async () => {
     await restartWithout("gcp");
+    assert.match(deployment.servers.at(-1)!.output(), /the token signing key cannot be unwrapped \(gcp: .*\): making a new one at another slot/);
     const status = await slotStatus();
     assert.equal(status.gcp, "unavailable");
     assert.equal(status.aws, "ok");
