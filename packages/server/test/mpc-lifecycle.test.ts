@@ -197,6 +197,20 @@ describe("mpc key lifecycle on postgres", { skip: await postgresSkipReason() }, 
     assertProblem(await admin.get(`/v1/vaults/${vaultId}/mpc/jobs/00000000-0000-4000-8000-000000000000`), 404, "job_not_found");
     assertProblem(await admin.get(`/v1/vaults/${vaultId}/mpc/jobs/not-a-job`), 404, "job_not_found");
 
+    // secret-refresh: only in client custody; its refusals are decided before any provider is asked.
+    const refresh = (vault: string, path: string, share?: string, query = "") =>
+      admin.post(`/v1/vaults/${vault}/secret-refresh/${path}${query}`, undefined, { headers: shareHeader(share) });
+    assertProblem(await refresh(vaultId, "n/0000"), 409, "not_client_custody");
+    const clientVault = await vaultWith("2of3_client_custody", "refresh refusals");
+    const [held] = await written(clientVault, "h", 1);
+    assertProblem(await refresh(clientVault, "h/0000"), 400, "client_share_required");
+    assertProblem(await refresh(clientVault, "h/0000", "not a share"), 400, "client_share_malformed");
+    assertProblem(await refresh(clientVault, "h/none", held!.share), 404, "secret_not_found");
+    assertProblem(await refresh(clientVault, "h/0000", held!.share, "?version=0"), 400, "invalid_version");
+    assertProblem(await refresh(clientVault, "h/0000", held!.share, "?version=2"), 404, "secret_not_found");
+    assert.equal((await admin.delete(`/v1/vaults/${clientVault}/secrets/h/0000`)).status, 204);
+    assertProblem(await refresh(clientVault, "h/0000", held!.share, "?version=1"), 410, "secret_deleted");
+
     const agent = await createAgent(admin, { name: "lifecycle-bot", vault_ids: [vaultId] });
     const bot = api(deployment.server.url, (await agentToken(deployment.server.url, agent.api_key, agent.agent.id)).access_token);
     for (const call of ["rotate", "refresh"] as const) assertProblem(await postJob(bot, vaultId, call), 403, "forbidden");
