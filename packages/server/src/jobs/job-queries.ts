@@ -40,11 +40,6 @@ export async function findJob(db: Queryable, vaultId: string, jobId: string): Pr
   return row;
 }
 
-export async function findJobById(db: Queryable, jobId: string): Promise<JobRow | undefined> {
-  const [row] = await db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = $1`, [jobId]);
-  return row;
-}
-
 /** A vault's jobs of the given kinds, newest first. */
 export async function jobsOfVault(db: Queryable, vaultId: string, kinds: readonly string[], limit = 20): Promise<JobRow[]> {
   return db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE vault_id = $1 AND kind = ANY($2::text[]) ORDER BY created_at DESC, id LIMIT $3`, [
