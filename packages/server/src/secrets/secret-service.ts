@@ -102,13 +102,13 @@ export function createSecretService(deps: {
     const vault = await vaults.require(principal, vaultId);
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
+    let protection = await vaultProtection(db, providers, vault, "write");
     const version = await q.reserveVersion(db, vault.id, path);
     const id = randomUUID();
     const ref = { vaultId: vault.id, path, version };
     // A vault whose MPC layout changed meanwhile (a lifecycle job started) is sealed for again under the new
     // layout, so no version written under a layout a job has moved past ever commits.
-    for (let attempt = 1, current = vault; ; attempt++) {
-      const protection = await vaultProtection(db, providers, current, "write");
+    for (let attempt = 1; ; attempt++) {
       const sealed = await sealVersion(protection, providers, ref, input.value);
       const outcome = await db.transaction(async (tx): Promise<{ relayout: VaultRow } | { inserted: q.SecretMetaRow }> => {
         // FOR SHARE: enabling MPC and starting a lifecycle job (FOR UPDATE) wait for this write, and a write
@@ -149,7 +149,7 @@ export function createSecretService(deps: {
         return { inserted };
       });
       if ("relayout" in outcome) {
-        current = outcome.relayout;
+        protection = await vaultProtection(db, providers, outcome.relayout, "write");
         continue;
       }
       return { ...toMeta(outcome.inserted), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
