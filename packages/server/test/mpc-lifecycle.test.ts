@@ -15,8 +15,8 @@
  *   the commitment keeps binding the holders of the split) until a secret-refresh re-splits it; posting a
  *   completed replacement again answers its job;
  * - one job at a time: while a job runs mid-way, another lifecycle call is 409 `job_unfinished`, the same call
- *   answers the same job, a CMEK rotation is 409 `job_running`, and reads and writes go on: a write lands under
- *   the new KEKs; and a lifecycle job while a CMEK rotation runs is 409 `job_running`;
+ *   answers the same job, a CMEK rotation is 409 `vault_job_running`, and reads and writes go on: a write lands under
+ *   the new KEKs; and a lifecycle job while a CMEK rotation runs is 409 `vault_job_running`;
  * - agents may not run jobs (403); a vault without MPC is 409 `mpc_not_enabled`; an unknown job 404.
  */
 import assert from "node:assert/strict";
@@ -282,7 +282,7 @@ describe("mpc key lifecycle on postgres", { skip: await postgresSkipReason() }, 
     const cmek = await admin.post(`/v1/vaults/${vaultId}/cmek-rotate`, { new_fingerprint: next.fingerprint }, {
       headers: { "x-cmek-old-key": key.b64, "x-cmek-new-key": next.b64 },
     });
-    assertProblem(cmek, 409, "job_running");
+    assertProblem(cmek, 409, "vault_job_running");
     assert.equal((await admin.delete(`/v1/vaults/${vaultId}/cmek`)).status, 200);
 
     // Reads of moved and unmoved versions, and a write: under the new generation and KEKs.
@@ -304,7 +304,7 @@ describe("mpc key lifecycle on postgres", { skip: await postgresSkipReason() }, 
     await assertAllRead(admin, vaultId, [...secrets, late!], "after the restart");
   });
 
-  test("a lifecycle job while a CMEK rotation runs on the vault is 409 job_running", async () => {
+  test("a lifecycle job while a CMEK rotation runs on the vault is 409 vault_job_running", async () => {
     const vaultId = await vaultWith("2of3_multi_hsm", "cmek busy");
     const key = cmekKey();
     assert.equal((await admin.post(`/v1/vaults/${vaultId}/cmek`, { fingerprint: key.fingerprint })).status, 200);
@@ -328,8 +328,8 @@ describe("mpc key lifecycle on postgres", { skip: await postgresSkipReason() }, 
       if (job.body.processed === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    for (const call of ["rotate", "refresh"] as const) assertProblem(await postJob(admin, vaultId, call), 409, "job_running");
-    assertProblem(await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" }), 409, "job_running");
+    for (const call of ["rotate", "refresh"] as const) assertProblem(await postJob(admin, vaultId, call), 409, "vault_job_running");
+    assertProblem(await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" }), 409, "vault_job_running");
   });
 
   test("no secret value, client share or API key in the server output", () => {

@@ -67,11 +67,13 @@ export async function refreshSecret(ctx: Context): Promise<void> {
   const shares = clientSharesFrom(str(ctx.options, "client-share-file"), ctx.env);
   const share = shares.forPath(path!, version);
   if (share === undefined) throw usageError(`refreshing ${path} needs its current client share: ${CLI_SHARE_HELP}`);
-  const refreshed = unwrap(await client(ctx).secrets.refresh(vaultId!, path!, share, version !== undefined ? { version } : {}), (error) =>
+  const sdk = client(ctx);
+  const refreshed = unwrap(await sdk.secrets.refresh(vaultId!, path!, share, version !== undefined ? { version } : {}), (error) =>
     shareProblem(error, path!, shares, CLI_SHARE_HELP),
   );
   if (out !== undefined) recordShares(out, [{ path: path!, version: refreshed.version, client_share: refreshed.client_share }]);
-  clientShareNotice(1, out);
+  // Worded from the vault's custody (what losing the share means differs by mode).
+  clientShareNotice(1, out, (await sdk.vault.get(vaultId!)).data ?? undefined);
   if (ctx.json) return printJson(out !== undefined ? { version: refreshed.version, client_share_file: out } : refreshed);
   printRecord([
     ["PATH", path],
