@@ -19,6 +19,14 @@ export type MpcCustodyValue = (typeof MPC_CUSTODY_VALUES)[number];
 export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
 export type CharsetName = (typeof CHARSET_NAMES)[number];
 
+/** The MPC key lifecycle jobs (`POST …/mpc/rotate`, `…/mpc/replace-provider`, `…/mpc/refresh`). */
+export const MPC_JOB_KINDS = ["rotate", "replace_provider", "refresh"] as const;
+export type MpcJobKind = (typeof MPC_JOB_KINDS)[number];
+
+/** A background job's states: resumable after a crash by posting the same call again. */
+export const JOB_STATUSES = ["pending", "running", "completed", "failed"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
 export const AUDIT_ACTIONS = [
   "secret.write",
   "secret.read",
@@ -32,6 +40,18 @@ export const AUDIT_ACTIONS = [
   "vault.cmek_enable",
   "vault.cmek_disable",
   "vault.cmek_rotate",
+  "vault.cmek_rotate_completed",
+  "vault.cmek_rotate_failed",
+  "mpc.rotate_started",
+  "mpc.rotate_completed",
+  "mpc.rotate_failed",
+  "mpc.replace_provider_started",
+  "mpc.replace_provider_completed",
+  "mpc.replace_provider_failed",
+  "mpc.refresh_started",
+  "mpc.refresh_completed",
+  "mpc.refresh_failed",
+  "secret.refresh",
   "agent.create",
   "agent.update",
   "agent.delete",

@@ -14,4 +14,5 @@ export * from "./audit.js";
 export * from "./vaults.js";
 export * from "./secrets.js";
 export * from "./cmek.js";
+export * from "./mpc-lifecycle.js";
 export * from "./health.js";

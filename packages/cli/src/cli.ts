@@ -6,6 +6,7 @@ import { login, logout } from "./commands/login.js";
 import { mcp } from "./commands/mcp.js";
 import { memberCommands } from "./commands/member.js";
 import { policyCommands } from "./commands/policy.js";
+import { mpcCommands, refreshSecret } from "./commands/mpc.js";
 import { secretCommands } from "./commands/secret.js";
 import { server } from "./commands/server.js";
 import { vaultCommands } from "./commands/vault.js";
@@ -66,6 +67,9 @@ const OPTIONS = {
   "not-after": { type: "string" },
   "no-conditions": { type: "boolean" },
   role: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  wait: { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
 const GLOBAL = ["help", "json", "url"];
@@ -159,6 +163,31 @@ const COMMANDS: Record<string, Command> = {
     options: [...WRITE_OPTIONS, "generate", "length", "charset"],
     details: WRITE_DETAILS,
   },
+  "secret refresh": {
+    run: refreshSecret,
+    usage: "secret refresh <vault-id> <path> [--version N] [--client-share-file FILE] [--client-share-out FILE]",
+    summary: "client custody: a new client share for a secret (the old one stops working); moves it onto a replacement slot",
+    options: ["version", "client-share-file", "client-share", "client-share-out"],
+  },
+  "mpc rotate": {
+    run: mpcCommands.rotate,
+    usage: "mpc rotate <vault-id> [--wait]",
+    summary: "a new KEK at every slot of the vault, every share re-wrapped, the old KEKs disabled (a job)",
+    options: ["wait"],
+  },
+  "mpc replace-provider": {
+    run: mpcCommands["replace-provider"],
+    usage: "mpc replace-provider <vault-id> --from SLOT --to SLOT [--wait]",
+    summary: "move the vault off a slot (a job); see the README's replacement procedure",
+    options: ["from", "to", "wait"],
+  },
+  "mpc refresh": {
+    run: mpcCommands.refresh,
+    usage: "mpc refresh <vault-id> [--wait]",
+    summary: "multi-HSM: every DEK re-split with fresh coefficients on the same slots (a job)",
+    options: ["wait"],
+  },
+  "mpc job": { run: mpcCommands.job, usage: "mpc job <vault-id> <job-id> [--wait]", summary: "a lifecycle job's status and progress", options: ["wait"] },
   "agent create": {
     run: agentCommands.create,
     usage: "agent create <name> [--vault-ids a,b] [--scopes a,b] [--description TEXT] [--token-ttl SECONDS] [--expires-at TIME]",
@@ -232,7 +261,7 @@ const COMMANDS: Record<string, Command> = {
   "member rm": { run: memberCommands.rm, usage: "member rm <user-id>", summary: "remove a member (their keys and sessions stop at once)", options: [] },
 };
 
-const GROUPS = ["vault", "secret", "agent", "policy", "member"];
+const GROUPS = ["vault", "secret", "agent", "policy", "member", "mpc"];
 
 /** Other names people type (1claw's CLI says `secret set` and `ls`); not listed in the help. */
 const ALIASES: Record<string, string> = {

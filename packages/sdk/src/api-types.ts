@@ -17,7 +17,7 @@ export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2
 /** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
 export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
 
-export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke", "policy.create", "policy.update", "policy.delete", "member.invite", "member.join", "member.update", "member.remove", "auth.login", "auth.login_refused", "auth.password_change", "access.denied"] as const;
+export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "vault.cmek_rotate_completed", "vault.cmek_rotate_failed", "mpc.rotate_started", "mpc.rotate_completed", "mpc.rotate_failed", "mpc.replace_provider_started", "mpc.replace_provider_completed", "mpc.replace_provider_failed", "mpc.refresh_started", "mpc.refresh_completed", "mpc.refresh_failed", "secret.refresh", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke", "policy.create", "policy.update", "policy.delete", "member.invite", "member.join", "member.update", "member.remove", "auth.login", "auth.login_refused", "auth.password_change", "access.denied"] as const;
 
 /** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
 export const ROLES = ["owner", "admin", "member"] as const;
@@ -86,7 +86,7 @@ export type ApiKeyList = {
   keys: ApiKey[];
 };
 
-export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied";
+export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "vault.cmek_rotate_completed" | "vault.cmek_rotate_failed" | "mpc.rotate_started" | "mpc.rotate_completed" | "mpc.rotate_failed" | "mpc.replace_provider_started" | "mpc.replace_provider_completed" | "mpc.replace_provider_failed" | "mpc.refresh_started" | "mpc.refresh_completed" | "mpc.refresh_failed" | "secret.refresh" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied";
 
 export type AuditEvent = {
   id: string;
@@ -201,6 +201,26 @@ export type Jwks = {
 /** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
 export type MpcCustodyValue = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2-of-2" | "2-of-3";
 
+/** `GET /v1/vaults/{vault_id}/mpc/jobs/{job_id}`: a lifecycle job's progress over the vault's live versions. */
+export type MpcJob = {
+  error?: string | undefined;
+  id: string;
+  status: "pending" | "running" | "completed" | "failed";
+  processed: number;
+  kind: MpcJobKind;
+  total: number;
+};
+
+/** The MPC key lifecycle jobs (`POST …/mpc/rotate`, `…/mpc/replace-provider`, `…/mpc/refresh`). */
+export type MpcJobKind = "rotate" | "replace_provider" | "refresh";
+
+/** The 202 answer of a lifecycle call, with `Location: /v1/vaults/{vault_id}/mpc/jobs/{job_id}`. */
+export type MpcJobStarted = {
+  status: "pending" | "running" | "completed" | "failed";
+  kind: MpcJobKind;
+  job_id: string;
+};
+
 /**
  * RFC 7807 problem details, the one error shape of the API. `code` is Shardvault's stable machine-readable
  * word; `type` is `about:blank` or `resource_limit_exceeded`.
@@ -211,6 +231,12 @@ export type Problem = {
   status: number;
   detail: string;
   code: string;
+};
+
+/** `POST /v1/vaults/{vault_id}/mpc/replace-provider`: move the vault's share from slot `from` to slot `to`. */
+export type ReplaceProviderBody = {
+  from: string;
+  to: string;
 };
 
 /** `POST /v1/vaults/{vault_id}/secret-rotate/{path}`: a new version with a server-generated value. */
@@ -254,6 +280,16 @@ export type SecretMeta = {
   created_at: string;
   version: number;
   path: string;
+};
+
+/**
+ * `POST /v1/vaults/{vault_id}/secret-refresh/{path}[?version=N]` with `X-Client-Share`: the version's DEK is
+ * split afresh under the vault's current providers; the new client share is returned this once and the old
+ * one is refused from then on.
+ */
+export type SecretRefreshed = {
+  version: number;
+  client_share: string;
 };
 
 /** Secret types; `generic` is the default. */
@@ -358,7 +394,7 @@ export type Role = "owner" | "admin" | "member";
 export type Scope = "vaults:read" | "vaults:write" | "secrets:read" | "secrets:write" | "secrets:delete" | "policies:read" | "policies:write" | "agents:read" | "agents:write" | "audit:read" | "shares:write" | "*";
 
 /** What a policy grants or denies on the paths its pattern matches. */
-export type PolicyPermission = "read" | "write" | "delete" | "rotate";
+export type PolicyPermission = "rotate" | "read" | "write" | "delete";
 
 export type PolicyEffect = "allow" | "deny";
 

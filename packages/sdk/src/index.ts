@@ -11,6 +11,7 @@ export { encodeSecretPath, secretPathProblem } from "./paths.js";
 export type { SetSecretOptions } from "./resources/secrets.js";
 export type { AuditFilters } from "./resources/audit.js";
 export type { VaultResource } from "./resources/vault.js";
+export type { MpcResource } from "./resources/mpc.js";
 export type { SecretsResource } from "./resources/secrets.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AccessResource, GrantOptions } from "./resources/access.js";

@@ -84,7 +84,12 @@ describe("CMEK failures resolve with cmek_error", () => {
 /** Every method of every resource, with `args`; each must return a promise that resolves. */
 async function callEverything(client: ShardvaultClient, args: unknown[]): Promise<Array<{ name: string; answer: any }>> {
   const results: Array<{ name: string; answer: any }> = [];
-  const resources = Object.entries(client).filter(([, value]) => typeof value === "object" && value !== null && value.constructor.name.endsWith("Resource"));
+  const resourcesOf = (owner: object, prefix: string): Array<[string, any]> =>
+    Object.entries(owner)
+      .filter(([, value]) => typeof value === "object" && value !== null && value.constructor.name.endsWith("Resource"))
+      .flatMap(([name, value]) => [[`${prefix}${name}`, value] as [string, any], ...resourcesOf(value, `${prefix}${name}.`)]);
+  // Nested ones too (`client.vault.mpc`).
+  const resources = resourcesOf(client, "");
   for (const [resourceName, resource] of resources) {
     for (const method of Object.getOwnPropertyNames(Object.getPrototypeOf(resource))) {
       if (method === "constructor" || typeof resource[method] !== "function") continue;

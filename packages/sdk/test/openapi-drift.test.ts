@@ -166,6 +166,27 @@ describe("the SDK against the server's OpenAPI document", () => {
     ok(await agent.secrets.get(plain.id, "k", { headers: { "X-Client-Share": written.client_share! } }), "agent read");
     ok(await user.access.revoke(plain.id, policy.id), "revoke");
     ok(await user.agents.delete(created.agent.id), "agent delete");
+    // A client-custody secret's share refreshed: the new one reads, the old one is refused.
+    const refreshed = ok(await user.secrets.refresh(plain.id, "k", written.client_share!), "secret refresh");
+    ok(await user.secrets.get(plain.id, "k", { clientShare: refreshed.client_share }), "read with the refreshed share");
+    assert.equal((await user.secrets.get(plain.id, "k", { clientShare: written.client_share! })).error?.code, "client_share_invalid");
+
+    // The MPC key lifecycle jobs on a multi-HSM vault.
+    const hsm = ok(await user.vault.create({ name: "hsm", custody_mode: "2of3_multi_hsm" }), "multi-hsm vault");
+    ok(await user.secrets.put(hsm.id, "h", { value: "held by three" }), "put multi-hsm");
+    const untilDone = async (jobId: string) => {
+      for (let i = 0; i < 100; i++) {
+        const status = ok(await user.vault.mpc.job(hsm.id, jobId), "mpc job");
+        if (status.status === "completed" || status.status === "failed") return status;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`job ${jobId} did not end`);
+    };
+    assert.equal((await untilDone(ok(await user.vault.mpc.rotate(hsm.id), "mpc rotate").job_id)).status, "completed");
+    assert.equal((await untilDone(ok(await user.vault.mpc.refresh(hsm.id), "mpc refresh").job_id)).status, "completed");
+    // The development deployment has no fourth slot to move to.
+    assert.equal((await user.vault.mpc.replaceProvider(hsm.id, { from: "gcp", to: "aws" })).error?.code, "provider_already_in_vault");
+    ok(await user.secrets.get(hsm.id, "h"), "multi-hsm read after the jobs");
 
     // Members: an invitation, accepted; sign-in; the member's profile and password; roles; removal.
     const invited = ok(await user.org.invite("tour@example.com", "member"), "invite");

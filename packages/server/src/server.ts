@@ -10,7 +10,7 @@ import { createAgentService } from "./agents/agent-service.js";
 import { createAuthService } from "./auth/auth-service.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { bootstrap } from "./auth/bootstrap.js";
-import { ensureSigningKey, loadSigningKeys } from "./auth/signing-keys.js";
+import { addSigningKey, ensureSigningKey, loadSigningKeys, type SigningKeys } from "./auth/signing-keys.js";
 import { isLoopback, SettingsError, type Settings } from "./config/env.js";
 import type { Database } from "./db/database.js";
 import { migrate } from "./db/migrate.js";
@@ -24,11 +24,15 @@ import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
 import { keyFilesOf, recordKeyFiles, unusableKeyFiles } from "./config/key-files.js";
 import type { ProviderRegistry } from "./providers/registry.js";
+import { ProviderError } from "./providers/provider.js";
 import { createAuditLog } from "./audit/audit.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { LatencyTracker } from "./envelope/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
-import { createCmekService } from "./cmek/cmek-service.js";
+import { CMEK_ROTATION_JOB, createCmekService } from "./cmek/cmek-service.js";
+import { createJobRunner } from "./jobs/job-runner.js";
+import { lifecycleJobKinds } from "./mpc/lifecycle-jobs.js";
+import { createLifecycleService } from "./mpc/lifecycle-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 import { createMemberService } from "./orgs/member-service.js";
 import { createPolicyService } from "./policies/policy-service.js";
@@ -65,6 +69,32 @@ function warnAboutKeyFiles(deployment: Deployment, settings: Settings, log: Logg
   } else {
     log.warn(`whoever has these key files and a copy of the database decrypts ${reach}`);
   }
+}
+
+/**
+ * The token-signing keys. When the slot wrapping the newest one is unavailable (say its key material was
+ * destroyed), a new one is made at the first slot that can wrap it, default first, so the server still starts
+ * and MPC vaults still read from their other slots; tokens signed before still verify (public keys are stored).
+ */
+async function loadOrReplaceSigningKeys(db: Database, providers: ProviderRegistry, log: Logger): Promise<SigningKeys> {
+  try {
+    return await loadSigningKeys(db, providers);
+  } catch (error) {
+    if (!(error instanceof ProviderError)) throw error;
+    log.warn(`the token signing key cannot be unwrapped (${error.message}): making a new one at another slot`);
+  }
+  const candidates = [providers.get(providers.defaultSlot)!, ...providers.all().filter((p) => p.slot !== providers.defaultSlot)];
+  await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
+    for (const provider of candidates) {
+      try {
+        return await addSigningKey(db, provider);
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+      }
+    }
+    throw new Error("no key provider slot can wrap a new token signing key");
+  });
+  return loadSigningKeys(db, providers);
 }
 
 async function openDatabase(settings: Settings): Promise<Database> {
@@ -105,7 +135,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
     });
     providers = started.registry;
     describeProviders(deployment, providers, started.unusable, settings, log);
-    const signingKeys = await loadSigningKeys(db, providers);
+    const signingKeys = await loadOrReplaceSigningKeys(db, providers, log);
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers });
@@ -121,7 +151,16 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       audit,
       reportCorruptShare,
     });
-    const mpc = createMpcService({ db, providers, vaults, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
+    const lifecycleDeps = { db, providers, latency, reportCorruptShare, log };
+    const jobs = createJobRunner({
+      db,
+      log,
+      kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
+      ...(settings.jobPauseAfterBatches ? { pauseAfterBatches: settings.jobPauseAfterBatches } : {}),
+    });
+    const trustDomains = new Map(deployment.slots.map(({ slot, backend, config }) => [slot, backend.trustDomain(config)]));
+    const mpc = createMpcService({ db, providers, vaults, jobs, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
+    const lifecycle = createLifecycleService({ ...lifecycleDeps, vaults, jobs, plan: deployment.plan, trustDomain: (slot) => trustDomains.get(slot) });
     const app = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
@@ -134,13 +173,16 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       vaults,
       secrets,
       mpc,
-      cmek: createCmekService({ db, providers, vaults, plan: deployment.plan, latency, reportCorruptShare, log }),
+      lifecycle,
+      cmek: createCmekService({ db, providers, vaults, jobs, plan: deployment.plan, latency, reportCorruptShare }),
       health,
       limits: settings.limits,
       log,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });
     built = app;
+    // Jobs whose runner stopped (a crash, a restart) are picked up again, or reported as waiting for their inputs.
+    await jobs.sweep();
     await listen(app, settings);
     // The first start's admin key is created and printed only now that the server can be reached with it.
     await db.withAdvisoryLock(STARTUP_LOCK_ID, () => bootstrap(db, settings.adminApiKey, log));
@@ -155,6 +197,7 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       async close() {
         health.stop();
         await app.close(); // stops accepting, lets in-flight requests finish
+        await jobs.stop(); // running jobs end after their current batch and resume after a restart
         await Promise.all(providers!.all().map((p) => p.close()));
         await db.close();
       },

@@ -443,7 +443,7 @@ for (const kind of DATABASE_KINDS) {
       if (kind === "pglite") await deployment.servers.at(-1)!.stop();
       const { hits, tables, rows } = await withStoredRows(deployment, (db) => scanTables(db, needles));
       assert.deepEqual(hits, [], "a CMEK key is stored in the database");
-      assert.ok(tables.includes("cmek_rotation_jobs") && tables.includes("secret_versions") && tables.includes("audit_events"), tables.join(","));
+      assert.ok(tables.includes("jobs") && tables.includes("secret_versions") && tables.includes("audit_events"), tables.join(","));
       assert.ok(rows > 2000, `only ${rows} rows scanned`);
       if (kind === "pglite") assert.deepEqual(scanFiles(deployment.server.dataDir, needles), []);
     });

@@ -7,9 +7,10 @@
  *   opened without the share, before any provider is called;
  * - enabling MPC while a CMEK rotation runs on the vault (held between two batches) is 409
  *   vault_job_running, changes nothing, and the rotation then completes;
- * - a vault switched to client custody mid-rotation anyway (the job's heartbeat looked stale, so enabling was
- *   allowed) does not get its remaining secrets re-encrypted: the job fails on its next batch, naming the
- *   missing client share, and those versions still open with the old key only.
+ * - a rotation whose runner is gone (stopped mid-way, its keys gone with it) no longer holds enabling MPC back;
+ *   once the vault has turned to client custody, posting the rotation again is refused (409
+ *   rotation_needs_client_shares) and its remaining secrets are not re-encrypted: they open with the old key
+ *   only.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -17,7 +18,7 @@ import { AppError } from "../src/errors.js";
 import type { Database } from "../src/db/database.js";
 import { recoverVersionDek, vaultProtection } from "../src/envelope/protection.js";
 import type { KeyProvider } from "../src/providers/provider.js";
-import { findShares, findVersion } from "../src/secrets/secret-queries.js";
+import { findMpcState, findVersion } from "../src/secrets/secret-queries.js";
 import { findVaultById } from "../src/vaults/vault-queries.js";
 import { DATABASE_KINDS } from "./support/harness.js";
 import { cmekDecrypt, cmekEncrypt, cmekKey, type CmekKey } from "./support/cmek.js";
@@ -59,7 +60,7 @@ function countUnwraps(counts: Map<string, number>) {
 // The vault lookup a rotation batch starts with (vaults/vault-queries.ts findVaultById): holding its second
 // occurrence holds the job after its first batch committed and before the second reads the vault's protection.
 const BATCH_VAULT_LOOKUP =
-  "SELECT id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, cmek_fingerprint, created_at FROM vaults WHERE id = $1";
+  "SELECT id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id, mpc_custody, mpc_threshold, mpc_providers, mpc_generation, cmek_fingerprint, created_at FROM vaults WHERE id = $1";
 
 interface Written {
   path: string;
@@ -79,10 +80,10 @@ async function cmekVault(app: InProcess, name: string, key: CmekKey, count: numb
   return { vaultId: vault.id, written };
 }
 
-/** Waits for the runner to end the job. Read from the table: polling the API would fail a job whose heartbeat looks stale. */
+/** Waits for the runner to end the job (read from the table). */
 async function waitForJob(app: InProcess, jobId: string) {
   for (;;) {
-    const [job] = await app.db.query<{ status: string; processed: number; error: string | null }>("SELECT status, processed, error FROM cmek_rotation_jobs WHERE id = $1", [jobId]);
+    const [job] = await app.db.query<{ status: string; processed: number; error: string | null }>("SELECT status, processed, error FROM jobs WHERE id = $1", [jobId]);
     if (job!.status === "completed" || job!.status === "failed") return job!;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -122,7 +123,7 @@ for (const kind of DATABASE_KINDS) {
           const vault = await app.vaults.create(app.principal, { name }, app.mpc.resolve({ custody_mode: name })!);
           await app.secrets.write(app.principal, vault.id, "env/one", { value: Buffer.from("the value") });
           const row = (await findVersion(app.db, vault.id, "env/one"))!;
-          const stored = { commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares: await findShares(app.db, row.id) };
+          const stored = { commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, ...(await findMpcState(app.db, row.id)) };
           const protection = await vaultProtection(app.db, app.providers, (await findVaultById(app.db, vault.id))!, "read");
           unwraps.clear();
           const opts = { latency: new LatencyTracker(), onCorruptShare: () => assert.fail("no share was met") };
@@ -164,33 +165,36 @@ for (const kind of DATABASE_KINDS) {
       });
     });
 
-    describe("a vault switched to client custody mid-rotation anyway", () => {
+    describe("a rotation whose runner is gone, and a vault turned to client custody", () => {
       let app: InProcess;
-      let hold: ReturnType<typeof holdQuery>;
       const oldKey = cmekKey();
       const newKey = cmekKey();
       const keys = { old: oldKey, new: newKey };
 
       before(async () => {
-        hold = holdQuery(BATCH_VAULT_LOOKUP, 2);
-        app = await composeInProcess(kind, { wrapDatabase: hold.wrap });
+        // Jobs wait after their first batch until the runner stops.
+        app = await composeInProcess(kind, { jobPauseAfterBatches: 1 });
       });
       after(() => app?.close());
 
-      test("does not get its remaining secrets re-encrypted without a client share: the job fails on its next batch", async () => {
+      test("enabling MPC is no longer held back; the rotation is not resumed without client shares; the rest keeps the old key", async () => {
         const { vaultId, written } = await cmekVault(app, "switched", oldKey, 150);
         const job = await app.cmek.startRotation(app.principal, vaultId, { new_fingerprint: newKey.fingerprint }, { oldKey: oldKey.b64, newKey: newKey.b64 });
-        await hold.holding;
-        // The job's heartbeat looks stale (as after a long batch): enabling no longer waits for it.
-        await app.db.query("UPDATE cmek_rotation_jobs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1", [job.id]);
+        for (let i = 0; i < 1000 && (await app.cmek.job(app.principal, vaultId, job.id)).processed < 100; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+        await assertRejectsWith(app.mpc.enable(app.principal, vaultId, { custody_mode: "2of3_client_custody" }), 409, "vault_job_running");
+        // The runner stops (as its process would die): the job stays unfinished, its keys are gone.
+        await app.jobs.stop();
+        assert.deepEqual((await app.db.query("SELECT status, processed FROM jobs WHERE id = $1", [job.id]))[0], { status: "running", processed: 100 });
         const enabled = await app.mpc.enable(app.principal, vaultId, { custody_mode: "2of3_client_custody" });
         const shares = new Map(enabled.client_shares!.map((s) => [s.path, s.client_share]));
         assert.equal(shares.size, 150);
-        hold.release();
-        const done = await waitForJob(app, job.id);
-        assert.equal(done.status, "failed", `the job went on without client shares: ${JSON.stringify(done)}`);
-        assert.match(done.error ?? "", /client's share/);
-        assert.equal(done.processed, 100);
+        await assertRejectsWith(
+          app.cmek.startRotation(app.principal, vaultId, { new_fingerprint: newKey.fingerprint }, { oldKey: oldKey.b64, newKey: newKey.b64 }),
+          409,
+          "rotation_needs_client_shares",
+        );
+        const after = await app.cmek.job(app.principal, vaultId, job.id);
+        assert.deepEqual([after.status, after.processed], ["failed", 100], JSON.stringify(after));
         // The first batch was rotated before the switch; the rest still open with the old key only.
         assert.deepEqual(await openedWith(app, vaultId, written[0]!, keys, shares.get(written[0]!.path)), ["new"]);
         for (const w of written.slice(100)) assert.deepEqual(await openedWith(app, vaultId, w, keys, shares.get(w.path)), ["old"], w.path);

@@ -65,11 +65,17 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["GET", "/v1/vaults/{vault_id}/secret-version/{path}/{version}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-version-disable/{path}/{version}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-rotate/{path}", true],
+  ["POST", "/v1/vaults/{vault_id}/secret-refresh/{path}", false],
   // cmek.ts
   ["POST", "/v1/vaults/{vault_id}/cmek", true],
   ["DELETE", "/v1/vaults/{vault_id}/cmek", false],
   ["POST", "/v1/vaults/{vault_id}/cmek-rotate", true],
   ["GET", "/v1/vaults/{vault_id}/cmek-rotate/{job_id}", false],
+  // mpc.ts
+  ["POST", "/v1/vaults/{vault_id}/mpc/rotate", false],
+  ["POST", "/v1/vaults/{vault_id}/mpc/replace-provider", true],
+  ["POST", "/v1/vaults/{vault_id}/mpc/refresh", false],
+  ["GET", "/v1/vaults/{vault_id}/mpc/jobs/{job_id}", false],
 ];
 
 /** Fields each documented body must name (a spot check that the schema is the validating one). */
@@ -92,6 +98,7 @@ const BODY_FIELDS: Record<string, string[]> = {
   "POST /v1/auth/change-password": ["current_password", "new_password"],
   "POST /v1/vaults/{vault_id}/policies": ["secret_path_pattern", "principal_type", "principal_id", "permissions", "effect", "priority", "expires_at", "conditions"],
   "PUT /v1/vaults/{vault_id}/policies/{policy_id}": ["permissions", "effect", "priority", "expires_at", "conditions"],
+  "POST /v1/vaults/{vault_id}/mpc/replace-provider": ["from", "to"],
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];

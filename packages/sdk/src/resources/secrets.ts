@@ -1,5 +1,5 @@
 /** `client.secrets`: the MPC guide's `put` and `get`, and 1claw's names with their meanings. */
-import type { RotateSecretBody, Secret, SecretList, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
+import type { RotateSecretBody, Secret, SecretList, SecretRefreshed, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
 import { clientValidationFailure, withCmek } from "../errors.js";
 import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
 import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
@@ -9,7 +9,7 @@ import type { ReadOptions, ShardvaultResponse } from "../types.js";
 /** Everything of a write but the value (1claw's `set` options). */
 export type SetSecretOptions = Omit<WriteSecretBody, "value">;
 
-type Route = "secrets" | "secret-versions" | "secret-version" | "secret-version-disable" | "secret-rotate";
+type Route = "secrets" | "secret-versions" | "secret-version" | "secret-version-disable" | "secret-rotate" | "secret-refresh";
 
 /** The request path, or the refusal when the vault id or secret path is not valid. */
 function secretUrl(vaultId: string, route: Route, path: string, version?: number): { url: string } | { refused: ShardvaultResponse<never> } {
@@ -130,5 +130,22 @@ export class SecretsResource {
     const target = secretUrl(vaultId, "secret-version-disable", path, version);
     if ("refused" in target) return Promise.resolve(target.refused);
     return this.http.request({ method: "POST", path: target.url });
+  }
+
+  /**
+   * `POST …/secret-refresh/{path}` with the client share (client-custody vaults): the version's DEK split
+   * afresh under the vault's current providers. Answers the new `client_share`, shown this once; the old one
+   * is refused from then on. This also moves a secret onto a replacement slot when the old slot is gone.
+   */
+  refresh(vaultId: string, path: string, clientShare: string, options?: { version?: number }): Promise<ShardvaultResponse<SecretRefreshed>> {
+    const version = options?.version;
+    if (version !== undefined) {
+      const problem = versionProblem(version);
+      if (problem) return Promise.resolve(clientValidationFailure("invalid_version", problem));
+    }
+    if (typeof clientShare !== "string" || clientShare === "") return Promise.resolve(clientValidationFailure("client_share_required", "refreshing needs the secret's current client share"));
+    const target = secretUrl(vaultId, "secret-refresh", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "POST", path: target.url, query: { version }, headers: { "X-Client-Share": clientShare } });
   }
 }

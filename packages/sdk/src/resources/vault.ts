@@ -3,12 +3,18 @@ import type { CmekRotationJob, CreateVaultBody, EnableCmekBody, EnableMpcBody, V
 import { clientValidationFailure } from "../errors.js";
 import { idProblem } from "../paths.js";
 import type { Transport } from "../transport.js";
+import { MpcResource } from "./mpc.js";
 import type { ShardvaultResponse } from "../types.js";
 
 const vaultPath = (id: string) => `/v1/vaults/${encodeURIComponent(id)}`;
 
 export class VaultResource {
-  constructor(private readonly http: Transport) {}
+  /** The MPC key lifecycle jobs. */
+  readonly mpc: MpcResource;
+
+  constructor(private readonly http: Transport) {
+    this.mpc = new MpcResource(http);
+  }
 
   /** `POST /v1/vaults`. With `custody_mode` (or 1claw's `mpc_custody`), MPC is enabled at creation. */
   create(body: CreateVaultBody): Promise<ShardvaultResponse<Vault>> {

@@ -1,11 +1,10 @@
 /**
  * CMEK on a vault (fingerprint only; the key stays with the client) and key rotation. Rotation is the one
- * time the server sees the keys: a job re-encrypts every live CMEK version from the old key to the new one
- * in batches of 100, each batch atomic; the keys live only in this process's memory while the job runs and
- * are wiped after. A restart interrupts the job (the keys are gone with the process): a job whose heartbeat
- * stopped is reported failed, and posting the same rotation again resumes it where it stopped.
+ * time the server sees the keys: a job (on the job runner) re-encrypts every live CMEK version from the old
+ * key to the new one in batches of 100, each batch atomic; the keys live only in this process's memory while
+ * the job runs and are wiped after. A restart interrupts the job (the keys are gone with the process): a job
+ * whose runner is gone is reported failed, and posting the same rotation again resumes it where it stopped.
  */
-import { randomUUID } from "node:crypto";
 import type { CmekRotationJob } from "@shardvault/api";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
 import { recordAudit } from "../audit/audit.js";
@@ -18,12 +17,12 @@ import { openValue, sealValue } from "../envelope/value.js";
 import { AppError, badRequest, conflict, notFound } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { isoTime as iso } from "../times.js";
+import type { JobKind, JobRunner, JobWork } from "../jobs/job-runner.js";
+import { countProgress, jobsOfVault, type JobRow } from "../jobs/job-queries.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
-import type { Logger } from "../log.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { countCmekVersions, findCmekVersions, findShares, replaceCmekCiphertext } from "../secrets/secret-queries.js";
-import { JOB_STALE_AFTER } from "../vaults/vault-jobs.js";
+import { countCmekVersions, findCmekVersions, findMpcState, replaceCmekCiphertext } from "../secrets/secret-queries.js";
 import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import { toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 import { checkFingerprint, keyFromHeader } from "./cmek-format.js";
@@ -31,23 +30,24 @@ import { checkFingerprint, keyFromHeader } from "./cmek-format.js";
 const BATCH_SIZE = 100;
 const CMEK_PLANS: readonly Plan[] = ["business", "enterprise"];
 const NO_AAD = new Uint8Array(0);
+const KIND = "cmek_rotate";
 
+/** The job kind: not resumable by the runner alone, its keys live only in the memory of the process running it. */
+export const CMEK_ROTATION_JOB: JobKind = {
+  name: KIND,
+  completed: "vault.cmek_rotate_completed",
+  failed: "vault.cmek_rotate_failed",
+  interrupted: "interrupted (server restart): post the same rotation again to resume",
+};
 
-interface JobRow extends Omit<CmekRotationJob, "error" | "started_at" | "completed_at" | "created_at"> {
-  error: string | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  created_at: Date;
-}
+const fingerprints = (job: JobRow) => job.params as { old_fingerprint: string; new_fingerprint: string };
 
-const JOB_COLUMNS = "id, vault_id, old_fingerprint, new_fingerprint, status, total_secrets, processed, error, started_at, completed_at, created_at";
 const toJobView = (row: JobRow): CmekRotationJob => ({
   id: row.id,
   vault_id: row.vault_id,
-  old_fingerprint: row.old_fingerprint,
-  new_fingerprint: row.new_fingerprint,
+  ...fingerprints(row),
   status: row.status,
-  total_secrets: row.total_secrets,
+  total_secrets: row.total,
   processed: row.processed,
   ...(row.error ? { error: row.error } : {}),
   started_at: iso(row.started_at),
@@ -68,14 +68,12 @@ export function createCmekService(deps: {
   db: Database;
   providers: ProviderRegistry;
   vaults: VaultService;
+  jobs: JobRunner;
   plan: Plan;
   latency: LatencyTracker;
   reportCorruptShare(event: CorruptShareEvent): void;
-  log: Logger;
 }) {
-  const { db, providers, vaults, log } = deps;
-  /** Jobs this process is running (the keys of a job live only in the process running it). */
-  const runningHere = new Set<string>();
+  const { db, providers, vaults, jobs } = deps;
 
   function checkPlan(): void {
     if (!CMEK_PLANS.includes(deps.plan)) {
@@ -104,10 +102,11 @@ export function createCmekService(deps: {
 
   /** Re-encrypts one batch of versions from the old key to the new one, in one transaction. */
   async function rotateBatch(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<number> {
+    const { old_fingerprint: oldFingerprint, new_fingerprint: newFingerprint } = fingerprints(job);
     const vault = await findVaultById(db, job.vault_id);
     if (!vault) throw new Error("the vault was deleted");
     const protection = await vaultProtection(db, providers, vault, "read");
-    const versions = await findCmekVersions(db, job.vault_id, job.old_fingerprint, BATCH_SIZE);
+    const versions = await findCmekVersions(db, job.vault_id, oldFingerprint, BATCH_SIZE);
     if (versions.length === 0) return 0;
     const updates: Array<{ id: string; ciphertext: Uint8Array }> = [];
     for (const v of versions) {
@@ -115,8 +114,9 @@ export function createCmekService(deps: {
       // otherwise keep the server from answering anyone else.
       await new Promise((resolve) => setImmediate(resolve));
       const ref = { vaultId: vault.id, path: v.path, version: v.version };
-      const shares = protection.kind === "mpc" ? await findShares(db, v.id) : [];
-      const dek = await recoverVersionDek(protection, providers, ref, { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek, kekSlot: v.kek_slot, kekId: v.kek_id, shares }, {
+      const mpc = protection.kind === "mpc" ? await findMpcState(db, v.id) : undefined;
+      const keys = { commitment: v.dek_commitment, wrappedDek: v.wrapped_dek, kekSlot: v.kek_slot, kekId: v.kek_id, shares: [], ...mpc };
+      const dek = await recoverVersionDek(protection, providers, ref, keys, {
         latency: deps.latency,
         onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path: v.path, version: v.version }),
       });
@@ -141,42 +141,18 @@ export function createCmekService(deps: {
     return db.transaction(async (tx) => {
       let updated = 0;
       for (const u of updates) {
-        if (await replaceCmekCiphertext(tx, u.id, u.ciphertext, job.old_fingerprint, job.new_fingerprint)) updated++;
+        if (await replaceCmekCiphertext(tx, u.id, u.ciphertext, oldFingerprint, newFingerprint)) updated++;
       }
-      await tx.query("UPDATE cmek_rotation_jobs SET processed = processed + $2, heartbeat_at = now() WHERE id = $1", [job.id, updated]);
+      await countProgress(tx, job.id, updated);
       return updates.length;
     });
   }
 
-  /** Jobs whose process stopped lost their keys with it: they are failed, and resume when posted again. */
-  async function failStaleJobs(): Promise<void> {
-    await db.query(
-      `UPDATE cmek_rotation_jobs SET status = 'failed', error = 'interrupted (server restart): post the same rotation again to resume'
-        WHERE status IN ('pending', 'running') AND COALESCE(heartbeat_at, created_at) < now() - interval '${JOB_STALE_AFTER}'`,
-    );
-  }
-
-  async function run(job: JobRow, oldKey: Uint8Array, newKey: Uint8Array): Promise<void> {
-    // One runner per job in this process.
-    if (runningHere.has(job.id)) return wipe(oldKey, newKey);
-    runningHere.add(job.id);
-    try {
-      await db.query(
-        "UPDATE cmek_rotation_jobs SET status = 'running', started_at = COALESCE(started_at, now()), heartbeat_at = now(), error = NULL, completed_at = NULL WHERE id = $1",
-        [job.id],
-      );
-      while ((await rotateBatch(job, oldKey, newKey)) > 0);
-      await db.query("UPDATE cmek_rotation_jobs SET status = 'completed', completed_at = now() WHERE id = $1", [job.id]);
-    } catch (error) {
-      // The message names versions and causes, never key material.
-      await db
-        .query("UPDATE cmek_rotation_jobs SET status = 'failed', error = $2 WHERE id = $1", [job.id, (error as Error).message])
-        .catch(() => log.error(`could not record the failure of CMEK rotation job ${job.id}`));
-    } finally {
-      runningHere.delete(job.id);
-      wipe(oldKey, newKey);
-    }
-  }
+  /** The work of one run; the keys are wiped when it ends. */
+  const rotation = (oldKey: Uint8Array, newKey: Uint8Array): JobWork => ({
+    batch: (job) => rotateBatch(job, oldKey, newKey),
+    release: () => wipe(oldKey, newKey),
+  });
 
   return {
     enable(principal: Principal, vaultId: string, body: { fingerprint?: unknown }) {
@@ -195,15 +171,10 @@ export function createCmekService(deps: {
       refuseClientCustody(vault);
       // Posting a rotation again (after a restart, or a retry) finds its job: the vault already carries the
       // new fingerprint then.
-      const [previous] =
-        vault.cmek_fingerprint === newFingerprint
-          ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE vault_id = $1 AND new_fingerprint = $2 ORDER BY created_at DESC LIMIT 1`, [
-              vault.id,
-              newFingerprint,
-            ])
-          : [];
+      const previous =
+        vault.cmek_fingerprint === newFingerprint ? (await jobsOfVault(db, vault.id, [KIND])).find((j) => fingerprints(j).new_fingerprint === newFingerprint) : undefined;
       const unfinished = previous && previous.status !== "completed" ? previous : undefined;
-      const oldFingerprint = previous?.old_fingerprint ?? vault.cmek_fingerprint;
+      const oldFingerprint = previous ? fingerprints(previous).old_fingerprint : vault.cmek_fingerprint;
       if (!oldFingerprint) throw conflict("cmek_not_enabled", "CMEK is not enabled on this vault");
       if (oldFingerprint === newFingerprint) throw badRequest("cmek_same_key", "new_fingerprint is the key the vault already uses");
       const oldKey = keyFromHeader(headers.oldKey, "x-cmek-old-key", oldFingerprint);
@@ -219,52 +190,39 @@ export function createCmekService(deps: {
         wipe(oldKey);
         throw error;
       }
-      const created = db.transaction(async (tx) => {
-        // Under the vault's lock, which enabling MPC takes too: MPC enabled meanwhile is seen here, and a job
-        // started here is seen by it.
-        const locked = await lockVault(tx, vault.id, "update");
-        if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-        refuseClientCustody(locked);
-        if (unfinished) {
-          if (runningHere.has(unfinished.id)) return unfinished;
-          // Resumed by whoever posts it with the keys. Should another live instance still be running it, the two
-          // runners only duplicate work: each version's update is guarded by its old fingerprint, and only the
-          // rows a runner actually changed are counted.
-          const [reset] = await tx.query<JobRow>(
-            `UPDATE cmek_rotation_jobs SET status = 'pending', error = NULL WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
-            [unfinished.id],
-          );
-          return reset!;
-        }
-        const total = await countCmekVersions(tx, vault.id, oldFingerprint);
-        // New writes use the new key from now on.
-        await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
-        const [row] = await tx.query<JobRow>(
-          `INSERT INTO cmek_rotation_jobs (id, vault_id, old_fingerprint, new_fingerprint, status, total_secrets)
-           VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING ${JOB_COLUMNS}`,
-          [randomUUID(), vault.id, oldFingerprint, newFingerprint, total],
-        );
-        await recordAudit(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row!.id, new_fingerprint: newFingerprint } });
-        return row!;
-      });
-      // The keys are the job's from here on; a refusal or a database failure wipes them now.
-      const job = await created.catch((error: unknown) => {
+      if (unfinished) {
+        // Resumed by whoever posts it with the keys; a live runner (here or in another instance) keeps it.
+        await jobs.resumedBy(unfinished, principal);
+        return toJobView(await jobs.run(unfinished, rotation(oldKey, newKey)));
+      }
+      let job: JobRow;
+      try {
+        job = await db.transaction(async (tx) => {
+          // Under the vault's lock, which enabling MPC takes too: MPC enabled meanwhile is seen here, and a job
+          // started here is seen by it.
+          const locked = await lockVault(tx, vault.id, "update");
+          if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+          refuseClientCustody(locked);
+          await jobs.refuseWhileRunning(tx, vault.id, "rotate the CMEK key");
+          const total = await countCmekVersions(tx, vault.id, oldFingerprint);
+          // New writes use the new key from now on.
+          await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
+          const row = await jobs.create(tx, principal, { vault_id: vault.id, kind: KIND, params: { old_fingerprint: oldFingerprint, new_fingerprint: newFingerprint }, total });
+          await recordAudit(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row.id, new_fingerprint: newFingerprint } });
+          return row;
+        });
+      } catch (error) {
         wipe(oldKey, newKey);
         throw error;
-      });
-      void run(job, oldKey, newKey);
-      return toJobView(job);
+      }
+      return toJobView(await jobs.run(job, rotation(oldKey, newKey)));
     },
 
     async job(principal: Principal, vaultId: string, jobId: string): Promise<CmekRotationJob> {
       const vault = await vaults.require(principal, vaultId, "view");
-      await failStaleJobs();
-      const [row] = isUuid(jobId)
-        ? await db.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM cmek_rotation_jobs WHERE id = $1 AND vault_id = $2`, [jobId, vault.id])
-        : [];
-      if (!row) throw notFound("job_not_found", `rotation job ${jobId} not found`);
+      const row = isUuid(jobId) ? await jobs.find(vault.id, jobId) : undefined;
+      if (!row || row.kind !== KIND) throw notFound("job_not_found", `rotation job ${jobId} not found`);
       return toJobView(row);
     },
-
   };
 }

@@ -12,6 +12,11 @@ export interface Settings {
   tls: { cert: string; key: string } | undefined;
   tlsTerminatedUpstream: boolean;
   limits: Limits;
+  /**
+   * Testing aid (SHARDVAULT_JOB_PAUSE_AFTER_BATCHES): every background job waits, holding its job, once it
+   * has committed this many batches, so a test can stop the process mid-job without racing the clock.
+   */
+  jobPauseAfterBatches: number | undefined;
 }
 
 export interface Limits {
@@ -62,6 +67,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     adminApiKey,
     tls: cert && key ? { cert, key } : undefined,
     tlsTerminatedUpstream: env.SHARDVAULT_TLS_TERMINATED_UPSTREAM === "1",
+    jobPauseAfterBatches: env.SHARDVAULT_JOB_PAUSE_AFTER_BATCHES ? integerSetting(env, "SHARDVAULT_JOB_PAUSE_AFTER_BATCHES", 1) : undefined,
     limits: {
       maxValueBytes: integerSetting(env, "SHARDVAULT_MAX_VALUE_BYTES", 64 * 1024),
       maxPathLength: integerSetting(env, "SHARDVAULT_MAX_PATH_LENGTH", 512),

@@ -2,8 +2,8 @@
  * A slot whose key material is gone (docs: providers.md). Start-up checks every slot whose key material is a
  * local file against the database before any provider is built. A slot that already holds KEKs or shares never
  * gets a fresh key file (that would turn its stored shares into garbage): when its file is missing, or is not
- * the one its data was made with, the slot starts unavailable and the other slots serve what they can. The
- * default slot wraps the token signing key, so then the server does not start, and creates nothing.
+ * the one its data was made with, the slot starts unavailable and the other slots serve what they can. When no
+ * slot holding data is left usable the server does not start, naming the default slot's file, and creates nothing.
  */
 import { existsSync } from "node:fs";
 import { equalBytes } from "@shardvault/crypto";
@@ -27,7 +27,7 @@ export const keyFilesOf = (deployment: Deployment) =>
     return file ? [{ slot, file }] : [];
   });
 
-/** The used slots whose key file is missing or wrong, with why; throws for the default slot. Creates nothing. */
+/** The used slots whose key file is missing or wrong, with why; throws when no used slot is left. Creates nothing. */
 export async function unusableKeyFiles(db: Queryable, deployment: Deployment): Promise<Map<string, string>> {
   const inUse = await slotsInUse(db);
   const rows = await db.query<{ slot: string; key_check: Uint8Array }>("SELECT slot, key_check FROM provider_key_checks");
@@ -42,8 +42,11 @@ export async function unusableKeyFiles(db: Queryable, deployment: Deployment): P
       unusable.set(slot, `its key file ${file} is not the one this database's ${slot} key material was made with: restore the right file`);
     }
   }
+  // Without the default slot the token signing key is made anew at another slot (server.ts), as long as one of
+  // the slots holding data still works; with none, nothing could be served.
   const fatal = unusable.get(deployment.defaultProvider);
-  if (fatal) throw new ConfigError(`provider slot ${deployment.defaultProvider} (the default, it wraps the token signing key): ${fatal}; no key file was created`);
+  const servable = deployment.slots.some(({ slot }) => inUse.has(slot) && !unusable.has(slot));
+  if (fatal && !servable) throw new ConfigError(`provider slot ${deployment.defaultProvider} (the default, it wraps the token signing key): ${fatal}; no key file was created`);
   return unusable;
 }
 

@@ -6,6 +6,10 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
+export interface AdvisoryLock {
+  release(): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Human description for start-up output; never contains a password. */
@@ -20,5 +24,10 @@ export interface Database extends Queryable {
   listen(channel: string, onNotify: () => void): Promise<void>;
   /** Runs `fn` while holding a cluster-wide advisory lock, so several instances can start at once. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Takes a cluster-wide advisory lock if no one holds it, until `release`, or until this process dies:
+   * PostgreSQL drops a dead session's locks, so a held lock means a live holder. Undefined when held.
+   */
+  tryAdvisoryLock(key: bigint): Promise<AdvisoryLock | undefined>;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
       return (await q.query<T>(sql, params as unknown[])).rows;
     },
   });
+  const heldLocks = new Set<bigint>();
   return {
     kind: "pglite",
     description: `embedded PostgreSQL (PGlite) in ${dbDir}`,
@@ -32,6 +33,12 @@ export async function openPglite(dataDir: string): Promise<Database> {
     },
     // One process owns the folder (see the lock above), so there is nobody to exclude.
     withAdvisoryLock: (_lockId, fn) => fn(),
+    // Within the one process, a set of held keys is the whole lock table.
+    async tryAdvisoryLock(key) {
+      if (heldLocks.has(key)) return undefined;
+      heldLocks.add(key);
+      return { release: async () => void heldLocks.delete(key) };
+    },
     async close() {
       await db.close();
       lock.release();

@@ -125,6 +125,29 @@ export async function openPostgres(url: string, maxConnections = 20): Promise<Da
         conn.release();
       }
     },
+    async tryAdvisoryLock(key) {
+      // The lock belongs to this connection's session: the connection is kept until the lock is released.
+      const conn = await pool.connect();
+      let held = false;
+      try {
+        const { rows } = await conn.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key.toString()]);
+        held = rows[0]!.locked;
+      } finally {
+        if (!held) conn.release();
+      }
+      if (!held) return undefined;
+      return {
+        async release() {
+          try {
+            await conn.query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
+            conn.release();
+          } catch (error) {
+            // A broken connection has lost its session, and the lock with it: it is not reused.
+            conn.release(error as Error);
+          }
+        },
+      };
+    },
     async close() {
       await listener.close();
       await pool.end();

@@ -34,6 +34,11 @@ export interface MpcVault {
   holders: readonly string[];
   /** Each server slot's KEK for this vault. */
   keks: ReadonlyMap<string, string>;
+  /**
+   * The holders the DEK commitment binds, when they differ from `holders`: a client-custody provider
+   * replacement moves shares without the DEK, so the commitment keeps binding the holders of the split.
+   */
+  commitmentHolders?: readonly string[];
 }
 
 export interface StoredShare {
@@ -55,6 +60,9 @@ export const mpcProtection = (vault: MpcVault): Protection => ({
   threshold: vault.mode.threshold,
   providers: vault.holders,
 });
+
+/** What a version's DEK commitment binds: the holders its DEK was split for. */
+const commitmentProtection = (vault: MpcVault): Protection => ({ ...mpcProtection(vault), providers: vault.commitmentHolders ?? vault.holders });
 
 /** Splits a DEK into one share per holder, each `[y…, x]` for Shamir or the bare share for XOR. */
 function splitDek(vault: MpcVault, dek: Uint8Array): Uint8Array[] {
@@ -116,7 +124,7 @@ function tryCombine(vault: MpcVault, ref: VersionRef, commitment: Uint8Array, pa
     vault.mode.scheme === "xor"
       ? xorCombine(parts[0]!, parts[1]!)
       : combine(parts, { threshold: vault.mode.threshold, xs: vault.holders.map((_, i) => i + 1) });
-  if (dek.length === DEK_LENGTH && verifyDekCommitment(dek, commitmentContext(ref, mpcProtection(vault)), commitment)) return dek;
+  if (dek.length === DEK_LENGTH && verifyDekCommitment(dek, commitmentContext(ref, commitmentProtection(vault)), commitment)) return dek;
   wipe(dek);
   return undefined;
 }

@@ -15,7 +15,24 @@ import { protectDek, recoverDek, type MpcVault, type StoredShare } from "./mpc.j
 import { sealPlain, unwrapPlainDek, type VaultKek } from "./plain.js";
 import { openValue, sealValue } from "./value.js";
 
-export type VaultProtection = { kind: "plain"; kek: VaultKek } | { kind: "mpc"; vault: MpcVault };
+/** An MPC vault's current layout: its mode, holders and per-slot KEKs, and the generation they make up. */
+export interface MpcProtection {
+  kind: "mpc";
+  vault: MpcVault;
+  generation: number;
+}
+
+export type VaultProtection = { kind: "plain"; kek: VaultKek } | MpcProtection;
+
+/**
+ * Where an MPC version's shares sit, as stored with the version: the layout generation they were made for,
+ * the holders they are bound to, and the holders its DEK commitment binds when those differ.
+ */
+export interface VersionLayout {
+  generation: number;
+  holders: readonly string[];
+  commitmentHolders: readonly string[] | null;
+}
 
 /** What is stored of a version's protection. */
 export interface StoredVersion {
@@ -25,8 +42,9 @@ export interface StoredVersion {
   wrappedDek: Uint8Array | null;
   kekSlot: string | null;
   kekId: string | null;
-  /** MPC vaults: the wrapped server shares. */
+  /** MPC vaults: the wrapped server shares, and where they sit. */
   shares: StoredShare[];
+  layout?: VersionLayout;
 }
 
 /** A freshly sealed version: what is stored, and in client-custody vaults the client's share to hand back once. */
@@ -41,7 +59,7 @@ export interface SealedVersion extends StoredVersion {
 export async function vaultProtection(db: Queryable, providers: ProviderRegistry, vault: VaultRow, use: "read" | "write"): Promise<VaultProtection> {
   if (vault.mpc_custody) {
     const keks = use === "write" ? await findMpcKeks(db, vault.id) : new Map<string, string>();
-    return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks } };
+    return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks }, generation: vault.mpc_generation };
   }
   return { kind: "plain", kek: { provider: configuredProvider(providers, vault.kek_slot), kekId: vault.kek_id } };
 }
@@ -59,8 +77,26 @@ export function configuredProvider(providers: ProviderRegistry, slot: string): K
 /** True when the vault row (locked by the writer) still protects versions the way `p` does. */
 export function sameProtection(p: VaultProtection, vault: VaultRow): boolean {
   if (p.kind === "plain") return vault.mpc_custody === null && vault.kek_id === p.kek.kekId;
-  return vault.mpc_custody === p.vault.mode.name && JSON.stringify(vault.mpc_providers) === JSON.stringify(p.vault.holders);
+  return (
+    vault.mpc_custody === p.vault.mode.name &&
+    vault.mpc_generation === p.generation &&
+    JSON.stringify(vault.mpc_providers) === JSON.stringify(p.vault.holders)
+  );
 }
+
+/**
+ * The MPC vault a stored version is opened under. A version of the vault's current generation is read under
+ * the vault's holders (so editing the vault's or the version's list fails the read); one a lifecycle job has
+ * not reached yet, under the holders it records (its shares are still bound to them).
+ */
+export function versionVault(p: MpcProtection, layout: VersionLayout | undefined): MpcVault {
+  if (!layout) return p.vault;
+  const holders = layout.generation === p.generation ? p.vault.holders : layout.holders;
+  return { ...p.vault, holders, ...(layout.commitmentHolders ? { commitmentHolders: layout.commitmentHolders } : {}) };
+}
+
+/** The layout a version sealed under `p` records. */
+export const currentLayout = (p: MpcProtection): VersionLayout => ({ generation: p.generation, holders: p.vault.holders, commitmentHolders: null });
 
 export async function sealVersion(p: VaultProtection, providers: ProviderRegistry, ref: VersionRef, plaintext: Uint8Array): Promise<SealedVersion> {
   if (p.kind === "plain") {
@@ -71,7 +107,7 @@ export async function sealVersion(p: VaultProtection, providers: ProviderRegistr
   try {
     const ciphertext = sealValue(dek, ref, plaintext);
     const { commitment, shares, clientShare } = await protectDek(p.vault, providers, ref, dek);
-    return { ciphertext, commitment, wrappedDek: null, kekSlot: null, kekId: null, shares, ...(clientShare ? { clientShare } : {}) };
+    return { ciphertext, commitment, wrappedDek: null, kekSlot: null, kekId: null, shares, layout: currentLayout(p), ...(clientShare ? { clientShare } : {}) };
   } finally {
     wipe(dek);
   }
@@ -90,7 +126,7 @@ export async function recoverVersionDek(
     return unwrapPlainDek({ provider: configuredProvider(providers, stored.kekSlot), kekId: stored.kekId }, ref, { commitment: stored.commitment, wrappedDek: stored.wrappedDek });
   }
   if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
-  return recoverDek(p.vault, providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);
+  return recoverDek(versionVault(p, stored.layout), providers, ref, { commitment: stored.commitment, shares: stored.shares }, opts);
 }
 
 export async function openVersion(

@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health.js";
 import { memberRoutes } from "./routes/members.js";
 import { policyRoutes } from "./routes/policies.js";
 import { ROUTE_SCOPES, routeKey, type RouteScope } from "./route-scopes.js";
+import { mpcRoutes } from "./routes/mpc.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { vaultRoutes } from "./routes/vaults.js";
 
@@ -129,6 +130,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(policyRoutes(deps));
   app.register(secretRoutes(deps));
   app.register(cmekRoutes(deps));
+  app.register(mpcRoutes(deps));
   // The web dashboard (packages/dashboard/dist) at `/`; the API keeps /v1.
   registerDashboard(app);
   return app;

@@ -9,6 +9,7 @@ import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import type { Logger } from "../log.js";
+import type { LifecycleService } from "../mpc/lifecycle-service.js";
 import type { MpcService } from "../mpc/mpc-service.js";
 import type { MemberService } from "../orgs/member-service.js";
 import type { PolicyService } from "../policies/policy-service.js";
@@ -27,6 +28,7 @@ export interface HttpDeps {
   vaults: VaultService;
   secrets: SecretService;
   mpc: MpcService;
+  lifecycle: LifecycleService;
   cmek: CmekService;
   health: HealthMonitor;
   limits: Limits;

@@ -48,6 +48,10 @@ export const ROUTE_SCOPES: Record<string, RouteScope> = {
   "GET /v1/vaults/:vault_id": { scope: "vaults:read" },
   "DELETE /v1/vaults/:vault_id": { scope: "vaults:write" },
   "POST /v1/vaults/:vault_id/mpc": { scope: "vaults:write" },
+  "POST /v1/vaults/:vault_id/mpc/rotate": { scope: "vaults:write" },
+  "POST /v1/vaults/:vault_id/mpc/replace-provider": { scope: "vaults:write" },
+  "POST /v1/vaults/:vault_id/mpc/refresh": { scope: "vaults:write" },
+  "GET /v1/vaults/:vault_id/mpc/jobs/:job_id": { scope: "vaults:read" },
   "POST /v1/vaults/:vault_id/cmek": { scope: "vaults:write" },
   "DELETE /v1/vaults/:vault_id/cmek": { scope: "vaults:write" },
   "POST /v1/vaults/:vault_id/cmek-rotate": { scope: "vaults:write" },
@@ -68,6 +72,7 @@ export const ROUTE_SCOPES: Record<string, RouteScope> = {
   "GET /v1/vaults/:vault_id/secret-version/*": { scope: "secrets:read", auditsRefusals: true },
   "POST /v1/vaults/:vault_id/secret-version-disable/*": { scope: "secrets:write" },
   "POST /v1/vaults/:vault_id/secret-rotate/*": { scope: "secrets:write" },
+  "POST /v1/vaults/:vault_id/secret-refresh/*": { scope: "secrets:write" },
 };
 
 export const routeKey = (method: string, url: string) => `${method} ${url}`;

@@ -16,10 +16,10 @@ import { protectDek, type MpcVault, type ProtectedDek } from "../envelope/mpc.js
 import { unwrapPlainDek } from "../envelope/plain.js";
 import { configuredProvider } from "../envelope/protection.js";
 import { AppError, badRequest, conflict } from "../errors.js";
+import type { JobRunner } from "../jobs/job-runner.js";
 import type { Logger } from "../log.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findWrappedVersions, insertShares, moveToShares, shredDeleted, type WrappedVersionRow } from "../secrets/secret-queries.js";
-import { refuseWhileJobRuns } from "../vaults/vault-jobs.js";
 import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import { createVaultKeks, recordMpcMode, toVaultView, type VaultService, type VaultView } from "../vaults/vault-service.js";
 
@@ -50,6 +50,7 @@ export function createMpcService(deps: {
   db: Database;
   providers: ProviderRegistry;
   vaults: VaultService;
+  jobs: JobRunner;
   plan: Plan;
   reprotectMaxVersions: number;
   log: Logger;
@@ -107,15 +108,16 @@ export function createMpcService(deps: {
         throw conflict("mpc_mode_immutable", `MPC was enabled meanwhile with ${locked.mpc_custody}`);
       }
       // A job started meanwhile (it takes this lock to start) would go on re-reading the vault under the new mode.
-      await refuseWhileJobRuns(tx, vaultId, "enable MPC");
+      await deps.jobs.refuseWhileRunning(tx, vaultId, "enable MPC");
       const live = await findWrappedVersions(tx, vaultId);
       if (live.some((v) => !done.has(v.id))) return false;
       // Versions deleted since they were re-protected are shredded below, not given shares.
       const liveIds = new Set(live.map((v) => v.id));
       await recordMpcMode(tx, vaultId, target.mode, target.holders, target.keks);
+      const layout = { generation: locked.mpc_generation, holders: target.holders, commitmentHolders: null };
       for (const r of done.values()) {
         if (!liveIds.has(r.id)) continue;
-        await moveToShares(tx, r.id, r.commitment);
+        await moveToShares(tx, r.id, r.commitment, layout);
         await insertShares(tx, vaultId, r.id, r.shares);
       }
       // Soft-deleted versions are not re-protected: dropping their wrapped DEK crypto-shreds them.
@@ -141,7 +143,7 @@ export function createMpcService(deps: {
     }
     // A job re-reads the vault's protection batch by batch: switching it underneath would, in a client-custody
     // mode, leave the job holding DEKs without the client's shares (the envelope refuses that, failing the job).
-    await refuseWhileJobRuns(db, vault.id, "enable MPC");
+    await deps.jobs.refuseWhileRunning(db, vault.id, "enable MPC");
     const versions = await findWrappedVersions(db, vault.id);
     if (versions.length > deps.reprotectMaxVersions) {
       throw conflict("vault_too_large", `the vault holds ${versions.length} live versions; at most ${deps.reprotectMaxVersions} can be re-protected at once`);

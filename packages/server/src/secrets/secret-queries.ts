@@ -1,4 +1,5 @@
 import type { StoredShare } from "../envelope/mpc.js";
+import type { VersionLayout } from "../envelope/protection.js";
 import type { Queryable } from "../db/database.js";
 
 export interface SecretVersionRow {
@@ -14,6 +15,10 @@ export interface SecretVersionRow {
   kek_slot: string | null;
   kek_id: string | null;
   cmek_fingerprint: string | null;
+  /** MPC vaults: the layout generation its shares were made for, the holders they are bound to, and the holders its commitment binds when those differ. */
+  mpc_generation: number | null;
+  mpc_providers: string[] | null;
+  mpc_commitment_providers: string[] | null;
   expires_at: Date | null;
   max_access_count: number | null;
   access_count: number;
@@ -24,11 +29,11 @@ export interface SecretVersionRow {
   created_at: Date;
 }
 
-export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek">;
+export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
 
 const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, cmek_fingerprint, expires_at, max_access_count,
   access_count, is_disabled, deleted_at, created_by, created_by_type, created_at`;
-const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek`;
+const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek, mpc_generation, mpc_providers, mpc_commitment_providers`;
 
 /** Reserves the next version number of a path in its own statement (its own short transaction). */
 export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
@@ -41,17 +46,22 @@ export async function reserveVersion(db: Queryable, vaultId: string, path: strin
   return row!.last_version;
 }
 
-export async function insertVersion(db: Queryable, row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at">): Promise<SecretMetaRow> {
+export async function insertVersion(
+  db: Queryable,
+  row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">,
+  layout: VersionLayout | undefined,
+): Promise<SecretMetaRow> {
   const [inserted] = await db.query<SecretMetaRow>(
     `INSERT INTO secret_versions (id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek,
-       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type, cmek_fingerprint)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type, cmek_fingerprint, mpc_generation, mpc_providers)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      RETURNING ${META}`,
     [
       row.id, row.vault_id, row.path, row.version, row.type,
       row.metadata === null ? null : JSON.stringify(row.metadata),
       row.ciphertext, row.dek_commitment, row.wrapped_dek, row.kek_slot, row.kek_id,
       row.expires_at, row.max_access_count, row.created_by, row.created_by_type, row.cmek_fingerprint,
+      layout?.generation ?? null, layout?.holders ?? null,
     ],
   );
   return inserted!;
@@ -130,14 +140,6 @@ export async function softDeletePath(db: Queryable, vaultId: string, path: strin
   return newest?.id;
 }
 
-export async function findShares(db: Queryable, versionId: string): Promise<StoredShare[]> {
-  const rows = await db.query<{ provider: string; share_index: number; kek_id: string; wrapped_share: Uint8Array }>(
-    "SELECT provider, share_index, kek_id, wrapped_share FROM secret_dek_shares WHERE version_id = $1 ORDER BY share_index",
-    [versionId],
-  );
-  return rows.map((r) => ({ provider: r.provider, shareIndex: r.share_index, kekId: r.kek_id, wrappedShare: r.wrapped_share }));
-}
-
 export async function insertShares(db: Queryable, vaultId: string, versionId: string, shares: readonly StoredShare[]): Promise<void> {
   for (const share of shares) {
     await db.query(
@@ -145,6 +147,109 @@ export async function insertShares(db: Queryable, vaultId: string, versionId: st
       [versionId, vaultId, share.provider, share.shareIndex, share.kekId, share.wrappedShare],
     );
   }
+}
+
+/** What opens an MPC version's DEK. */
+export interface MpcState {
+  commitment: Uint8Array;
+  layout: VersionLayout;
+  shares: StoredShare[];
+}
+
+interface MpcStateRow {
+  dek_commitment: Uint8Array;
+  mpc_generation: number;
+  mpc_providers: string[];
+  mpc_commitment_providers: string[] | null;
+  provider: string | null;
+  share_index: number | null;
+  kek_id: string | null;
+  wrapped_share: Uint8Array | null;
+}
+
+const toMpcState = (rows: MpcStateRow[]): MpcState => ({
+  commitment: rows[0]!.dek_commitment,
+  layout: { generation: rows[0]!.mpc_generation, holders: rows[0]!.mpc_providers, commitmentHolders: rows[0]!.mpc_commitment_providers },
+  shares: rows
+    .filter((r) => r.provider !== null)
+    .map((r) => ({ provider: r.provider!, shareIndex: r.share_index!, kekId: r.kek_id!, wrappedShare: r.wrapped_share! })),
+});
+
+/**
+ * A version's commitment, layout and shares in one statement, so one snapshot: a lifecycle job moving the
+ * version meanwhile is seen wholly before or wholly after, never as old binding with new shares.
+ */
+export async function findMpcState(db: Queryable, versionId: string): Promise<MpcState> {
+  const rows = await db.query<MpcStateRow>(
+    `SELECT v.dek_commitment, v.mpc_generation, v.mpc_providers, v.mpc_commitment_providers, s.provider, s.share_index, s.kek_id, s.wrapped_share
+       FROM secret_versions v LEFT JOIN secret_dek_shares s ON s.version_id = v.id WHERE v.id = $1 ORDER BY s.share_index`,
+    [versionId],
+  );
+  return toMpcState(rows);
+}
+
+/** A live MPC version not yet at the vault's current layout generation, with what opens it. */
+export interface LaggingVersion extends MpcState {
+  id: string;
+  path: string;
+  version: number;
+}
+
+/** Up to `limit` live versions whose shares were made for a layout generation older than `generation`. */
+export async function findLaggingVersions(db: Queryable, vaultId: string, generation: number, limit: number): Promise<LaggingVersion[]> {
+  const rows = await db.query<MpcStateRow & { id: string; path: string; version: number }>(
+    `SELECT v.id, v.path, v.version, v.dek_commitment, v.mpc_generation, v.mpc_providers, v.mpc_commitment_providers,
+            s.provider, s.share_index, s.kek_id, s.wrapped_share
+       FROM (SELECT * FROM secret_versions WHERE vault_id = $1 AND mpc_generation < $2 AND deleted_at IS NULL ORDER BY id LIMIT $3) v
+       LEFT JOIN secret_dek_shares s ON s.version_id = v.id ORDER BY v.id, s.share_index`,
+    [vaultId, generation, limit],
+  );
+  const byId = new Map<string, typeof rows>();
+  for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+  return [...byId.values()].map((group) => ({ id: group[0]!.id, path: group[0]!.path, version: group[0]!.version, ...toMpcState(group) }));
+}
+
+export async function countLaggingVersions(db: Queryable, vaultId: string, generation: number): Promise<number> {
+  const [row] = await db.query<{ total: number }>(
+    "SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND mpc_generation < $2 AND deleted_at IS NULL",
+    [vaultId, generation],
+  );
+  return row?.total ?? 0;
+}
+
+/** Live versions of an MPC vault (what a lifecycle job has to move). */
+export async function countLiveMpcVersions(db: Queryable, vaultId: string): Promise<number> {
+  const [row] = await db.query<{ total: number }>("SELECT count(*)::int AS total FROM secret_versions WHERE vault_id = $1 AND deleted_at IS NULL", [vaultId]);
+  return row?.total ?? 0;
+}
+
+/**
+ * Replaces a version's shares, commitment and layout, if they are still what the caller moved from (its
+ * generation and its stored shares): the version row is locked first, so of two concurrent moves of one
+ * version the second sees the first's shares and answers false.
+ */
+export async function replaceMpcState(tx: Queryable, versionId: string, from: MpcState, to: MpcState): Promise<boolean> {
+  const [locked] = await tx.query<{ vault_id: string; mpc_generation: number }>("SELECT vault_id, mpc_generation FROM secret_versions WHERE id = $1 FOR UPDATE", [versionId]);
+  if (!locked || locked.mpc_generation !== from.layout.generation) return false;
+  const current = await tx.query<{ wrapped_share: Uint8Array }>("SELECT wrapped_share FROM secret_dek_shares WHERE version_id = $1 ORDER BY share_index", [versionId]);
+  const same = current.length === from.shares.length && current.every((row, i) => Buffer.from(row.wrapped_share).equals(from.shares[i]!.wrappedShare));
+  if (!same) return false;
+  await tx.query(
+    "UPDATE secret_versions SET dek_commitment = $2, mpc_generation = $3, mpc_providers = $4, mpc_commitment_providers = $5 WHERE id = $1",
+    [versionId, to.commitment, to.layout.generation, to.layout.holders, to.layout.commitmentHolders],
+  );
+  await tx.query("DELETE FROM secret_dek_shares WHERE version_id = $1", [versionId]);
+  await insertShares(tx, locked.vault_id, versionId, to.shares);
+  return true;
+}
+
+/** Crypto-shreds soft-deleted versions a lifecycle job left behind: without shares nothing opens them. */
+export async function shredLaggingDeleted(db: Queryable, vaultId: string, generation: number): Promise<void> {
+  await db.query(
+    `DELETE FROM secret_dek_shares WHERE version_id IN
+       (SELECT id FROM secret_versions WHERE vault_id = $1 AND mpc_generation < $2 AND deleted_at IS NOT NULL)`,
+    [vaultId, generation],
+  );
 }
 
 /** A live version of a plain vault, with what unwraps its DEK. */
@@ -168,8 +273,11 @@ export async function findWrappedVersions(db: Queryable, vaultId: string): Promi
 }
 
 /** A version's DEK now lives in shares (inserted beside it): its single wrapped DEK goes, its commitment changes. */
-export async function moveToShares(db: Queryable, versionId: string, commitment: Uint8Array): Promise<void> {
-  await db.query("UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL WHERE id = $1", [versionId, commitment]);
+export async function moveToShares(db: Queryable, versionId: string, commitment: Uint8Array, layout: VersionLayout): Promise<void> {
+  await db.query(
+    "UPDATE secret_versions SET dek_commitment = $2, wrapped_dek = NULL, kek_slot = NULL, kek_id = NULL, mpc_generation = $3, mpc_providers = $4 WHERE id = $1",
+    [versionId, commitment, layout.generation, layout.holders],
+  );
 }
 
 /** Crypto-shreds a vault's soft-deleted versions: without their wrapped DEK nothing opens them. */

@@ -9,14 +9,14 @@ import { wipe } from "@shardvault/crypto";
 import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
-import { openVersion, sameProtection, sealVersion, vaultProtection } from "../envelope/protection.js";
+import { openVersion, sameProtection, sealVersion, vaultProtection, type VaultProtection } from "../envelope/protection.js";
 import { checkClientShare } from "../envelope/client-share-check.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
 import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { lockVault, type VaultRow } from "../vaults/vault-queries.js";
+import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { isUuid } from "../ids.js";
 import { nestsDeeperThan } from "../json-depth.js";
@@ -73,6 +73,13 @@ function toMeta(row: q.SecretMetaRow): SecretMeta {
 /** The metadata object itself is level 1. */
 const METADATA_MAX_DEPTH = 32;
 
+/** How many times a write is sealed when a lifecycle job changes the vault's MPC layout under it. */
+const MAX_WRITE_ATTEMPTS = 3;
+
+/** The vault is still MPC in the same mode, but a lifecycle job moved it to another layout (KEKs or slots). */
+const relaidOut = (p: VaultProtection, vault: VaultRow): boolean =>
+  p.kind === "mpc" && vault.mpc_custody === p.vault.mode.name && !sameProtection(p, vault);
+
 export type SecretService = ReturnType<typeof createSecretService>;
 
 export function createSecretService(deps: {
@@ -105,41 +112,67 @@ export function createSecretService(deps: {
     const vault = await vaults.require(principal, vaultId, { permission: action === "secret.rotate" ? "rotate" : "write", path });
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
-    const protection = await vaultProtection(db, providers, vault, "write");
+    let protection = await vaultProtection(db, providers, vault, "write");
     const version = await q.reserveVersion(db, vault.id, path);
-    const sealed = await sealVersion(protection, providers, { vaultId: vault.id, path, version }, input.value);
     const id = randomUUID();
-    const row = await db.transaction(async (tx) => {
-      // FOR SHARE: enabling MPC (FOR UPDATE) waits for this write, and a write sealed under the old
-      // protection cannot commit after the switch.
-      const locked = await lockVault(tx, vault.id, "share");
-      if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-      if (!sameProtection(protection, locked) || locked.cmek_fingerprint !== vault.cmek_fingerprint) {
-        throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+    const ref = { vaultId: vault.id, path, version };
+    // A vault whose MPC layout changed meanwhile (a lifecycle job started) is sealed for again under the new
+    // layout, so no version written under a layout a job has moved past ever commits.
+    for (let attempt = 1; ; attempt++) {
+      let sealed: Awaited<ReturnType<typeof sealVersion>>;
+      try {
+        sealed = await sealVersion(protection, providers, ref, input.value);
+      } catch (error) {
+        // A job may have switched the layout and already disabled the KEKs this seal was using.
+        const current = attempt < MAX_WRITE_ATTEMPTS ? await findVaultById(db, vault.id) : undefined;
+        if (!current || !relaidOut(protection, current)) throw error;
+        protection = await vaultProtection(db, providers, current, "write");
+        continue;
       }
-      const inserted = await q.insertVersion(tx, {
-        id,
-        vault_id: vault.id,
-        path,
-        version,
-        type: input.type ?? "generic",
-        metadata: input.metadata ?? null,
-        ciphertext: sealed.ciphertext,
-        dek_commitment: sealed.commitment,
-        wrapped_dek: sealed.wrappedDek,
-        kek_slot: sealed.kekSlot,
-        kek_id: sealed.kekId,
-        expires_at: expiresAt,
-        max_access_count: input.max_access_count ?? null,
-        created_by: principal.id,
-        created_by_type: principal.type,
-        cmek_fingerprint: vault.cmek_fingerprint,
+      const outcome = await db.transaction(async (tx): Promise<{ relayout: VaultRow } | { inserted: q.SecretMetaRow }> => {
+        // FOR SHARE: enabling MPC and starting a lifecycle job (FOR UPDATE) wait for this write, and a write
+        // sealed under the old protection cannot commit after the switch.
+        const locked = await lockVault(tx, vault.id, "share");
+        if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+        if (locked.cmek_fingerprint !== vault.cmek_fingerprint) {
+          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+        }
+        if (!sameProtection(protection, locked)) {
+          if (relaidOut(protection, locked) && attempt < MAX_WRITE_ATTEMPTS) return { relayout: locked };
+          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+        }
+        const inserted = await q.insertVersion(
+          tx,
+          {
+            id,
+            vault_id: vault.id,
+            path,
+            version,
+            type: input.type ?? "generic",
+            metadata: input.metadata ?? null,
+            ciphertext: sealed.ciphertext,
+            dek_commitment: sealed.commitment,
+            wrapped_dek: sealed.wrappedDek,
+            kek_slot: sealed.kekSlot,
+            kek_id: sealed.kekId,
+            expires_at: expiresAt,
+            max_access_count: input.max_access_count ?? null,
+            created_by: principal.id,
+            created_by_type: principal.type,
+            cmek_fingerprint: vault.cmek_fingerprint,
+          },
+          sealed.layout,
+        );
+        await q.insertShares(tx, vault.id, id, sealed.shares);
+        await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
+        return { inserted };
       });
-      await q.insertShares(tx, vault.id, id, sealed.shares);
-      await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
-      return inserted;
-    });
-    return { ...toMeta(row), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+      if ("relayout" in outcome) {
+        protection = await vaultProtection(db, providers, outcome.relayout, "write");
+        continue;
+      }
+      return { ...toMeta(outcome.inserted), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+    }
   }
 
   /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
@@ -178,19 +211,19 @@ export function createSecretService(deps: {
     }
     const ref = { vaultId: vault.id, path, version: row.version };
     const protection = await vaultProtection(db, providers, vault, "read");
-    const pendingShares = protection.kind === "mpc" ? q.findShares(db, row.id) : Promise.resolve([]);
-    pendingShares.catch(() => undefined); // awaited below, unless a client-share error ends the read first
+    const pendingMpc = protection.kind === "mpc" ? q.findMpcState(db, row.id) : Promise.resolve(undefined);
+    pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
     // Client-share errors are decided before any provider is called.
     const clientShare =
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
         ? checkClientShare(opts.clientShare, protection.vault.mode, ref, await q.lastVersion(db, vault.id, path))
         : undefined;
-    const shares = await pendingShares;
+    const mpc = await pendingMpc;
     const value = await openVersion(
       protection,
       providers,
       ref,
-      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares },
+      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares: [], ...mpc },
       {
         latency: deps.latency,
         onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path, version: row.version }),

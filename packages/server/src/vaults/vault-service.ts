@@ -10,7 +10,7 @@ import { recordAudit } from "../audit/audit.js";
 import { isUuid } from "../ids.js";
 import { notFound, refused } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { deleteVault, findVault, insertVault, listVaults, type VaultRow } from "./vault-queries.js";
+import { deleteVault, findVault, insertVault, listVaults, recordMpcKeks, type VaultRow } from "./vault-queries.js";
 import { CLIENT, type CustodyMode } from "../envelope/custody-modes.js";
 
 /** Creates a vault's KEK at each of the given slots, in parallel; any failure is a 503 naming the slot. */
@@ -27,9 +27,7 @@ export async function createVaultKeks(providers: ProviderRegistry, vaultId: stri
 /** Records an MPC vault's mode and per-slot KEKs (inside the caller's transaction). */
 export async function recordMpcMode(tx: Queryable, vaultId: string, mode: CustodyMode, holders: readonly string[], keks: ReadonlyMap<string, string>): Promise<void> {
   await tx.query("UPDATE vaults SET mpc_custody = $2, mpc_threshold = $3, mpc_providers = $4 WHERE id = $1", [vaultId, mode.name, mode.threshold, holders]);
-  for (const [slot, kekId] of keks) {
-    await tx.query("INSERT INTO vault_mpc_keks (vault_id, provider, share_index, kek_id) VALUES ($1, $2, $3, $4)", [vaultId, slot, holders.indexOf(slot) + 1, kekId]);
-  }
+  await recordMpcKeks(tx, vaultId, holders, keks);
 }
 
 export interface VaultView {

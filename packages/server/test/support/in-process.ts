@@ -12,14 +12,17 @@
 import { join } from "node:path";
 import type { Principal } from "../../src/auth/principal.js";
 import { createAuditLog } from "../../src/audit/audit.js";
-import { createCmekService } from "../../src/cmek/cmek-service.js";
+import { CMEK_ROTATION_JOB, createCmekService } from "../../src/cmek/cmek-service.js";
 import type { Database } from "../../src/db/database.js";
 import { migrate } from "../../src/db/migrate.js";
 import { openPglite } from "../../src/db/pglite.js";
 import { openPostgres } from "../../src/db/postgres.js";
 import { LatencyTracker } from "../../src/envelope/latency.js";
 import type { CorruptShareEvent } from "../../src/health/health-monitor.js";
+import { createJobRunner } from "../../src/jobs/job-runner.js";
 import type { Logger } from "../../src/log.js";
+import { lifecycleJobKinds } from "../../src/mpc/lifecycle-jobs.js";
+import { createLifecycleService } from "../../src/mpc/lifecycle-service.js";
 import { createMpcService } from "../../src/mpc/mpc-service.js";
 import { createOrganization } from "../../src/orgs/org-service.js";
 import { createLocalProvider } from "../../src/providers/local.js";
@@ -60,6 +63,8 @@ export interface InProcess {
   secrets: ReturnType<typeof createSecretService>;
   mpc: ReturnType<typeof createMpcService>;
   cmek: ReturnType<typeof createCmekService>;
+  jobs: ReturnType<typeof createJobRunner>;
+  lifecycle: ReturnType<typeof createLifecycleService>;
   corruptShares: CorruptShareEvent[];
   log: ReturnType<typeof memoryLogger>;
   close(): Promise<void>;
@@ -70,6 +75,8 @@ export interface ComposeOptions {
   wrapProvider?: (provider: KeyProvider) => KeyProvider;
   /** Replaces the database the services see (e.g. to hold or count queries). */
   wrapDatabase?: (db: Database) => Database;
+  /** Jobs wait after this many batches until the runner stops (SHARDVAULT_JOB_PAUSE_AFTER_BATCHES). */
+  jobPauseAfterBatches?: number;
 }
 
 export async function composeInProcess(kind: DatabaseKind, opts: ComposeOptions = {}): Promise<InProcess> {
@@ -89,17 +96,27 @@ export async function composeInProcess(kind: DatabaseKind, opts: ComposeOptions 
   const latency = new LatencyTracker();
   const vaults = createVaultService({ db, providers });
   const limits = { maxValueBytes: 64 * 1024, maxPathLength: 512, maxMetadataBytes: 8 * 1024 };
+  const lifecycleDeps = { db, providers, latency, reportCorruptShare, log };
+  const jobs = createJobRunner({
+    db,
+    log,
+    kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
+    ...(opts.jobPauseAfterBatches ? { pauseAfterBatches: opts.jobPauseAfterBatches } : {}),
+  });
   return {
     db,
     providers,
     principal,
     vaults,
     secrets: createSecretService({ db, providers, vaults, limits, latency, audit: createAuditLog(db), reportCorruptShare }),
-    mpc: createMpcService({ db, providers, vaults, plan: "enterprise", reprotectMaxVersions: 1000, log }),
-    cmek: createCmekService({ db, providers, vaults, plan: "enterprise", latency, reportCorruptShare, log }),
+    mpc: createMpcService({ db, providers, vaults, jobs, plan: "enterprise", reprotectMaxVersions: 1000, log }),
+    cmek: createCmekService({ db, providers, vaults, jobs, plan: "enterprise", latency, reportCorruptShare }),
+    jobs,
+    lifecycle: createLifecycleService({ ...lifecycleDeps, vaults, jobs, plan: "enterprise", trustDomain: () => undefined }),
     corruptShares,
     log,
     async close() {
+      await jobs.stop();
       await Promise.all(providers.all().map((p) => p.close()));
       await database.close();
     },

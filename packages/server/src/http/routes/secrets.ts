@@ -8,6 +8,7 @@ import {
   readSecretQuery,
   rotateSecretBody,
   secretListResponse,
+  secretRefreshResponse,
   secretResponse,
   secretVersionListResponse,
   secretWrittenResponse,
@@ -44,6 +45,13 @@ function clientShareOf(request: FastifyRequest): { clientShare?: string } {
   return value === undefined ? {} : { clientShare: value };
 }
 
+/** `?version=N`: a positive integer. */
+function versionQuery(raw: string | undefined): { version?: number } {
+  if (raw === undefined) return {};
+  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw badRequest("invalid_version", "version must be a positive integer");
+  return { version: Number(raw) };
+}
+
 /** The secret read as JSON. The plaintext buffer is wiped once it has become the response string. */
 function readAnswer(secret: SecretRead) {
   const { value, ...meta } = secret;
@@ -53,7 +61,7 @@ function readAnswer(secret: SecretRead) {
 }
 
 export const secretRoutes =
-  (deps: Pick<HttpDeps, "secrets" | "limits">): FastifyPluginAsync =>
+  (deps: Pick<HttpDeps, "secrets" | "lifecycle" | "limits">): FastifyPluginAsync =>
   async (app) => {
     const { secrets, limits } = deps;
     // The schemas come from @shardvault/api; response schemas document the API and do not filter answers.
@@ -83,13 +91,24 @@ export const secretRoutes =
       "/v1/vaults/:vault_id/secrets/*",
       { schema: { querystring: readSecretQuery, response: { 200: secretResponse, ...problemResponses } } },
       async (request, reply) => {
-        const raw = request.query.version;
-        if (raw !== undefined && !/^[1-9][0-9]{0,8}$/.test(raw)) throw badRequest("invalid_version", "version must be a positive integer");
         const secret = await secrets.read(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), {
-          ...(raw === undefined ? {} : { version: Number(raw) }),
+          ...versionQuery(request.query.version),
           ...clientShareOf(request),
         });
         return noStore(reply).send(readAnswer(secret));
+      },
+    );
+
+    // A client-custody secret's DEK split afresh (e.g. onto a replacement slot): the new client share, shown once.
+    app.post<{ Params: Params; Querystring: { version?: string } }>(
+      "/v1/vaults/:vault_id/secret-refresh/*",
+      { schema: { querystring: readSecretQuery, response: { 200: secretRefreshResponse, ...problemResponses } } },
+      async (request, reply) => {
+        const refreshed = await deps.lifecycle.refreshSecret(principalOf(request), request.params.vault_id, pathFrom(request, "secret-refresh"), {
+          ...versionQuery(request.query.version),
+          ...clientShareOf(request),
+        });
+        return noStore(reply).send(refreshed);
       },
     );
 

@@ -1,0 +1,169 @@
+/**
+ * Losing key providers for good, on the embedded database with local slots (SHARDVAULT_CONFIG: gcp, aws, azure,
+ * spare, and a `twin` slot sharing gcp's key file, allowed by allow_shared_trust_domain):
+ *
+ * - a replacement onto a slot of the same trust domain as one of the vault's is refused (400 shared_trust_domain);
+ * - gcp's key file deleted, server restarted: the server starts (its token signing key, wrapped at gcp, is made
+ *   anew at another slot), `/v1/health/hsm` reports gcp unavailable, multi-HSM and 2-of-3 client-custody vaults
+ *   still read from the others;
+ * - multi-HSM: replacing gcp by spare re-splits every DEK from aws and azure;
+ * - 2-of-3 client custody: the replacement answers 409 `needs_client_shares` and its job waits (failed, the error
+ *   saying so); reads with the old shares keep working meanwhile and new writes go to the new slot set; each
+ *   secret-refresh moves one version (a new share, the old one refused) and counts it; after the last the job
+ *   completes, and posting the call again answers it;
+ * - 2-of-2 client custody with its only server slot gone: 409 too, a refresh cannot rebuild the DEK (503), and
+ *   new writes work on the new slot;
+ * - then aws's key file deleted as well: every secret of the replaced vaults still reads.
+ */
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { api, assertNoLeak, assertProblem, makeTempDir, type Api } from "./support/harness.js";
+import { deploy, type Deployment } from "./support/postgres.js";
+import { allAuditEvents } from "./support/auth-support.js";
+import { secretUrl, shareHeader } from "./support/mpc-support.js";
+import { assertAllRead, assertStarted, getJob, postJob, waitForJob, writeSecrets, type Secret } from "./support/lifecycle.js";
+
+describe("losing providers for good: replacement, client refreshes, a second loss", () => {
+  const dir = makeTempDir("shardvault-lost-");
+  const keyFile = (slot: string) => join(dir, `${slot}.key`);
+  const configPath = join(dir, "shardvault.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      allow_shared_trust_domain: true,
+      providers: {
+        gcp: { backend: "local", key_file: keyFile("gcp") },
+        aws: { backend: "local", key_file: keyFile("aws") },
+        azure: { backend: "local", key_file: keyFile("azure") },
+        spare: { backend: "local", key_file: keyFile("spare") },
+        twin: { backend: "local", key_file: keyFile("gcp") },
+      },
+    }),
+  );
+  const env = { SHARDVAULT_CONFIG: configPath };
+  let deployment: Deployment;
+  let admin: Api;
+  const vaults: Record<"hsm" | "client" | "xor", string> = { hsm: "", client: "", xor: "" };
+  const secrets: Record<"hsm" | "client" | "xor", Secret[]> = { hsm: [], client: [], xor: [] };
+  const sensitive: string[] = [];
+
+  async function restartWithout(slot: string): Promise<void> {
+    await deployment.servers.at(-1)!.stop();
+    rmSync(keyFile(slot));
+    const server = await deployment.restart({ env });
+    admin = api(server.url, server.adminKey);
+  }
+
+  async function slotStatus(): Promise<Record<string, string>> {
+    const res = await admin.get("/v1/health/hsm");
+    assert.equal(res.status, 200, res.text);
+    return Object.fromEntries(res.body.providers.map((p: any) => [p.slot, p.status]));
+  }
+
+  before(async () => {
+    deployment = await deploy("pglite", { env });
+    admin = api(deployment.server.url, deployment.server.adminKey);
+    sensitive.push(deployment.server.adminKey);
+    for (const [name, mode] of [["hsm", "2of3_multi_hsm"], ["client", "2of3_client_custody"], ["xor", "2of2_client_custody"]] as const) {
+      const res = await admin.post("/v1/vaults", { name, custody_mode: mode });
+      assert.equal(res.status, 201, res.text);
+      vaults[name] = res.body.id;
+      secrets[name] = await writeSecrets(admin, res.body.id, name, name === "xor" ? 2 : 5);
+      for (const s of secrets[name]) sensitive.push(s.value, ...(s.share ? [s.share] : []));
+    }
+  });
+
+  after(async () => {
+    await deployment?.dispose();
+  });
+
+  test("a replacement onto a slot sharing a trust domain with the vault's is refused", async () => {
+    assertProblem(await postJob(admin, vaults.hsm, "replace-provider", { from: "aws", to: "twin" }), 400, "shared_trust_domain");
+    assertProblem(await postJob(admin, vaults.hsm, "replace-provider", { from: "gcp", to: "twin" }), 400, "shared_trust_domain");
+  });
+
+  test("gcp's key material destroyed: the server starts, reports gcp unavailable, and the vaults read from the others", async () => {
+    await restartWithout("gcp");
+    assert.match(deployment.servers.at(-1)!.output(), /the token signing key cannot be unwrapped \(gcp: .*\): making a new one at another slot/);
+    const status = await slotStatus();
+    assert.equal(status.gcp, "unavailable");
+    assert.equal(status.aws, "ok");
+    await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM without gcp");
+    await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody without gcp");
+    const xor = secrets.xor[0]!;
+    assertProblem(await admin.get(secretUrl(vaults.xor, xor.path), { headers: shareHeader(xor.share) }), 503, "provider_unavailable");
+  });
+
+  test("multi-HSM: gcp replaced by spare, every DEK re-split from aws and azure", async () => {
+    const jobId = assertStarted(await postJob(admin, vaults.hsm, "replace-provider", { from: "gcp", to: "spare" }), "replace-provider", vaults.hsm);
+    const job = await waitForJob(admin, vaults.hsm, jobId);
+    assert.deepEqual([job.status, job.total, job.processed], ["completed", 5, 5], JSON.stringify(job));
+    assert.deepEqual((await admin.get(`/v1/vaults/${vaults.hsm}`)).body.mpc_providers, ["spare", "aws", "azure"]);
+    await assertAllRead(admin, vaults.hsm, secrets.hsm, "after the replacement");
+  });
+
+  test("2-of-3 client custody: 409 needs_client_shares, then each secret moved by its client's refresh", async () => {
+    const vaultId = vaults.client;
+    const refused = await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" });
+    assertProblem(refused, 409, "needs_client_shares");
+    const jobId = /job ([0-9a-f-]{36})/.exec(refused.body.detail)![1]!;
+    let job = await getJob(admin, vaultId, jobId);
+    assert.deepEqual([job.kind, job.status, job.total, job.processed], ["replace_provider", "failed", 5, 0]);
+    assert.match(job.error!, /^needs_client_shares/);
+    assert.deepEqual((await admin.get(`/v1/vaults/${vaultId}`)).body.mpc_providers, ["spare", "aws", "client"]);
+    // Meanwhile: old shares read (aws + client), new writes go to spare and aws.
+    await assertAllRead(admin, vaultId, secrets.client, "waiting for client shares");
+    const [fresh] = await writeSecrets(admin, vaultId, "fresh", 1);
+    sensitive.push(fresh!.value, fresh!.share!);
+    await assertAllRead(admin, vaultId, [fresh!], "a write while the replacement waits");
+    // Posting it again while gcp is still gone: the same answer, the same job.
+    assertProblem(await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" }), 409, "needs_client_shares");
+
+    const moved: Secret[] = [];
+    for (const [i, s] of secrets.client.entries()) {
+      const res = await admin.post(`/v1/vaults/${vaultId}/secret-refresh/${s.path}`, undefined, { headers: shareHeader(s.share) });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.version, s.version);
+      sensitive.push(res.body.client_share);
+      assertProblem(await admin.get(secretUrl(vaultId, s.path), { headers: shareHeader(s.share) }), 400, "client_share_invalid");
+      moved.push({ ...s, share: res.body.client_share });
+      if (i < secrets.client.length - 1) {
+        job = await getJob(admin, vaultId, jobId);
+        assert.deepEqual([job.status, job.processed], ["failed", i + 1]);
+      }
+    }
+    job = await waitForJob(admin, vaultId, jobId);
+    assert.deepEqual([job.status, job.total, job.processed], ["completed", 5, 5], JSON.stringify(job));
+    secrets.client = [...moved, fresh!];
+    await assertAllRead(admin, vaultId, secrets.client, "every secret moved");
+    const again = await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" });
+    assert.equal(assertStarted(again, "replace-provider", vaultId), jobId);
+    const actions = (await allAuditEvents(admin)).filter((e) => e.resource_id === vaultId || e.details.vault_id === vaultId).map((e) => e.action);
+    for (const action of ["mpc.replace_provider_started", "mpc.replace_provider_completed", "secret.refresh"]) assert.ok(actions.includes(action), `${action} not audited`);
+    assert.equal(actions.filter((a) => a === "secret.refresh").length, 5);
+  });
+
+  test("2-of-2 client custody with its server slot gone: 409, refreshes cannot rebuild a DEK, new writes work", async () => {
+    const vaultId = vaults.xor;
+    assertProblem(await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" }), 409, "needs_client_shares");
+    const s = secrets.xor[0]!;
+    assertProblem(await admin.post(`/v1/vaults/${vaultId}/secret-refresh/${s.path}`, undefined, { headers: shareHeader(s.share) }), 503, "provider_unavailable");
+    const [fresh] = await writeSecrets(admin, vaultId, "after", 1);
+    sensitive.push(fresh!.value, fresh!.share!);
+    await assertAllRead(admin, vaultId, [fresh!], "2-of-2 on the new slot");
+  });
+
+  test("then aws's key material destroyed too: every secret of the replaced vaults still reads", async () => {
+    await restartWithout("aws");
+    const status = await slotStatus();
+    assert.deepEqual([status.gcp, status.aws, status.spare, status.azure], ["unavailable", "unavailable", "ok", "ok"]);
+    await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM on spare and azure");
+    await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody on spare and the clients");
+  });
+
+  test("no secret value, client share or API key in the server output", () => {
+    for (const server of deployment.servers) assertNoLeak(server.output(), sensitive);
+  });
+});
