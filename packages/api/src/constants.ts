@@ -1,11 +1,16 @@
 /**
- * The closed vocabularies of the API, the one list of each: the server validates requests against them and
- * types its own tables (custody modes, charsets) by them, so a mode or charset missing there fails to compile.
+ * The vocabularies of the API, the one list of each: the server validates requests against them and types its
+ * own tables (custody modes, charsets) by them, so a mode or charset missing there fails to compile.
  */
 
-/** Secret types; `generic` is the default. */
-export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
-export type SecretType = (typeof SECRET_TYPES)[number];
+/**
+ * Secret types are open: any word matching this pattern is stored and echoed (1claw's clients send
+ * `env_bundle`, `database_url`, …). `generic` is the default.
+ */
+export const SECRET_TYPE_PATTERN = "^[a-z][a-z0-9_]{0,63}$";
+export type SecretType = string;
+/** The types a picker offers (the dashboard's); a secret of any other type is shown as it is. */
+export const KNOWN_SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "env_bundle", "note", "file"] as const;
 
 /** The three MPC custody modes (the seed's `custody_mode`). */
 export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;

@@ -1,7 +1,10 @@
 /** Versioned secrets. Paths travel in the URL; see the README for their rules and encodings. */
 import type { FromSchema } from "json-schema-to-ts";
-import { CHARSET_NAMES, SECRET_TYPES } from "./constants.js";
+import { CHARSET_NAMES, SECRET_TYPE_PATTERN } from "./constants.js";
 import type { Known } from "./common.js";
+
+/** A secret's `type`: open vocabulary, one lowercase word (see `SECRET_TYPE_PATTERN`). */
+const secretType = { type: "string", pattern: SECRET_TYPE_PATTERN } as const;
 
 // ---- requests -------------------------------------------------------------------------------------------
 
@@ -11,7 +14,7 @@ export const writeSecretBody = {
   required: ["value"],
   properties: {
     value: { type: "string" },
-    type: { type: "string", enum: SECRET_TYPES },
+    type: secretType,
     metadata: { type: "object" },
     expires_at: { type: "string", format: "date-time" },
     max_access_count: { type: "integer", minimum: 1, maximum: 2_147_483_647 },
@@ -25,7 +28,7 @@ export const rotateSecretBody = {
   properties: {
     length: { type: "integer", minimum: 8, maximum: 1024 },
     charset: { type: "string", enum: CHARSET_NAMES },
-    type: { type: "string", enum: SECRET_TYPES },
+    type: secretType,
   },
 } as const;
 export type RotateSecretBody = Known<FromSchema<typeof rotateSecretBody>>;
@@ -43,7 +46,7 @@ export type ListSecretsQuery = Known<FromSchema<typeof listSecretsQuery>>;
 const metaProperties = {
   id: { type: "string" },
   path: { type: "string" },
-  type: { type: "string", enum: SECRET_TYPES },
+  type: secretType,
   version: { type: "integer" },
   created_at: { type: "string", format: "date-time" },
   metadata: { type: "object", additionalProperties: true },

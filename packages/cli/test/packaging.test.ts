@@ -29,7 +29,7 @@ function ok(result: SpawnSyncReturns<string>, what: string): string {
 /** No @types/node in the project: the consumers declare the little of Node they use. */
 const NODE_ENV = "declare const process: { env: Record<string, string | undefined> };\n";
 
-const CONSUMER_ESM = `import { createClient, SECRET_TYPES, type Secret, type ShardvaultError, type ShardvaultResponse } from "@shardvault/sdk";
+const CONSUMER_ESM = `import { createClient, KNOWN_SECRET_TYPES, type Secret, type ShardvaultError, type ShardvaultResponse } from "@shardvault/sdk";
 ${NODE_ENV}
 const client = createClient({ apiKey: process.env.KEY, baseUrl: process.env.URL });
 const created = await client.vault.create({ name: "from-a-package" });
@@ -37,7 +37,7 @@ if (created.error) throw new Error(created.error.message);
 const written = await client.secrets.set(created.data.id, "db/password", "hunter2", { type: "password" });
 const read: ShardvaultResponse<Secret> = await client.secrets.get(created.data.id, "db/password");
 const failure: ShardvaultError | null = (await client.secrets.get(created.data.id, "no/such")).error;
-console.log(JSON.stringify({ version: written.data?.version, value: read.data?.value, missing: failure?.type, types: SECRET_TYPES.length }));
+console.log(JSON.stringify({ version: written.data?.version, value: read.data?.value, missing: failure?.type, types: KNOWN_SECRET_TYPES.length }));
 `;
 
 // CommonJS (the package type \`npm init -y\` writes): the ES module is required, which Node 20.19+ does.

@@ -104,4 +104,4 @@ export function clientShareWarning(vault: CustodyFacts): string {
 }
 
 // The API's own vocabularies (one list each, in @shardvault/api).
-export { CHARSET_NAMES as CHARSETS, SECRET_TYPES } from "@shardvault/api";
+export { CHARSET_NAMES as CHARSETS, KNOWN_SECRET_TYPES } from "@shardvault/api";

@@ -371,8 +371,25 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await confirm.waitFor({ state: "detached" });
     await page.getByText("disabled", { exact: true }).waitFor();
 
+    // A type the picker does not know (types are open; 1claw clients write them): shown as it is, and a new
+    // version keeps it.
+    const hsmVault = ((await api(server.url, server.adminKey).get("/v1/vaults")).body.vaults as Array<{ id: string; name: string }>).find((v) => v.name === "mpc-multi-hsm")!;
+    const typed = await api(server.url, server.adminKey).put(`/v1/vaults/${hsmVault.id}/secrets/conn/db`, { value: "postgres://u@h/db", type: "database_url" });
+    assert.equal(typed.status, 201, typed.text);
+
     // The prefix filter narrows the tree.
     await createSecret("api/token", "t-" + Math.random().toString(36).slice(2));
+    await page.getByRole("button", { name: /^conn\/db, version 1/ }).click();
+    await page.getByRole("heading", { level: 2, name: "conn/db" }).waitFor();
+    await page.locator(".detail-title").getByText("database_url", { exact: true }).waitFor();
+    await page.getByRole("button", { name: "New version", exact: true }).click();
+    const newVersion = page.getByRole("dialog", { name: "New version of “conn/db”" });
+    assert.equal(await newVersion.getByLabel("Type").inputValue(), "database_url", "the picker keeps the secret's own type");
+    await newVersion.getByLabel("Value").fill("postgres://u@h/db2");
+    await newVersion.getByRole("button", { name: "Save new version" }).click();
+    await newVersion.waitFor({ state: "detached" });
+    const versions = await api(server.url, server.adminKey).get(`/v1/vaults/${hsmVault.id}/secret-versions/conn/db`);
+    assert.deepEqual(versions.body.versions.map((v: { type: string }) => v.type), ["database_url", "database_url"]);
     await page.getByLabel("Filter by prefix").fill("db/");
     await page.getByRole("button", { name: "Filter", exact: true }).click();
     await page.getByRole("button", { name: /^api\/token/ }).waitFor({ state: "detached" });

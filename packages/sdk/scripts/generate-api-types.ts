@@ -17,7 +17,7 @@ export const OUTPUT = fileURLToPath(new URL("../src/api-types.ts", import.meta.u
 /** The types the SDK offers its users (requests it sends, answers it resolves to). */
 const TYPES = [
   "Agent", "AgentList", "AgentTokenResponse", "AgentWithKey", "ApiKey", "ApiKeyCreated", "ApiKeyList",
-  "AuditAction", "AuditEvent", "AuditEvents", "CharsetName", "CmekRotationJob", "CreateAgentBody",
+  "AuditAction", "AuditEvent", "AuditEvents", "AuditVerification", "CharsetName", "CmekRotationJob", "CreateAgentBody",
   "CreateApiKeyBody", "CreateVaultBody", "CustodyModeName", "EnableCmekBody", "EnableMpcBody", "Health",
   "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
   "SecretRefreshed", "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
@@ -27,7 +27,7 @@ const TYPES = [
 ];
 
 /** The closed vocabularies, as values (e.g. for a command line that checks `--mode` before sending it). */
-const VALUES = ["SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS"];
+const VALUES = ["KNOWN_SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS"];
 
 const HEADER = `/**
  * The API's types and vocabularies, generated from @shardvault/api (the JSON Schemas the server validates

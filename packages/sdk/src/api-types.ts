@@ -5,8 +5,8 @@
  */
 /* eslint-disable */
 
-/** Secret types; `generic` is the default. */
-export const SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "note", "file"] as const;
+/** The types a picker offers (the dashboard's); a secret of any other type is shown as it is. */
+export const KNOWN_SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "env_bundle", "note", "file"] as const;
 
 /** The three MPC custody modes (the seed's `custody_mode`). */
 export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
@@ -88,6 +88,11 @@ export type ApiKeyList = {
 
 export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "vault.cmek_rotate_completed" | "vault.cmek_rotate_failed" | "mpc.rotate_started" | "mpc.rotate_completed" | "mpc.rotate_failed" | "mpc.replace_provider_started" | "mpc.replace_provider_completed" | "mpc.replace_provider_failed" | "mpc.refresh_started" | "mpc.refresh_completed" | "mpc.refresh_failed" | "secret.refresh" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied";
 
+/**
+ * An event. `integrity_hash` and `prev_event_id` are its link in the organization's hash chain (see
+ * `GET /v1/audit/verify`); both are null for events recorded before the chain began, and `prev_event_id` is
+ * null for the chain's first event.
+ */
 export type AuditEvent = {
   id: string;
   created_at: string;
@@ -101,11 +106,37 @@ export type AuditEvent = {
     [x: string]: unknown;
   };
   ip_address: string | null;
+  integrity_hash: string | null;
+  prev_event_id: string | null;
 };
 
 export type AuditEvents = {
   events: AuditEvent[];
   count: number;
+};
+
+/**
+ * `GET /v1/audit/verify`: 1claw's shape, plus `events_unchained` (events from before the chain began, reported as
+ * such rather than as a break) and `head` (the chain's newest event when the window reached it and the chain is
+ * valid: record it elsewhere to detect a later truncation).
+ */
+export type AuditVerification = {
+  chain_valid: boolean;
+  events_verified: number;
+  events_checked: number;
+  events_unchained: number;
+  broken_at_event_id: string | null;
+  head: {
+    integrity_hash: string;
+    event_id: string;
+  } | null;
+  scheme: {
+    algorithm: string;
+    chain_structure: string;
+    hash_field: string;
+    link_field: string;
+    documentation: string;
+  };
 };
 
 /** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
@@ -241,7 +272,7 @@ export type ReplaceProviderBody = {
 
 /** `POST /v1/vaults/{vault_id}/secret-rotate/{path}`: a new version with a server-generated value. */
 export type RotateSecretBody = {
-  type?: SecretType | undefined;
+  type?: string | undefined;
   length?: number | undefined;
   charset?: CharsetName | undefined;
 };
@@ -253,7 +284,7 @@ export type Secret = {
     [x: string]: unknown;
   } | undefined;
   is_disabled?: boolean | undefined;
-  type: SecretType;
+  type: string;
   id: string;
   created_by: string;
   created_at: string;
@@ -275,7 +306,7 @@ export type SecretMeta = {
     [x: string]: unknown;
   } | undefined;
   is_disabled?: boolean | undefined;
-  type: SecretType;
+  type: string;
   id: string;
   created_at: string;
   version: number;
@@ -292,8 +323,7 @@ export type SecretRefreshed = {
   client_share: string;
 };
 
-/** Secret types; `generic` is the default. */
-export type SecretType = "api_key" | "generic" | "password" | "certificate" | "private_key" | "ssh_key" | "env" | "note" | "file";
+export type SecretType = string;
 
 export type SecretVersionList = {
   versions: SecretMeta[];
@@ -307,7 +337,7 @@ export type SecretWritten = {
   } | undefined;
   is_disabled?: boolean | undefined;
   client_share?: string | undefined;
-  type: SecretType;
+  type: string;
   id: string;
   created_at: string;
   version: number;
@@ -375,7 +405,7 @@ export type VaultMpcEnabled = {
 
 /** `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. */
 export type WriteSecretBody = {
-  type?: SecretType | undefined;
+  type?: string | undefined;
   expires_at?: string | undefined;
   metadata?: {
     [x: string]: unknown;
@@ -507,8 +537,8 @@ export type AcceptInviteBody = {
  * one is refused like a wrong one.
  */
 export type SignInBody = {
-  password: string;
   email: string;
+  password: string;
 };
 
 /** `PATCH /v1/auth/me`: the caller's own display name and email. */

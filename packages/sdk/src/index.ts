@@ -9,7 +9,7 @@ export { CmekError, cmekDecrypt, cmekDecryptBytes, cmekEncrypt, cmekFingerprint,
 export { errorType } from "./errors.js";
 export { encodeSecretPath, secretPathProblem } from "./paths.js";
 export type { SetSecretOptions } from "./resources/secrets.js";
-export type { AuditFilters } from "./resources/audit.js";
+export type { AuditFilters, AuditWindow } from "./resources/audit.js";
 export type { VaultResource } from "./resources/vault.js";
 export type { MpcResource } from "./resources/mpc.js";
 export type { SecretsResource } from "./resources/secrets.js";

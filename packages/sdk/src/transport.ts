@@ -18,6 +18,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Send a bearer token (default true; the token endpoints and public routes say false). */
   auth?: boolean;
+  /** The answer is NDJSON (one JSON value a line): `data` is the array of them. */
+  ndjson?: boolean;
 }
 
 /** `SHARDVAULT_URL` when there is a process environment (Node); browsers have none. */
@@ -95,7 +97,7 @@ export class Transport {
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
-    return toResponse<T>(response, text);
+    return toResponse<T>(response, text, spec.ndjson === true);
   }
 
   /**
@@ -104,7 +106,7 @@ export class Transport {
    * header or parameter, never its value (a header may hold a client share).
    */
   private prepare(spec: RequestSpec, token: string | undefined): { url: string; init: { method: string; headers: Record<string, string>; body?: string } } | { refused: ShardvaultResponse<never> } {
-    const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...lowerCaseKeys(spec.headers) };
+    const headers: Record<string, string> = { accept: spec.ndjson ? "application/x-ndjson" : "application/json", ...this.headers, ...lowerCaseKeys(spec.headers) };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const bad = Object.entries(headers).find(([name, value]) => !HEADER_NAME.test(name) || !HEADER_VALUE.test(value));
     if (bad) {
@@ -131,13 +133,19 @@ export class Transport {
   }
 }
 
-function toResponse<T>(response: ResponseLike, text: string): ShardvaultResponse<T> {
+function parseNdjson(text: string): unknown[] {
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as unknown);
+}
+
+function toResponse<T>(response: ResponseLike, text: string, ndjson: boolean): ShardvaultResponse<T> {
   const { status } = response;
   let parsed: unknown = undefined;
   let parseFailed = false;
-  if (text !== "") {
+  // Problems are JSON whatever was asked for; a successful NDJSON answer may be empty (no events).
+  const successfulNdjson = ndjson && status >= 200 && status < 300;
+  if (text !== "" || successfulNdjson) {
     try {
-      parsed = JSON.parse(text);
+      parsed = successfulNdjson ? parseNdjson(text) : JSON.parse(text);
     } catch {
       parseFailed = true;
     }

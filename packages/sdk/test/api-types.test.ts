@@ -14,7 +14,7 @@ test("src/api-types.ts is what the generator makes of @shardvault/api today (npm
 });
 
 test("the SDK's vocabularies are the API's", () => {
-  for (const name of ["SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS"] as const) {
+  for (const name of ["KNOWN_SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS"] as const) {
     assert.deepEqual(sdk[name], api[name], name);
   }
 });

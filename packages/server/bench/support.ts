@@ -19,9 +19,10 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+/** A server on a fresh database; `main` runs a variant of the server (see startServer's `main`). */
+export async function startBenchServer(env: Record<string, string> = {}, main?: string): Promise<BenchServer> {
   const db = await createTestDatabase("bench");
-  const server = await startServer({ database: "postgres", databaseUrl: db.url, env });
+  const server = await startServer({ database: "postgres", databaseUrl: db.url, env, ...(main ? { main } : {}) });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, auth = token) => {
     const response = await fetch(server.url + path, {
       method,
@@ -98,11 +99,11 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** The mean of several runs of one load (requests/s and latencies averaged, errors added up). */
-export function meanOf(runs: readonly LoadResult[]): LoadResult {
+export function meanOf(runs: readonly LoadResult[], name = `${runs[0]!.name} (mean of ${runs.length})`): LoadResult {
   const mean = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
   const total = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0);
   return {
-    name: `${runs[0]!.name} (mean of ${runs.length})`,
+    name,
     requestsPerSecond: mean((r) => r.requestsPerSecond),
     p50: mean((r) => r.p50),
     p99: mean((r) => r.p99),

@@ -10,7 +10,7 @@ import { createAgentService } from "./agents/agent-service.js";
 import { createAuthService } from "./auth/auth-service.js";
 import { createAuthenticator } from "./auth/authenticate.js";
 import { bootstrap } from "./auth/bootstrap.js";
-import { addSigningKey, ensureSigningKey, loadSigningKeys, type SigningKeys } from "./auth/signing-keys.js";
+import { addSigningKey, ensureSigningKey, loadSigningKeys } from "./auth/signing-keys.js";
 import { isLoopback, SettingsError, type Settings } from "./config/env.js";
 import type { Database } from "./db/database.js";
 import { migrate } from "./db/migrate.js";
@@ -24,8 +24,10 @@ import type { Logger } from "./log.js";
 import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
 import { keyFilesOf, recordKeyFiles, unusableKeyFiles } from "./config/key-files.js";
 import type { ProviderRegistry } from "./providers/registry.js";
-import { ProviderError } from "./providers/provider.js";
-import { createAuditLog } from "./audit/audit.js";
+import { ProviderError, type KeyProvider } from "./providers/provider.js";
+import { createAuditLog, type AuditChaining } from "./audit/audit.js";
+import { createAuditReader } from "./audit/audit-reader.js";
+import { ensureAuditChainKey, loadAuditChainKey, startNewAuditChain } from "./audit/chain-key.js";
 import { createSecretService } from "./secrets/secret-service.js";
 import { LatencyTracker } from "./envelope/latency.js";
 import { createMpcService } from "./mpc/mpc-service.js";
@@ -39,6 +41,12 @@ import { createPolicyService } from "./policies/policy-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
+
+/** Options no setting reaches: `npm start` never passes them. */
+export interface StartOptions {
+  /** The HTTP benchmark's baseline only (bench/unchained-server.ts): audit events written without the chain. */
+  unchainedAuditForBenchmark?: boolean;
+}
 
 export interface RunningServer {
   url: string;
@@ -72,29 +80,37 @@ function warnAboutKeyFiles(deployment: Deployment, settings: Settings, log: Logg
 }
 
 /**
- * The token-signing keys. When the slot wrapping the newest one is unavailable (say its key material was
- * destroyed), a new one is made at the first slot that can wrap it, default first, so the server still starts
- * and MPC vaults still read from their other slots; tokens signed before still verify (public keys are stored).
+ * Loads a key that the default slot wraps (the token-signing key, the audit chain key). When the slot wrapping
+ * it is unavailable (say its key material was destroyed), a new one is made at the first slot that can wrap it,
+ * default first, so the server still starts and MPC vaults still read from their other slots.
  */
-async function loadOrReplaceSigningKeys(db: Database, providers: ProviderRegistry, log: Logger): Promise<SigningKeys> {
+async function loadOrReplace<T>(
+  what: string,
+  load: () => Promise<T>,
+  replaceAt: (provider: KeyProvider) => Promise<unknown>,
+  db: Database,
+  providers: ProviderRegistry,
+  log: Logger,
+): Promise<T> {
   try {
-    return await loadSigningKeys(db, providers);
+    return await load();
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
-    log.warn(`the token signing key cannot be unwrapped (${error.message}): making a new one at another slot`);
+    log.warn(`the ${what} cannot be unwrapped (${error.message}): making a new one at another slot`);
   }
   const candidates = [providers.get(providers.defaultSlot)!, ...providers.all().filter((p) => p.slot !== providers.defaultSlot)];
   await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
     for (const provider of candidates) {
       try {
-        return await addSigningKey(db, provider);
+        await replaceAt(provider);
+        return;
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
       }
     }
-    throw new Error("no key provider slot can wrap a new token signing key");
+    throw new Error(`no key provider slot can wrap a new ${what}`);
   });
-  return loadSigningKeys(db, providers);
+  return load();
 }
 
 async function openDatabase(settings: Settings): Promise<Database> {
@@ -111,7 +127,7 @@ async function listen(app: FastifyInstance, settings: Settings): Promise<void> {
   }
 }
 
-export async function startServer(settings: Settings, log: Logger): Promise<RunningServer> {
+export async function startServer(settings: Settings, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   if (!isLoopback(settings.host) && !settings.tls && !settings.tlsTerminatedUpstream) {
     throw new SettingsError(
       `HOST ${settings.host} is not loopback: set SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY, or SHARDVAULT_TLS_TERMINATED_UPSTREAM=1 behind a TLS proxy`,
@@ -131,15 +147,21 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       const registry = (providers = await buildProviders(deployment, { env: process.env, log }, unusable));
       await recordKeyFiles(db, deployment, unusable);
       await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
+      await ensureAuditChainKey(db, registry.get(registry.defaultSlot)!);
       return { registry, unusable };
     });
     providers = started.registry;
     describeProviders(deployment, providers, started.unusable, settings, log);
-    const signingKeys = await loadOrReplaceSigningKeys(db, providers, log);
+    // Tokens signed before a replacement still verify (public keys are stored); audit events chained before one
+    // are reported by verification as from before the current chain (chain-key.ts).
+    const signingKeys = await loadOrReplace("token signing key", () => loadSigningKeys(db, providers!), (p) => addSigningKey(db, p), db, providers, log);
+    const chainKey = await loadOrReplace("audit chain key", () => loadAuditChainKey(db, providers!), (p) => startNewAuditChain(db, p), db, providers, log);
+    if (options.unchainedAuditForBenchmark) log.warn("audit events are NOT chained: a benchmark baseline, never a deployment");
+    const chaining: AuditChaining = options.unchainedAuditForBenchmark ? { unchainedForBenchmark: true } : { key: chainKey };
+    const audit = createAuditLog(db, chaining);
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
-    const vaults = createVaultService({ db, providers });
-    const audit = createAuditLog(db);
+    const vaults = createVaultService({ db, providers, audit });
     const latency = new LatencyTracker();
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
@@ -151,30 +173,32 @@ export async function startServer(settings: Settings, log: Logger): Promise<Runn
       audit,
       reportCorruptShare,
     });
-    const lifecycleDeps = { db, providers, latency, reportCorruptShare, log };
+    const lifecycleDeps = { db, providers, latency, reportCorruptShare, audit, log };
     const jobs = createJobRunner({
       db,
+      audit,
       log,
       kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
       ...(settings.jobPauseAfterBatches ? { pauseAfterBatches: settings.jobPauseAfterBatches } : {}),
     });
     const trustDomains = new Map(deployment.slots.map(({ slot, backend, config }) => [slot, backend.trustDomain(config)]));
-    const mpc = createMpcService({ db, providers, vaults, jobs, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, log });
+    const mpc = createMpcService({ db, providers, vaults, jobs, plan: deployment.plan, reprotectMaxVersions: deployment.reprotectMaxVersions, audit, log });
     const lifecycle = createLifecycleService({ ...lifecycleDeps, vaults, jobs, plan: deployment.plan, trustDomain: (slot) => trustDomains.get(slot) });
     const app = buildApp({
       db,
       authenticate: createAuthenticator(db, signingKeys),
       auth: createAuthService({ db, keys: signingKeys, audit }),
       signingKeys,
-      agents: createAgentService({ db }),
-      members: createMemberService({ db, keys: signingKeys }),
-      policies: createPolicyService({ db, vaults }),
+      agents: createAgentService({ db, audit }),
+      members: createMemberService({ db, keys: signingKeys, audit }),
+      policies: createPolicyService({ db, vaults, audit }),
       audit,
+      auditReader: createAuditReader({ db, chainKey }),
       vaults,
       secrets,
       mpc,
       lifecycle,
-      cmek: createCmekService({ db, providers, vaults, jobs, plan: deployment.plan, latency, reportCorruptShare }),
+      cmek: createCmekService({ db, providers, vaults, jobs, plan: deployment.plan, latency, reportCorruptShare, audit }),
       health,
       limits: settings.limits,
       log,

@@ -11,7 +11,8 @@
  *   agent.rotate_key, api_key.create, api_key.revoke, access.denied (an agent refused management); requests
  *   that change or read nothing, and are refused nothing, add nothing.
  * - Each event's fields: id, action, actor_id / actor_type (user or agent), resource_type, resource_id,
- *   org_id, details (the refusal's code as `reason`), ip_address, created_at.
+ *   org_id, details (the refusal's code as `reason`), ip_address, created_at, and its chain link
+ *   (integrity_hash, prev_event_id: audit-chain-storage.test.ts checks the chain itself).
  * - Events never contain values, API keys, agent keys, tokens or client shares.
  * - Filters (resource_id, actor_id, action, from, to) and pagination (limit/offset; `count` is the total,
  *   `events` the page; newest first); bad filters are 400 problems.
@@ -78,9 +79,12 @@ for (const kind of DATABASE_KINDS) {
     function assertEventShape(e: AuditEvent, label: string): void {
       assert.deepEqual(
         Object.keys(e).sort(),
-        ["action", "actor_id", "actor_type", "created_at", "details", "id", "ip_address", "org_id", "resource_id", "resource_type"],
+        ["action", "actor_id", "actor_type", "created_at", "details", "id", "integrity_hash", "ip_address", "org_id", "prev_event_id", "resource_id", "resource_type"],
         label,
       );
+      // Every event recorded now is chained (events from before the chain began are another suite's).
+      assert.match(String(e.integrity_hash), /^[0-9a-f]{64}$/, label);
+      assert.match(String(e.prev_event_id), UUID, label);
       assert.match(e.id, UUID, label);
       assert.match(e.actor_id, UUID, label);
       assert.match(e.actor_type, /^(user|agent)$/, label);

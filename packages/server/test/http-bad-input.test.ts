@@ -91,7 +91,13 @@ for (const kind of DATABASE_KINDS) {
         [{ value: "x", max_access_count: 0 }, "max_access_count"],
         [{ value: "x", max_access_count: -1 }, "max_access_count"],
         [{ value: "x", max_access_count: 2 ** 31 }, "max_access_count"],
-        [{ value: "x", type: "nope" }, "type"],
+        // Types are open but shaped: one lowercase word of at most 64 characters.
+        [{ value: "x", type: "Password" }, "type"],
+        [{ value: "x", type: "1password" }, "type"],
+        [{ value: "x", type: `t${"x".repeat(64)}` }, "type"],
+        [{ value: "x", type: "" }, "type"],
+        [{ value: "x", type: "env-bundle" }, "type"],
+        [{ value: "x", type: "env_bundle\n" }, "type"],
         [{ value: "x", type: 3 }, "type"],
         [{ value: "x", expires_at: "tomorrow" }, "expires_at"],
         [{ value: "x", expires_at: 1700000000 }, "expires_at"],
@@ -117,7 +123,7 @@ for (const kind of DATABASE_KINDS) {
       assertProblem(track(await rotate({ length: 1025 })), 400, "validation_error", /length/);
       assertProblem(track(await rotate({ length: "32" })), 400, "validation_error", /length/);
       assertProblem(track(await rotate({ charset: "binary" })), 400, "validation_error", /charset/);
-      assertProblem(track(await rotate({ type: "nope" })), 400, "validation_error", /type/);
+      assertProblem(track(await rotate({ type: "Nope" })), 400, "validation_error", /type/);
       assertProblem(track(await admin.get(`/v1/vaults/${vaultId}/secret-versions/types/x`)), 404, "secret_not_found");
       assertProblem(track(await admin.get(`/v1/vaults/${vaultId}/secret-versions/types/r`)), 404, "secret_not_found");
     });

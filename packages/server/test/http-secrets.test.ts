@@ -165,6 +165,36 @@ for (const kind of DATABASE_KINDS) {
       assertProblem(await admin.get(`/v1/vaults/${vaultId}/secret-versions/versions/none`), 404, "secret_not_found");
     });
 
+    test("any type matching ^[a-z][a-z0-9_]{0,63}$ is stored and echoed everywhere; others are 400 and store nothing", async () => {
+      const longest = `t${"x".repeat(63)}`;
+      for (const [path, type] of [["types/bundle", "env_bundle"], ["types/db", "database_url"], ["types/longest", longest], ["types/one", "z"], ["types/digits", "k8s_v2"]] as const) {
+        const v = value(type);
+        const written = await write(path, v, { type });
+        assert.equal(written.type, type, "the write echoes it");
+        const got = await read(path);
+        assert.equal(got.status, 200, got.text);
+        assert.deepEqual([got.body.type, got.body.value], [type, v], "the read echoes it");
+        const versions = await admin.get(`/v1/vaults/${vaultId}/secret-versions/${path}`);
+        assert.equal(versions.body.versions[0].type, type, "the version listing echoes it");
+      }
+      const listed = await admin.get(`/v1/vaults/${vaultId}/secrets?prefix=types/`);
+      assert.deepEqual(
+        Object.fromEntries(listed.body.secrets.map((m: { path: string; type: string }) => [m.path, m.type])),
+        { "types/bundle": "env_bundle", "types/db": "database_url", "types/longest": longest, "types/one": "z", "types/digits": "k8s_v2" },
+      );
+      const rotated = await admin.post(`/v1/vaults/${vaultId}/secret-rotate/types/db`, { type: "database_url", length: 16 });
+      assert.equal(rotated.status, 201, rotated.text);
+      assert.deepEqual([rotated.body.type, rotated.body.version], ["database_url", 2]);
+      secrets.push((await read("types/db")).body.value);
+
+      // Refused: upper case, a leading digit or underscore, 65 characters, empty, other characters.
+      for (const type of ["Env_bundle", "DATABASE_URL", "1password", "_env", `t${"x".repeat(64)}`, "", "env-bundle", "env bundle", "énv"]) {
+        assertProblem(await put("types/refused", { value: value("refused"), type }), 400, "validation_error", /type/, JSON.stringify(type));
+        assertProblem(await admin.post(`/v1/vaults/${vaultId}/secret-rotate/types/refused`, { type }), 400, "validation_error", /type/, JSON.stringify(type));
+      }
+      assertProblem(await admin.get(`/v1/vaults/${vaultId}/secret-versions/types/refused`), 404, "secret_not_found");
+    });
+
     test("list with prefix: latest version per path, metadata only", async () => {
       const written = [value("p1"), value("p2"), value("p3"), value("p4")];
       await write("list/one", written[0]!);

@@ -45,6 +45,8 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["POST", "/v1/agents/{agent_id}/rotate-key", false],
   // audit.ts
   ["GET", "/v1/audit/events", false],
+  ["GET", "/v1/audit/verify", false],
+  ["GET", "/v1/audit/export", false],
   // vaults.ts
   ["POST", "/v1/vaults", true],
   ["GET", "/v1/vaults", false],

@@ -3,7 +3,7 @@
  * the vaults:write scope); a non-empty `vault_ids` bounds what policies can grant them.
  */
 import { randomUUID } from "node:crypto";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import { AGENT_KEY_PREFIX, displayPrefix, generateApiKey, hashApiKey } from "../auth/api-key.js";
 import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
@@ -72,8 +72,8 @@ async function checkVaults(db: Queryable, orgId: string, vaultIds: string[] | un
 
 export type AgentService = ReturnType<typeof createAgentService>;
 
-export function createAgentService(deps: { db: Database }) {
-  const { db } = deps;
+export function createAgentService(deps: { db: Database; audit: AuditLog }) {
+  const { db, audit } = deps;
 
   async function find(db: Queryable, orgId: string, agentId: string): Promise<AgentRow> {
     const [row] = isUuid(agentId) ? await db.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1 AND org_id = $2`, [agentId, orgId]) : [];
@@ -95,7 +95,7 @@ export function createAgentService(deps: { db: Database }) {
             hashApiKey(apiKey), displayPrefix(apiKey), input.token_ttl_seconds ?? null, parseExpiry(input.expires_at) ?? null, user.id,
           ],
         );
-        await recordAudit(tx, user, { action: "agent.create", resourceType: "agent", resourceId: id, details: { name: input.name } });
+        await audit.recordIn(tx, user, { action: "agent.create", resourceType: "agent", resourceId: id, details: { name: input.name } });
         return inserted!;
       });
       return { agent: toView(row), api_key: apiKey };
@@ -134,7 +134,7 @@ export function createAgentService(deps: { db: Database }) {
           ? await tx.query<AgentRow>(`UPDATE agents SET ${sets.join(", ")} WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`, params)
           : [];
         if (!row) throw notFound("agent_not_found", `agent ${agentId} not found`);
-        await recordAudit(tx, user, { action: "agent.update", resourceType: "agent", resourceId: agentId, details: { fields: Object.keys(input) } });
+        await audit.recordIn(tx, user, { action: "agent.update", resourceType: "agent", resourceId: agentId, details: { fields: Object.keys(input) } });
         return toView(row);
       });
     },
@@ -144,7 +144,7 @@ export function createAgentService(deps: { db: Database }) {
         const agent = await find(tx, user.orgId, agentId);
         await deletePoliciesOf(tx, "agent", agent.id);
         await tx.query("DELETE FROM agents WHERE id = $1", [agent.id]);
-        await recordAudit(tx, user, { action: "agent.delete", resourceType: "agent", resourceId: agent.id });
+        await audit.recordIn(tx, user, { action: "agent.delete", resourceType: "agent", resourceId: agent.id });
       });
     },
 
@@ -156,7 +156,7 @@ export function createAgentService(deps: { db: Database }) {
           `UPDATE agents SET key_hash = $2, key_prefix = $3, key_generation = key_generation + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
           [agent.id, hashApiKey(apiKey), displayPrefix(apiKey)],
         );
-        await recordAudit(tx, user, { action: "agent.rotate_key", resourceType: "agent", resourceId: agent.id });
+        await audit.recordIn(tx, user, { action: "agent.rotate_key", resourceType: "agent", resourceId: agent.id });
         return updated!;
       });
       return { agent: toView(row), api_key: apiKey };

@@ -1,7 +1,7 @@
 /** Token exchange and user API key management. */
 import { randomUUID } from "node:crypto";
 import { equalBytes } from "@shardvault/crypto";
-import { ANONYMOUS_ID, recordAudit, type AuditLog } from "../audit/audit.js";
+import { ANONYMOUS_ID, type AuditLog } from "../audit/audit.js";
 import type { Database, Queryable } from "../db/database.js";
 import { notFound, refused, unauthorized } from "../errors.js";
 import { findUsersByEmail } from "../orgs/member-queries.js";
@@ -168,7 +168,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys; audit
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${KEY_COLUMNS}`,
           [id, user.orgId, user.id, input.name, hashApiKey(apiKey), displayPrefix(apiKey), scopes, expiresAt],
         );
-        await recordAudit(tx, user, { action: "api_key.create", resourceType: "api_key", resourceId: id, details: { name: input.name } });
+        await audit.recordIn(tx, user, { action: "api_key.create", resourceType: "api_key", resourceId: id, details: { name: input.name } });
         return inserted!;
       });
       return { key: toKeyView(row), api_key: apiKey };
@@ -188,7 +188,7 @@ export function createAuthService(deps: { db: Database; keys: SigningKeys; audit
           ? await tx.query("UPDATE api_keys SET is_active = false WHERE id = $1 AND org_id = $2 AND user_id = $3 RETURNING id", [keyId, user.orgId, user.id])
           : [];
         if (rows.length === 0) throw notFound("api_key_not_found", `API key ${keyId} not found`);
-        await recordAudit(tx, user, { action: "api_key.revoke", resourceType: "api_key", resourceId: keyId });
+        await audit.recordIn(tx, user, { action: "api_key.revoke", resourceType: "api_key", resourceId: keyId });
       });
     },
   };

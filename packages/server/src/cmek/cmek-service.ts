@@ -7,7 +7,7 @@
  */
 import type { CmekRotationJob } from "@shardvault/api";
 import { CryptoError, open, seal, wipe } from "@shardvault/crypto";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import type { Plan } from "../config/deployment.js";
 import type { Database } from "../db/database.js";
@@ -72,6 +72,7 @@ export function createCmekService(deps: {
   plan: Plan;
   latency: LatencyTracker;
   reportCorruptShare(event: CorruptShareEvent): void;
+  audit: AuditLog;
 }) {
   const { db, providers, vaults, jobs } = deps;
 
@@ -90,13 +91,15 @@ export function createCmekService(deps: {
       }
       if (locked.cmek_fingerprint === fingerprint) return toVaultView(locked);
       await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, fingerprint]);
-      await recordAudit(tx, principal, {
+      const changed = toVaultView((await lockVault(tx, vault.id, "update"))!);
+      // The event last: it holds the organization's audit chain head until the commit.
+      await deps.audit.recordIn(tx, principal, {
         action: fingerprint ? "vault.cmek_enable" : "vault.cmek_disable",
         resourceType: "vault",
         resourceId: vault.id,
         details: fingerprint ? { fingerprint } : {},
       });
-      return toVaultView((await lockVault(tx, vault.id, "update"))!);
+      return changed;
     });
   }
 
@@ -208,7 +211,7 @@ export function createCmekService(deps: {
           // New writes use the new key from now on.
           await tx.query("UPDATE vaults SET cmek_fingerprint = $2 WHERE id = $1", [vault.id, newFingerprint]);
           const row = await jobs.create(tx, principal, { vault_id: vault.id, kind: KIND, params: { old_fingerprint: oldFingerprint, new_fingerprint: newFingerprint }, total });
-          await recordAudit(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row.id, new_fingerprint: newFingerprint } });
+          await deps.audit.recordIn(tx, principal, { action: "vault.cmek_rotate", resourceType: "vault", resourceId: vault.id, details: { job_id: row.id, new_fingerprint: newFingerprint } });
           return row;
         });
       } catch (error) {

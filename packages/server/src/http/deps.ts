@@ -1,6 +1,7 @@
 /** What the HTTP layer is built from: the services and settings the composition root hands to the app and its routes. */
 import type { AgentService } from "../agents/agent-service.js";
 import type { AuditLog } from "../audit/audit.js";
+import type { AuditReader } from "../audit/audit-reader.js";
 import type { Authenticator } from "../auth/authenticate.js";
 import type { AuthService } from "../auth/auth-service.js";
 import type { SigningKeys } from "../auth/signing-keys.js";
@@ -25,6 +26,7 @@ export interface HttpDeps {
   members: MemberService;
   policies: PolicyService;
   audit: AuditLog;
+  auditReader: AuditReader;
   vaults: VaultService;
   secrets: SecretService;
   mpc: MpcService;

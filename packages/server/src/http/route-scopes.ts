@@ -41,6 +41,8 @@ export const ROUTE_SCOPES: Record<string, RouteScope> = {
 
   // Audit
   "GET /v1/audit/events": { scope: "audit:read" },
+  "GET /v1/audit/verify": { scope: "audit:read" },
+  "GET /v1/audit/export": { scope: "audit:read" },
 
   // Vaults, MPC and CMEK
   "POST /v1/vaults": { scope: "vaults:write" },

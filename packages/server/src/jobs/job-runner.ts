@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { AuditAction } from "@shardvault/api";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import type { AdvisoryLock, Database, Queryable } from "../db/database.js";
 import { conflict } from "../errors.js";
@@ -57,12 +57,13 @@ const actorOf = (job: JobRow): Principal => ({ type: job.actor_type as Principal
 
 export function createJobRunner(deps: {
   db: Database;
+  audit: AuditLog;
   log: Logger;
   kinds: readonly JobKind[];
   /** Testing aid: every run waits (holding its job) once it has committed this many batches. */
   pauseAfterBatches?: number;
 }) {
-  const { db, log } = deps;
+  const { db, log, audit } = deps;
   const kinds = new Map(deps.kinds.map((kind) => [kind.name, kind]));
   const runnerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Runs of this process, by job id. */
@@ -89,7 +90,7 @@ export function createJobRunner(deps: {
   async function end(job: JobRow, action: AuditAction, write: (tx: Queryable) => Promise<void>): Promise<void> {
     await db.transaction(async (tx) => {
       await write(tx);
-      await recordAudit(tx, actorOf(job), { action, resourceType: "vault", resourceId: job.vault_id, details: { job_id: job.id, kind: job.kind } });
+      await audit.recordIn(tx, actorOf(job), { action, resourceType: "vault", resourceId: job.vault_id, details: { job_id: job.id, kind: job.kind } });
     });
   }
 

@@ -11,6 +11,7 @@
  * A version waiting for the job stays readable under the layout it records. Once none is left, the job
  * crypto-shreds the soft-deleted versions it did not move and disables the KEKs it retired.
  */
+import type { AuditLog } from "../audit/audit.js";
 import type { MpcJobKind } from "@shardvault/api";
 import { mapLimit } from "../concurrency.js";
 import type { Database } from "../db/database.js";
@@ -50,6 +51,7 @@ export const paramsOf = (job: JobRow) => job.params as unknown as LifecycleParam
 
 export interface LifecycleJobDeps {
   db: Database;
+  audit: AuditLog;
   providers: ProviderRegistry;
   latency: LatencyTracker;
   reportCorruptShare(event: CorruptShareEvent): void;

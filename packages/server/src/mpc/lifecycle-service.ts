@@ -9,7 +9,6 @@
  */
 import { MPC_JOB_KINDS, type MpcJob, type MpcJobKind, type MpcJobStarted } from "@shardvault/api";
 import { wipe } from "@shardvault/crypto";
-import { recordAudit } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import { requireUser } from "../auth/roles.js";
 import type { Plan } from "../config/deployment.js";
@@ -76,7 +75,7 @@ export function createLifecycleService(
     trustDomain(slot: string): string | undefined;
   },
 ) {
-  const { db, providers, vaults, jobs } = deps;
+  const { db, providers, vaults, jobs, audit } = deps;
 
   function checkPlan(): void {
     if (!LIFECYCLE_PLANS.includes(deps.plan)) {
@@ -209,7 +208,7 @@ export function createLifecycleService(
           params: { ...next.params, to_generation: generation } as unknown as Record<string, unknown>,
           total: await countLiveMpcVersions(tx, vault.id),
         });
-        await recordAudit(tx, principal, {
+        await audit.recordIn(tx, principal, {
           action: `mpc.${request.kind}_started`,
           resourceType: "vault",
           resourceId: vault.id,
@@ -271,7 +270,7 @@ export function createLifecycleService(
         if (!(await replaceMpcState(tx, row.id, state, next))) throw conflict("secret_refresh_conflict", "this version's shares were moved meanwhile; retry the refresh");
         const job = lagged ? await unfinishedJob(tx, vault.id) : undefined;
         if (job) await countProgress(tx, job.id, 1);
-        await recordAudit(tx, principal, { action: "secret.refresh", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } });
+        await audit.recordIn(tx, principal, { action: "secret.refresh", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } });
       });
       if (lagged) await afterClientMove(vault.id, p.generation);
       return { version: row.version, client_share: fresh.clientShare! };

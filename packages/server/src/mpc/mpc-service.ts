@@ -6,7 +6,7 @@
  * no version written under the old mode commits after the switch.
  */
 import { wipe } from "@shardvault/crypto";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import { mapLimit } from "../concurrency.js";
 import type { Plan } from "../config/deployment.js";
@@ -53,6 +53,7 @@ export function createMpcService(deps: {
   jobs: JobRunner;
   plan: Plan;
   reprotectMaxVersions: number;
+  audit: AuditLog;
   log: Logger;
 }) {
   const { db, providers, vaults, log } = deps;
@@ -122,13 +123,15 @@ export function createMpcService(deps: {
       }
       // Soft-deleted versions are not re-protected: dropping their wrapped DEK crypto-shreds them.
       await shredDeleted(tx, vaultId);
-      await recordAudit(tx, principal, {
+      const enabled = (await lockVault(tx, vaultId, "update"))!;
+      // The event last: it holds the organization's audit chain head until the commit.
+      await deps.audit.recordIn(tx, principal, {
         action: "vault.mpc_enable",
         resourceType: "vault",
         resourceId: vaultId,
         details: { custody_mode: target.mode.name, providers: target.holders, reprotected_versions: liveIds.size },
       });
-      return { vault: (await lockVault(tx, vaultId, "update"))!, raced: false, protectedIds: liveIds };
+      return { vault: enabled, raced: false, protectedIds: liveIds };
     });
   }
 

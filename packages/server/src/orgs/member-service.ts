@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Member, Role } from "@shardvault/api";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import { hashApiKey } from "../auth/api-key.js";
 import { checkNewPassword, hashPassword, passwordMatches } from "../auth/passwords.js";
 import type { Principal } from "../auth/principal.js";
@@ -37,8 +37,8 @@ export const toMemberView = (row: q.UserRow): Member => ({
 
 export type MemberService = ReturnType<typeof createMemberService>;
 
-export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
-  const { db, keys } = deps;
+export function createMemberService(deps: { db: Database; keys: SigningKeys; audit: AuditLog }) {
+  const { db, keys, audit } = deps;
 
   /** Only an owner grants, changes or removes the owner role. */
   function requireOwnerFor(actor: Principal, what: string, ...roles: Role[]): void {
@@ -98,7 +98,7 @@ export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
       const passwordHash = await hashPassword(next);
       const updated = await db.transaction(async (tx) => {
         const row = await q.setPassword(tx, actor.id, passwordHash);
-        await recordAudit(tx, actor, { action: "auth.password_change", resourceType: "user", resourceId: actor.id });
+        await audit.recordIn(tx, actor, { action: "auth.password_change", resourceType: "user", resourceId: actor.id });
         return row;
       });
       return issueSessionToken(keys, updated);
@@ -114,7 +114,7 @@ export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
       const invite = { id: randomUUID(), org_id: actor.orgId, email, role, expires_at: new Date(Date.now() + INVITE_TTL_DAYS * 24 * 3600 * 1000) };
       await db.transaction(async (tx) => {
         await q.replaceInvite(tx, { ...invite, token_hash: hashApiKey(token), invited_by: actor.id });
-        await recordAudit(tx, actor, { action: "member.invite", resourceType: "invite", resourceId: invite.id, details: { email, role } });
+        await audit.recordIn(tx, actor, { action: "member.invite", resourceType: "invite", resourceId: invite.id, details: { email, role } });
       });
       return {
         message: `Invitation created for ${email}. Hand over the invite token: it is shown once and expires in ${INVITE_TTL_DAYS} days.`,
@@ -143,7 +143,7 @@ export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
           password_hash: passwordHash,
         });
         const actor = { type: "user" as const, id: created.id, orgId: created.org_id };
-        await recordAudit(tx, actor, { action: "member.join", resourceType: "user", resourceId: created.id, details: { invite_id: invite.id, role: invite.role } });
+        await audit.recordIn(tx, actor, { action: "member.join", resourceType: "user", resourceId: created.id, details: { invite_id: invite.id, role: invite.role } });
         return created;
       });
       return issueSessionToken(keys, user);
@@ -154,8 +154,9 @@ export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
       const target = await findMember(actor, userId);
       requireOwnerFor(actor, "make or change", role, target.role);
       const updated = await changeStanding(actor, target, role === "owner", async (tx) => {
-        await recordAudit(tx, actor, { action: "member.update", resourceType: "user", resourceId: target.id, details: { from: target.role, to: role } });
-        return q.setRole(tx, target.id, role);
+        const row = await q.setRole(tx, target.id, role);
+        await audit.recordIn(tx, actor, { action: "member.update", resourceType: "user", resourceId: target.id, details: { from: target.role, to: role } });
+        return row;
       });
       return toMemberView(updated);
     },
@@ -168,7 +169,7 @@ export function createMemberService(deps: { db: Database; keys: SigningKeys }) {
       await changeStanding(actor, target, false, async (tx) => {
         await deletePoliciesOf(tx, "user", target.id);
         await q.deleteUser(tx, target.id);
-        await recordAudit(tx, actor, { action: "member.remove", resourceType: "user", resourceId: target.id, details: { email: target.email, role: target.role } });
+        await audit.recordIn(tx, actor, { action: "member.remove", resourceType: "user", resourceId: target.id, details: { email: target.email, role: target.role } });
       });
     },
   };

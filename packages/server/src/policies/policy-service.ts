@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CreatePolicyBody, Policy, UpdatePolicyBody } from "@shardvault/api";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import type { Database, Queryable } from "../db/database.js";
 import { badRequest, notFound } from "../errors.js";
@@ -49,8 +49,8 @@ const permissionSet = (permissions: readonly string[]) => [...new Set(permission
 
 export type PolicyService = ReturnType<typeof createPolicyService>;
 
-export function createPolicyService(deps: { db: Database; vaults: VaultService }) {
-  const { db, vaults } = deps;
+export function createPolicyService(deps: { db: Database; vaults: VaultService; audit: AuditLog }) {
+  const { db, vaults, audit } = deps;
 
   return {
     async create(principal: Principal, vaultId: string, body: CreatePolicyBody): Promise<Policy> {
@@ -72,7 +72,7 @@ export function createPolicyService(deps: { db: Database; vaults: VaultService }
       } as const;
       const inserted = await db.transaction(async (tx) => {
         const created = await q.insertPolicy(tx, row);
-        await recordAudit(tx, principal, {
+        await audit.recordIn(tx, principal, {
           action: "policy.create",
           resourceType: "policy",
           resourceId: created.id,
@@ -104,7 +104,7 @@ export function createPolicyService(deps: { db: Database; vaults: VaultService }
           expires_at: body.expires_at === undefined ? current.expires_at : parseExpiry(body.expires_at),
         });
         const fields = (["permissions", "effect", "priority", "conditions", "expires_at"] as const).filter((f) => body[f] !== undefined);
-        await recordAudit(tx, principal, { action: "policy.update", resourceType: "policy", resourceId: current.id, details: { vault_id: vault.id, fields } });
+        await audit.recordIn(tx, principal, { action: "policy.update", resourceType: "policy", resourceId: current.id, details: { vault_id: vault.id, fields } });
         return row!;
       });
       return toPolicyView(updated);
@@ -114,7 +114,7 @@ export function createPolicyService(deps: { db: Database; vaults: VaultService }
       const vault = await vaults.require(principal, vaultId, "manage");
       await db.transaction(async (tx) => {
         if (!isUuid(policyId) || !(await q.deletePolicy(tx, vault.id, policyId))) throw notFound("policy_not_found", `policy ${policyId} not found in vault ${vault.id}`);
-        await recordAudit(tx, principal, { action: "policy.delete", resourceType: "policy", resourceId: policyId.toLowerCase(), details: { vault_id: vault.id } });
+        await audit.recordIn(tx, principal, { action: "policy.delete", resourceType: "policy", resourceId: policyId.toLowerCase(), details: { vault_id: vault.id } });
       });
     },
   };

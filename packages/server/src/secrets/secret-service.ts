@@ -13,7 +13,7 @@ import { openVersion, sameProtection, sealVersion, vaultProtection, type VaultPr
 import { checkClientShare } from "../envelope/client-share-check.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
-import { recordAudit, type AuditAction, type AuditLog } from "../audit/audit.js";
+import type { AuditAction, AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
@@ -164,7 +164,7 @@ export function createSecretService(deps: {
           sealed.layout,
         );
         await q.insertShares(tx, vault.id, id, sealed.shares);
-        await recordAudit(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
+        await deps.audit.recordIn(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
         return { inserted };
       });
       if ("relayout" in outcome) {
@@ -238,7 +238,7 @@ export function createSecretService(deps: {
         await db.transaction(async (tx) => {
           // Counted only for reads that return a value, after the value opened.
           if (!(await q.countAccess(tx, row.id))) throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
-          await recordAudit(tx, principal, event);
+          await deps.audit.recordIn(tx, principal, event);
         });
       }
     } catch (error) {
@@ -284,7 +284,7 @@ export function createSecretService(deps: {
       await db.transaction(async (tx) => {
         const versionId = await q.disableVersion(tx, vault.id, path, version);
         if (!versionId) throw notFound("secret_not_found", `secret ${path} version ${version} not found`);
-        await recordAudit(tx, principal, {
+        await deps.audit.recordIn(tx, principal, {
           action: "secret.version_disable",
           resourceType: "secret",
           resourceId: versionId,
@@ -298,7 +298,7 @@ export function createSecretService(deps: {
       await db.transaction(async (tx) => {
         const newestId = await q.softDeletePath(tx, vault.id, path);
         if (!newestId) throw notFound("secret_not_found", `secret ${path} not found`);
-        await recordAudit(tx, principal, { action: "secret.delete", resourceType: "secret", resourceId: newestId, details: { vault_id: vault.id, path } });
+        await deps.audit.recordIn(tx, principal, { action: "secret.delete", resourceType: "secret", resourceId: newestId, details: { vault_id: vault.id, path } });
       });
     },
   };

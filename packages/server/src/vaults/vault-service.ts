@@ -6,7 +6,7 @@ import { standingOn, type Decision, type PolicyRule, type VaultFacts, type Vault
 import { findRules, findRulesByVault } from "../policies/policy-queries.js";
 import type { Database, Queryable } from "../db/database.js";
 import { callProvider } from "../envelope/provider-calls.js";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import { isUuid } from "../ids.js";
 import { notFound, refused } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
@@ -77,8 +77,8 @@ const DENIALS: Record<Exclude<Decision, { allowed: true }>["reason"], string> = 
 
 export type VaultService = ReturnType<typeof createVaultService>;
 
-export function createVaultService(deps: { db: Database; providers: ProviderRegistry }) {
-  const { db, providers } = deps;
+export function createVaultService(deps: { db: Database; providers: ProviderRegistry; audit: AuditLog }) {
+  const { db, providers, audit } = deps;
   const contextOf = (principal: Principal) => ({ now: Date.now(), ...(principal.ip !== undefined ? { ip: principal.ip } : {}) });
 
   /** The vault and the caller's policies on it: as loaded with the credential when the URL named it, else queried. */
@@ -147,11 +147,12 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
           kek_slot: provider.slot,
           kek_id: kekId,
         });
-        await recordAudit(tx, principal, { action: "vault.create", resourceType: "vault", resourceId: id, details: { name: input.name } });
-        if (!mpc) return inserted;
-        await recordMpcMode(tx, id, mpc.mode, mpc.holders, mpcKeks);
-        await recordAudit(tx, principal, { action: "vault.mpc_enable", resourceType: "vault", resourceId: id, details: { custody_mode: mpc.mode.name, providers: mpc.holders } });
-        return (await findVault(tx, principal.orgId, id))!;
+        if (mpc) await recordMpcMode(tx, id, mpc.mode, mpc.holders, mpcKeks);
+        const created = mpc ? (await findVault(tx, principal.orgId, id))! : inserted;
+        // The events last: they hold the organization's audit chain head until the commit.
+        await audit.recordIn(tx, principal, { action: "vault.create", resourceType: "vault", resourceId: id, details: { name: input.name } });
+        if (mpc) await audit.recordIn(tx, principal, { action: "vault.mpc_enable", resourceType: "vault", resourceId: id, details: { custody_mode: mpc.mode.name, providers: mpc.holders } });
+        return created;
       });
       return toVaultView(row);
     },
@@ -174,7 +175,7 @@ export function createVaultService(deps: { db: Database; providers: ProviderRegi
       const { vault } = await authorize(principal, vaultId, "manage");
       await db.transaction(async (tx) => {
         if (!(await deleteVault(tx, principal.orgId, vault.id))) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-        await recordAudit(tx, principal, { action: "vault.delete", resourceType: "vault", resourceId: vault.id });
+        await audit.recordIn(tx, principal, { action: "vault.delete", resourceType: "vault", resourceId: vault.id });
       });
     },
   };

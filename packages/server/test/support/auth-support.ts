@@ -107,6 +107,8 @@ export interface AuditEvent {
   details: Record<string, unknown>;
   ip_address: string | null;
   created_at: string;
+  integrity_hash: string | null;
+  prev_event_id: string | null;
 }
 
 /** `GET /v1/audit/events?…`, asserting 200. */

@@ -39,6 +39,8 @@ export interface StartOptions {
   adminKey?: string;
   /** How long to wait for the listening line; generous, it is a safety net against hangs. */
   startTimeoutMs?: number;
+  /** A script to run instead of the built server (a benchmark's variant of it); `.ts` runs through tsx. */
+  main?: string;
 }
 
 export interface ExitInfo {
@@ -125,7 +127,8 @@ export async function startServer(opts: StartOptions): Promise<ServerHandle> {
   if (opts.database === "postgres" && !opts.databaseUrl) throw new Error("startServer: database postgres needs databaseUrl");
   if (opts.database === "pglite" && opts.databaseUrl) throw new Error("startServer: databaseUrl given with database pglite");
   const dataDir = opts.dataDir ?? makeTempDir();
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const main = opts.main ?? SERVER_MAIN;
+  const child = spawn(process.execPath, [...(main.endsWith(".ts") ? ["--import", "tsx"] : []), main], {
     cwd: REPO_ROOT,
     env: childEnv(opts, dataDir),
     stdio: ["ignore", "pipe", "pipe"],

@@ -9,6 +9,7 @@
  *   …
  *   await app.close();
  */
+import { createSecretKey, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Principal } from "../../src/auth/principal.js";
 import { createAuditLog } from "../../src/audit/audit.js";
@@ -94,11 +95,14 @@ export async function composeInProcess(kind: DatabaseKind, opts: ComposeOptions 
   const corruptShares: CorruptShareEvent[] = [];
   const reportCorruptShare = (event: CorruptShareEvent) => void corruptShares.push(event);
   const latency = new LatencyTracker();
-  const vaults = createVaultService({ db, providers });
+  // The chain key that the server keeps wrapped by the default provider; here, a fresh one in memory.
+  const audit = createAuditLog(db, { key: createSecretKey(randomBytes(32)) });
+  const vaults = createVaultService({ db, providers, audit });
   const limits = { maxValueBytes: 64 * 1024, maxPathLength: 512, maxMetadataBytes: 8 * 1024 };
-  const lifecycleDeps = { db, providers, latency, reportCorruptShare, log };
+  const lifecycleDeps = { db, providers, latency, reportCorruptShare, audit, log };
   const jobs = createJobRunner({
     db,
+    audit,
     log,
     kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
     ...(opts.jobPauseAfterBatches ? { pauseAfterBatches: opts.jobPauseAfterBatches } : {}),
@@ -108,9 +112,9 @@ export async function composeInProcess(kind: DatabaseKind, opts: ComposeOptions 
     providers,
     principal,
     vaults,
-    secrets: createSecretService({ db, providers, vaults, limits, latency, audit: createAuditLog(db), reportCorruptShare }),
-    mpc: createMpcService({ db, providers, vaults, jobs, plan: "enterprise", reprotectMaxVersions: 1000, log }),
-    cmek: createCmekService({ db, providers, vaults, jobs, plan: "enterprise", latency, reportCorruptShare }),
+    secrets: createSecretService({ db, providers, vaults, limits, latency, audit, reportCorruptShare }),
+    mpc: createMpcService({ db, providers, vaults, jobs, plan: "enterprise", reprotectMaxVersions: 1000, audit, log }),
+    cmek: createCmekService({ db, providers, vaults, jobs, plan: "enterprise", latency, reportCorruptShare, audit }),
     jobs,
     lifecycle: createLifecycleService({ ...lifecycleDeps, vaults, jobs, plan: "enterprise", trustDomain: () => undefined }),
     corruptShares,

@@ -4,7 +4,7 @@ import type { SecretMeta, SecretWritten, ShardvaultError, Vault } from "@shardva
 import { useClient } from "../../api";
 import { ClientShareReminder } from "../../components/ShownOnce";
 import { BusyButton, ErrorNote, Modal } from "../../components/ui";
-import { SECRET_TYPES } from "../../custody";
+import { KNOWN_SECRET_TYPES } from "../../custody";
 
 export type Editor = { mode: "create"; folder: string } | { mode: "update"; meta: SecretMeta };
 
@@ -70,7 +70,7 @@ export function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault
         <div className="field">
           <label htmlFor={ids.type}>Type</label>
           <select id={ids.type} name="type" defaultValue={current?.type ?? "generic"}>
-            {SECRET_TYPES.map((t) => (
+            {typeChoices(current?.type).map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>
@@ -114,3 +114,10 @@ export function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault
     </Modal>
   );
 }
+
+/**
+ * The picker's types: the known ones, plus the secret's own when another client wrote one the dashboard does
+ * not know (types are open), so that updating a secret keeps its type rather than falling back to the first.
+ */
+const typeChoices = (currentType: string | undefined): readonly string[] =>
+  currentType === undefined || (KNOWN_SECRET_TYPES as readonly string[]).includes(currentType) ? KNOWN_SECRET_TYPES : [...KNOWN_SECRET_TYPES, currentType];
