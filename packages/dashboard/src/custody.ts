@@ -9,7 +9,10 @@ import type { CustodyModeName } from "@shardvault/sdk";
 export interface CustodyMode {
   name: CustodyModeName;
   label: string;
-  /** One line on its trust model. */
+  /**
+   * One line on its trust model. `{0}`, `{1}`… stand for the mode's share holders in order (the vault's own, or
+   * the defaults), filled by `trustLine` with what each slot really is on this server.
+   */
   trust: string;
   clientShareRequired: boolean;
   /** Shares that rebuild a data key, whoever holds them (the server's access structure: any `threshold`). */
@@ -25,7 +28,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
   {
     name: "2of2_client_custody",
     label: "2-of-2 Client Custody",
-    trust: "Neither Shardvault nor GCP alone can decrypt: every read needs the server's GCP KMS share and your client share.",
+    trust: "Neither Shardvault nor {0} alone can decrypt: every read needs the server's {0} share and your client share.",
     clientShareRequired: true,
     threshold: 2,
     defaultProviders: ["gcp", "client"],
@@ -36,7 +39,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
   {
     name: "2of3_multi_hsm",
     label: "2-of-3 Multi-HSM",
-    trust: "Any single cloud provider compromise is insufficient: any 2 of GCP, AWS and Azure decrypt, fully server-side, no client share.",
+    trust: "Any single key provider compromise is insufficient: any 2 of {0}, {1} and {2} decrypt, fully server-side, no client share.",
     clientShareRequired: false,
     threshold: 2,
     defaultProviders: ["gcp", "aws", "azure"],
@@ -47,7 +50,7 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
   {
     name: "2of3_client_custody",
     label: "2-of-3 Client Custody",
-    trust: "Any 2 of GCP, AWS and your client share decrypt: no single party can, but two of the three colluding can.",
+    trust: "Any 2 of {0}, {1} and your client share decrypt: no single party can, but two of the three colluding can.",
     clientShareRequired: true,
     threshold: 2,
     defaultProviders: ["gcp", "aws", "client"],
@@ -58,6 +61,28 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
 ];
 
 export const custodyMode = (name: string | undefined): CustodyMode | undefined => CUSTODY_MODES.find((m) => m.name === name);
+
+/** What each backend is called in the dashboard (the `backend` of `/v1/health/hsm`). */
+const BACKEND_NAMES: Record<string, string> = {
+  "gcp-kms": "GCP KMS",
+  "aws-kms": "AWS KMS",
+  "azure-keyvault": "Azure Key Vault",
+  pkcs11: "PKCS#11 HSM",
+  local: "local key file",
+};
+
+/** A provider slot as people should read it: its name and, once known, what backs it on this server. */
+export function holderName(slot: string, backend: { backend: string; development: boolean } | undefined): string {
+  if (!backend) return slot;
+  const name = BACKEND_NAMES[backend.backend] ?? backend.backend;
+  return `${slot} (${name}${backend.development && backend.backend !== "local" ? ", development" : ""})`;
+}
+
+/** A mode's trust line with its holders named: `name(slot)` says what each slot is. */
+export function trustLine(mode: CustodyMode, holders: readonly string[], name: (slot: string) => string): string {
+  const servers = holders.filter((h) => h !== "client");
+  return mode.trust.replace(/\{(\d)\}/g, (_, i: string) => name(servers[Number(i)] ?? "?"));
+}
 
 /** Whether reads in a vault with this mode need the client share. */
 export const needsClientShare = (name: string | undefined): boolean => custodyMode(name)?.clientShareRequired ?? false;

@@ -140,9 +140,18 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await openTab("Settings");
     const card = page.getByRole("region", { name: "MPC Secret Storage" });
     await card.getByLabel("Custody mode").selectOption({ label: modeLabel });
-    await card.getByRole("button", { name: "Enable MPC" }).click();
+    await confirmEnable(vault, modeLabel);
     await card.getByText(modeName).waitFor();
     return card;
+  };
+
+  /** Enabling MPC is irreversible: the card asks first, naming the mode and the vault. */
+  const confirmEnable = async (vault: string, modeLabel: string) => {
+    await page.getByRole("region", { name: "MPC Secret Storage" }).getByRole("button", { name: "Enable MPC" }).click();
+    const dialog = page.getByRole("dialog", { name: `Enable ${modeLabel} on “${vault}”?` });
+    await dialog.getByText("This cannot be undone", { exact: false }).waitFor();
+    await dialog.getByRole("button", { name: "Enable MPC for good" }).click();
+    await dialog.waitFor({ state: "detached" });
   };
 
   const createSecret = async (path: string, value: string, opts: { type?: string; metadata?: string } = {}) => {
@@ -268,8 +277,13 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await openVault("mpc-client-2of2");
     await openTab("Settings");
     const card = page.getByRole("region", { name: "MPC Secret Storage" });
-    // Each mode has its trust line; the client-custody reminder shows for client modes.
-    for (const line of ["Neither Shardvault nor GCP alone can decrypt", "Any single cloud provider compromise is insufficient", "Any 2 of GCP, AWS and your client share decrypt"]) {
+    // Each mode has its trust line, naming what backs each slot here (local key files, not cloud KMSs); the
+    // client-custody reminder shows for client modes.
+    for (const line of [
+      "Neither Shardvault nor gcp (local key file) alone can decrypt",
+      "any 2 of gcp (local key file), aws (local key file) and azure (local key file) decrypt",
+      "Any 2 of gcp (local key file), aws (local key file) and your client share decrypt",
+    ]) {
       await card.getByText(line, { exact: false }).waitFor();
     }
     await card.getByLabel("Custody mode").selectOption("2of2_client_custody");
@@ -280,7 +294,15 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await axe("settings-before");
     await shot("settings-before");
 
+    // Asked first; saying no changes nothing.
     await card.getByRole("button", { name: "Enable MPC" }).click();
+    const asked = page.getByRole("dialog", { name: "Enable 2-of-2 Client Custody on “mpc-client-2of2”?" });
+    await axe("enable-mpc-confirm");
+    await shot("enable-mpc-confirm");
+    await asked.getByRole("button", { name: "Cancel" }).click();
+    await asked.waitFor({ state: "detached" });
+    await card.getByText("Not enabled", { exact: true }).waitFor();
+    await confirmEnable("mpc-client-2of2", "2-of-2 Client Custody");
     await card.getByText("2of2_client_custody").waitFor();
     await card.getByText("2 of 2 shares").waitFor();
     await card.getByText("You must store it securely", { exact: false }).waitFor();
@@ -406,6 +428,27 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await page.getByRole("button", { name: /^db\/primary\/password/ }).click();
     await axe("secrets");
     await shot("secrets");
+
+    // The key lifecycle: rotate the KEKs, then refresh the shares, each asked first and followed to its end;
+    // the secret still reads the same. No spare slot here, so no replacement is offered.
+    const hsm = ((await api(server.url, server.adminKey).get("/v1/vaults")).body.vaults as Array<{ id: string; name: string }>).find((v) => v.name === "mpc-multi-hsm")!;
+    const readSecret = () => api(server.url, server.adminKey).get(`/v1/vaults/${hsm.id}/secrets/db/primary/password`);
+    const before = await readSecret();
+    assert.equal(before.status, 200, before.text);
+    await openTab("Settings");
+    assert.equal(await card.getByRole("button", { name: "Replace a provider" }).isDisabled(), true);
+    for (const [button, label] of [["Rotate KEKs", "KEK rotation"], ["Refresh shares", "Share refresh"]] as const) {
+      await card.getByRole("button", { name: button }).click();
+      const dialog = page.getByRole("dialog");
+      if (button === "Rotate KEKs") await axe("mpc-rotate-confirm");
+      await dialog.getByRole("button", { name: button }).click();
+      await dialog.waitFor({ state: "detached" });
+      await card.getByRole("status").getByText(`${label}: completed`, { exact: false }).waitFor();
+    }
+    await shot("mpc-lifecycle");
+    const after = await readSecret();
+    assert.equal(after.status, 200, after.text);
+    assert.equal(after.body.value, before.body.value);
   });
 
   it("2-of-3 client custody on a vault holding a secret: enabling shows the re-protected secret's share once", async () => {
@@ -415,7 +458,7 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     await openTab("Settings");
     const card = page.getByRole("region", { name: "MPC Secret Storage" });
     await card.getByLabel("Custody mode").selectOption({ label: "2-of-3 Client Custody" });
-    await card.getByRole("button", { name: "Enable MPC" }).click();
+    await confirmEnable("mpc-client-2of3", "2-of-3 Client Custody");
     const shares = await takeShares();
     assert.equal(shares.length, 1);
     await page.getByRole("dialog").getByText("ssh/deploy, version 1").waitFor();

@@ -1,13 +1,14 @@
 /**
- * The Settings tab: the MPC Secret Storage card (choose a custody mode and enable it; read-only once
- * enabled, the mode being immutable) and the CMEK card.
+ * The Settings tab: the MPC Secret Storage card (choose a custody mode and enable it after a confirmation;
+ * read-only once enabled, the mode being immutable, with the key lifecycle jobs) and the CMEK card.
  */
 import { useCallback, useEffect, useId, useState } from "react";
 import type { CustodyModeName, HsmHealth, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../api";
 import { ClientShareReminder, clientShareItems, ShownOnceModal, type ShownOnceItem } from "../components/ShownOnce";
-import { Badge, BusyButton, CopyButton, ErrorNote, Spinner } from "../components/ui";
-import { clientShareWarning, CUSTODY_MODES, custodyMode } from "../custody";
+import { Badge, ConfirmDialog, CopyButton, ErrorNote, Spinner } from "../components/ui";
+import { clientShareWarning, CUSTODY_MODES, custodyMode, holderName, trustLine } from "../custody";
+import { MpcLifecycle } from "./settings/MpcLifecycle";
 
 type ProviderHealth = NonNullable<HsmHealth["providers"]>[number];
 
@@ -54,27 +55,26 @@ function MpcCard({
 }) {
   const client = useClient();
   const [choice, setChoice] = useState<CustodyModeName>(CUSTODY_MODES[0]!.name);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ShardvaultError | null>(null);
+  const [confirming, setConfirming] = useState(false);
   // Client shares of re-protected secrets: held only while their modal is open.
   const [shares, setShares] = useState<ShownOnceItem[] | null>(null);
   const selectId = useId();
   const modesId = useId();
   const enabled = custodyMode(vault.mpc_custody);
 
-  const enable = async () => {
-    setBusy(true);
-    setError(null);
+  const enable = async (): Promise<ShardvaultError | null> => {
     const answer = await client.vault.enableMpc(vault.id, { custody_mode: choice });
-    setBusy(false);
-    if (answer.error) return setError(answer.error);
+    if (answer.error) return answer.error;
     const { client_shares, ...updated } = answer.data;
     if (client_shares && client_shares.length > 0) setShares(clientShareItems(client_shares));
     onVaultChange(updated);
+    return null;
   };
 
   const shownMode = enabled ?? custodyMode(choice)!;
   const slots = enabled ? (vault.mpc_providers ?? shownMode.defaultProviders) : shownMode.defaultProviders;
+  const backends = new Map((health?.providers ?? []).map((p) => [p.slot, p]));
+  const name = (slot: string) => holderName(slot, backends.get(slot));
 
   return (
     <section className="card settings-card" aria-labelledby="mpc-title">
@@ -110,13 +110,14 @@ function MpcCard({
             </div>
             <div>
               <dt>Trust model</dt>
-              <dd>{enabled.trust}</dd>
+              <dd>{trustLine(enabled, slots, name)}</dd>
             </div>
           </dl>
           <h3 className="sub-title">Providers</h3>
           <ProviderSlots slots={slots} health={health} healthError={healthError} loading={healthLoading} onRefresh={onRefreshHealth} />
           <p className="small muted">The custody mode is immutable: it cannot be changed or turned off for this vault.</p>
           <ClientShareReminder vault={vault} />
+          <MpcLifecycle vault={vault} mode={enabled} slots={slots} health={health} name={name} onVaultChange={onVaultChange} />
         </>
       ) : (
         <>
@@ -137,7 +138,7 @@ function MpcCard({
                   {mode.label}
                   {mode.name === choice ? <span className="visually-hidden"> (selected)</span> : null}
                 </span>
-                <span className="mode-trust">{mode.trust}</span>
+                <span className="mode-trust">{trustLine(mode, mode.defaultProviders, name)}</span>
                 <span className="mode-extra small muted">
                   {mode.bestFor} · {mode.clientShareRequired ? "client share on every read" : "no client share"} · {mode.overhead}
                 </span>
@@ -148,14 +149,27 @@ function MpcCard({
           <ProviderSlots slots={shownMode.defaultProviders} health={health} healthError={healthError} loading={healthLoading} onRefresh={onRefreshHealth} />
           <ClientShareReminder vault={{ mpc_custody: shownMode.name }} />
           <p className="small muted">Enabling re-protects every secret already in the vault. The custody mode cannot be changed afterwards.</p>
-          <ErrorNote error={error} />
           <div className="actions actions-left">
-            <BusyButton type="button" busy={busy} busyLabel="Enabling MPC… re-protecting secrets" onClick={() => void enable()}>
+            <button type="button" className="btn btn-primary" onClick={() => setConfirming(true)}>
               Enable MPC
-            </BusyButton>
+            </button>
           </div>
         </>
       )}
+
+      {confirming ? (
+        <ConfirmDialog
+          title={`Enable ${shownMode.label} on “${vault.name}”?`}
+          confirmLabel="Enable MPC for good"
+          busyLabel="Enabling MPC… re-protecting secrets"
+          onConfirm={enable}
+          onClose={() => setConfirming(false)}
+        >
+          <p>This cannot be undone: the custody mode of a vault can be neither changed nor turned off.</p>
+          <p>Every secret already in the vault is re-protected now. {trustLine(shownMode, shownMode.defaultProviders, name)}</p>
+          {shownMode.clientShareRequired ? <p>Each secret will then have a client share that you must keep: it is shown once.</p> : null}
+        </ConfirmDialog>
+      ) : null}
 
       {shares ? (
         <ShownOnceModal
