@@ -153,6 +153,12 @@ describe("dashboard access control end to end (headless Chromium)", { skip: skip
   });
 
   it("edits the policy: principal and pattern stay, the rest changes, untouched times keep their seconds", async () => {
+    // A time with seconds, as another client may set it; the form shows minutes.
+    const notAfter = new Date(2032, 4, 6, 7, 8, 9, 250).toISOString();
+    const [policy] = await policies();
+    const put = await admin.put(`/v1/vaults/${vaultId}/policies/${policy!.id as string}`, { conditions: { ip_allowlist: ["127.0.0.1/32", "::1"], not_after: notAfter } });
+    assert.equal(put.status, 200, put.text);
+    await owner.reload();
     await owner.getByRole("button", { name: "Edit policy for deployer on app/*" }).click();
     const dialog = owner.getByRole("dialog", { name: "Edit policy" });
     await dialog.getByText("deployer", { exact: true }).waitFor();
@@ -175,7 +181,7 @@ describe("dashboard access control end to end (headless Chromium)", { skip: skip
     assert.equal(stored.effect, "deny");
     assert.equal(stored.priority, 7);
     assert.equal(stored.expires_at, null, "an emptied expiry is cleared");
-    assert.deepEqual(stored.conditions, { ip_allowlist: ["127.0.0.1/32", "::1"], not_after: new Date("2032-05-06T07:08").toISOString() });
+    assert.deepEqual(stored.conditions, { ip_allowlist: ["127.0.0.1/32", "::1"], not_after: notAfter }, "the untouched condition is kept to the millisecond");
     assert.equal(await agentReads("app/stripe"), 404, "a deny and no allow: the vault is out of the agent's sight");
   });
 

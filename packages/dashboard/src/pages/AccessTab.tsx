@@ -143,7 +143,7 @@ export function AccessTab({ vault }: { vault: Vault }) {
           })}
         </ul>
       ) : null}
-      {!listAgents ? <p className="small muted">Only owners and admins can list agents: ask one to grant an agent access to this vault.</p> : null}
+      {me && !listAgents ? <p className="small muted">Only owners and admins can list agents: ask one to grant an agent access to this vault.</p> : null}
 
       {editor ? <PolicyForm vault={vault} editor={editor} grantees={grantees} secretPaths={secretPaths} onClose={() => setEditor(null)} onSaved={saved} /> : null}
       {deleting ? (

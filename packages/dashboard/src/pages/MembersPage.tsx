@@ -9,7 +9,7 @@ import type { InviteCreated, Member, Role, ShardvaultError } from "@shardvault/s
 import { managesOrg } from "../access";
 import { useClient, useMe } from "../api";
 import { ShownOnceModal } from "../components/ShownOnce";
-import { Badge, BusyButton, ConfirmDialog, ErrorNote, formatDate, Modal, Spinner } from "../components/ui";
+import { Badge, BusyButton, ConfirmDialog, ErrorNote, FormFoot, formatDate, Modal, Spinner } from "../components/ui";
 import { paths } from "../router";
 import { origin } from "../session";
 
@@ -260,15 +260,9 @@ function ChangeRole({
             ))}
           </div>
         </fieldset>
-        <ErrorNote error={error} />
-        <div className="actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <BusyButton type="submit" busy={busy} busyLabel="Saving…" disabled={role === member.role}>
-            Save role
-          </BusyButton>
-        </div>
+        <FormFoot error={error} onCancel={onClose} busy={busy} busyLabel="Saving…" disabled={role === member.role}>
+          Save role
+        </FormFoot>
       </form>
     </Modal>
   );

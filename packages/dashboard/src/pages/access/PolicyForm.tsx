@@ -7,7 +7,7 @@ import { useId, useState, type FormEvent } from "react";
 import { patternProblem, POLICY_PERMISSIONS } from "@shardvault/api";
 import type { Policy, PolicyEffect, PolicyPermission, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
-import { BusyButton, ErrorNote, Modal } from "../../components/ui";
+import { FormFoot, Modal } from "../../components/ui";
 import { fromLocalInput, toLocalInput } from "../../local-time";
 import { granteeKey, granteeLabel, type Grantee } from "./grantees";
 import { PatternPreview } from "./PatternPreview";
@@ -261,15 +261,9 @@ export function PolicyForm({
           </div>
         </fieldset>
 
-        <ErrorNote error={error} />
-        <div className="actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <BusyButton type="submit" busy={busy} busyLabel="Saving…">
-            {current ? "Save policy" : "Add policy"}
-          </BusyButton>
-        </div>
+        <FormFoot error={error} onCancel={onClose} busy={busy} busyLabel="Saving…">
+          {current ? "Save policy" : "Add policy"}
+        </FormFoot>
       </form>
     </Modal>
   );
