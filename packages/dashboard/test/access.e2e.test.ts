@@ -90,8 +90,8 @@ describe("dashboard access control end to end (headless Chromium)", { skip: skip
   it("adds an agent policy, the preview matching existing paths as the server does", async () => {
     await openAccessTab(owner);
     await owner.getByText("No policies yet").waitFor();
-    await run.axe(owner, "access-tab-empty");
-    await run.shot(owner, "access-tab-empty");
+    await run.axe(owner, "tab-empty");
+    await run.shot(owner, "tab-empty");
 
     await owner.getByRole("button", { name: "Add policy" }).click();
     const dialog = owner.getByRole("dialog", { name: "Add a policy" });
@@ -148,8 +148,8 @@ describe("dashboard access control end to end (headless Chromium)", { skip: skip
     // The golden path: the agent reads what the policy opens, and nothing else.
     assert.equal(await agentReads("app/stripe"), 200);
     assert.equal(await agentReads("db/password"), 403);
-    await run.axe(owner, "access-tab");
-    await run.shot(owner, "access-tab");
+    await run.axe(owner, "tab");
+    await run.shot(owner, "tab");
   });
 
   it("edits the policy: principal and pattern stay, the rest changes, untouched times keep their seconds", async () => {
@@ -356,8 +356,8 @@ describe("dashboard access control end to end (headless Chromium)", { skip: skip
     };
     await openAccessTab(owner);
     await owner.getByRole("listitem").getByText("deployer", { exact: true }).waitFor();
-    await run.axe(owner, "access-tab");
-    await run.shot(owner, "access-tab");
+    await run.axe(owner, "tab");
+    await run.shot(owner, "tab");
     await noOverflow("access");
     await owner.getByRole("button", { name: "Add policy" }).click();
     await owner.getByRole("dialog", { name: "Add a policy" }).getByLabel("Path pattern").fill("app/*");
