@@ -10,6 +10,7 @@ export * from "./auth.js";
 export * from "./agents.js";
 export * from "./members.js";
 export * from "./policies.js";
+export * from "./path-pattern.js";
 export * from "./audit.js";
 export * from "./vaults.js";
 export * from "./secrets.js";

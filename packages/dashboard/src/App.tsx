@@ -1,7 +1,11 @@
-/** The shell: sign-in, the session's client, the header and the routed page. */
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ClientContext } from "./api";
+/** The shell: sign-in (or accepting an invitation), the session's client and member, the header and the routed page. */
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import type { Member } from "@shardvault/sdk";
+import { managesOrg } from "./access";
+import { ClientContext, MeContext, useClient, useMe } from "./api";
+import { AcceptInvite } from "./pages/AcceptInvite";
 import { AgentsPage } from "./pages/AgentsPage";
+import { MembersPage } from "./pages/MembersPage";
 import { SignIn } from "./pages/SignIn";
 import { VaultPage } from "./pages/VaultPage";
 import { VaultsPage } from "./pages/VaultsPage";
@@ -24,10 +28,10 @@ function Shell() {
   const expire = useCallback(() => {
     clearSession();
     setSession(undefined);
-    setNotice("Your session has expired. Sign in again with your API key.");
+    setNotice("Your session has expired. Sign in again.");
   }, []);
 
-  // Re-ask for the key when the token runs out (the key itself was never kept, so it cannot be refreshed).
+  // Ask again when the token runs out (the password or key was never kept, so it cannot be refreshed).
   useEffect(() => {
     if (!session) return;
     const timer = window.setTimeout(expire, Math.max(0, session.expiresAt - Date.now()));
@@ -42,7 +46,7 @@ function Shell() {
     saveSession(next);
     setNotice(undefined);
     setSession(next);
-    if (pathname === "/") navigate(paths.vaults(), { replace: true });
+    if (pathname === "/" || parseRoute(pathname).page === "accept-invite") navigate(paths.vaults(), { replace: true });
   };
 
   const signOut = () => {
@@ -52,37 +56,69 @@ function Shell() {
     navigate("/", { replace: true });
   };
 
-  if (!session || !client) {
-    return (
-      <>
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <main id="main" className="signin-page">
-          <SignIn onSignedIn={signedIn} notice={notice} />
-        </main>
-      </>
+  // An invitation is accepted from its own page, signed in or not: accepting signs in as the new member.
+  if (parseRoute(pathname).page === "accept-invite") return (
+      <PublicPage>
+        <AcceptInvite onSignedIn={signedIn} />
+      </PublicPage>
     );
-  }
+  if (!session || !client) return (
+      <PublicPage>
+        <SignIn onSignedIn={signedIn} notice={notice} />
+      </PublicPage>
+    );
 
   return (
     // A new key per session: nothing of a previous session's page state survives a sign-in.
     <ClientContext.Provider value={client} key={session.token}>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <Header onSignOut={signOut} />
-      <main id="main" className="page">
-        <RoutedPage />
-      </main>
+      <MeProvider>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <Header onSignOut={signOut} />
+        <main id="main" className="page">
+          <RoutedPage />
+        </main>
+      </MeProvider>
     </ClientContext.Provider>
   );
 }
 
+function PublicPage({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <main id="main" className="signin-page">
+        {children}
+      </main>
+    </>
+  );
+}
+
+/** Who is signed in, asked again on every page change, so a new role shows as soon as the server applies it. */
+function MeProvider({ children }: { children: ReactNode }) {
+  const client = useClient();
+  const { pathname } = useRouter();
+  const [me, setMe] = useState<Member | null>(null);
+  useEffect(() => {
+    let current = true;
+    void client.auth.getMe().then(({ data }) => {
+      if (current && data) setMe(data);
+    });
+    return () => {
+      current = false;
+    };
+  }, [client, pathname]);
+  return <MeContext.Provider value={me}>{children}</MeContext.Provider>;
+}
+
 function Header({ onSignOut }: { onSignOut: () => void }) {
   const { pathname } = useRouter();
+  const me = useMe();
   const route = parseRoute(pathname);
-  const section = route.page === "agents" ? "agents" : route.page === "vaults" || route.page === "vault" ? "vaults" : undefined;
+  const section = route.page === "vault" ? "vaults" : route.page;
   return (
     <header className="topbar">
       <div className="topbar-inner">
@@ -97,13 +133,25 @@ function Header({ onSignOut }: { onSignOut: () => void }) {
                 Vaults
               </Link>
             </li>
+            {managesOrg(me) ? (
+              <li>
+                <Link to={paths.agents()} aria-current={section === "agents" ? "page" : undefined}>
+                  Agents
+                </Link>
+              </li>
+            ) : null}
             <li>
-              <Link to={paths.agents()} aria-current={section === "agents" ? "page" : undefined}>
-                Agents
+              <Link to={paths.members()} aria-current={section === "members" ? "page" : undefined}>
+                Members
               </Link>
             </li>
           </ul>
         </nav>
+        {me ? (
+          <p className="whoami">
+            <span className="whoami-name">{me.display_name}</span> <span className="whoami-role">{me.role}</span>
+          </p>
+        ) : null}
         <button type="button" className="btn btn-secondary btn-sm signout" onClick={onSignOut}>
           Sign out
         </button>
@@ -122,6 +170,8 @@ function RoutedPage() {
       return <VaultPage key={route.vaultId} vaultId={route.vaultId} tab={route.tab} />;
     case "agents":
       return <AgentsPage />;
+    case "members":
+      return <MembersPage />;
     default:
       return <NotFound />;
   }

@@ -1,27 +1,37 @@
 /** A small history-API router: the server answers index.html for every dashboard path. */
 import { createContext, useCallback, useContext, useEffect, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode } from "react";
 
+const VAULT_TABS = ["secrets", "access", "settings"] as const;
+export type VaultTab = (typeof VAULT_TABS)[number];
+const isVaultTab = (part: string): part is VaultTab => (VAULT_TABS as readonly string[]).includes(part);
+
 export type Route =
   | { page: "vaults" }
-  | { page: "vault"; vaultId: string; tab: "secrets" | "settings" }
+  | { page: "vault"; vaultId: string; tab: VaultTab }
   | { page: "agents" }
+  | { page: "members" }
+  | { page: "accept-invite" }
   | { page: "not-found"; path: string };
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.replace(/\/+$/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === "vaults")) return { page: "vaults" };
   if (parts[0] === "vaults" && parts[1] && parts.length === 2) return { page: "vault", vaultId: parts[1], tab: "secrets" };
-  if (parts[0] === "vaults" && parts[1] && parts.length === 3 && (parts[2] === "settings" || parts[2] === "secrets")) {
+  if (parts[0] === "vaults" && parts[1] && parts.length === 3 && isVaultTab(parts[2]!)) {
     return { page: "vault", vaultId: parts[1], tab: parts[2] };
   }
   if (parts.length === 1 && parts[0] === "agents") return { page: "agents" };
+  if (parts.length === 1 && parts[0] === "members") return { page: "members" };
+  if (parts.length === 1 && parts[0] === "accept-invite") return { page: "accept-invite" };
   return { page: "not-found", path: pathname };
 }
 
 export const paths = {
   vaults: () => "/vaults",
-  vault: (id: string, tab: "secrets" | "settings" = "secrets") => `/vaults/${encodeURIComponent(id)}${tab === "settings" ? "/settings" : ""}`,
+  vault: (id: string, tab: VaultTab = "secrets") => `/vaults/${encodeURIComponent(id)}${tab === "secrets" ? "" : `/${tab}`}`,
   agents: () => "/agents",
+  members: () => "/members",
+  acceptInvite: () => "/accept-invite",
 };
 
 interface RouterValue {

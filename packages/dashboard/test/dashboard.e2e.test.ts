@@ -16,113 +16,34 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { AxeBuilder } from "@axe-core/playwright";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { api, makeTempDir, REPO_ROOT, startServer, type ServerHandle } from "../../server/test/support/harness.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = join(REPO_ROOT, "artifacts", "screenshots");
-const DIST_INDEX = join(REPO_ROOT, "packages", "dashboard", "dist", "index.html");
-
-function skipReason(): string | false {
-  const missing: string[] = [];
-  if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} is missing: apt-get install chromium`);
-  if (!existsSync(DIST_INDEX)) missing.push("the dashboard is not built: npm run build -w @shardvault/dashboard");
-  if (missing.length === 0) return false;
-  const message = `dashboard e2e skipped: ${missing.join("; ")}`;
-  if (process.env.CI === "true") throw new Error(`${message} (CI=true: failing instead of skipping)`);
-  return message;
-}
-
-/** The newest modification time among the files the bundle is built from (the dashboard, the SDK, the API types). */
-function newestSourceMs(): number {
-  const newest = (path: string): number => {
-    const stat = statSync(path);
-    if (!stat.isDirectory()) return stat.mtimeMs;
-    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
-  };
-  const dashboard = join(REPO_ROOT, "packages", "dashboard");
-  return Math.max(
-    ...[join(dashboard, "src"), join(dashboard, "public"), join(dashboard, "index.html"), join(dashboard, "vite.config.ts")]
-      .concat(["sdk", "api"].map((pkg) => join(REPO_ROOT, "packages", pkg, "src")))
-      .filter((path) => existsSync(path))
-      .map(newest),
-  );
-}
-
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 375, height: 812 };
+import type { Page } from "playwright-core";
+import { api, type ServerHandle } from "../../server/test/support/harness.js";
+import { DESKTOP, PHONE, skipReason, startBrowserRun, type BrowserRun } from "./support/browser.js";
 
 describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeout: 300_000 }, () => {
+  let run: BrowserRun;
   let server: ServerHandle;
-  let context: BrowserContext;
   let page: Page;
   let origin: string;
-  const requests: string[] = [];
-  const pageErrors: string[] = [];
-  const axeReports: string[] = [];
-  let userDataDir: string;
+  let requests: string[];
+  let pageErrors: string[];
 
   /** Shares and keys the page was shown: none may stay in the DOM or in storage after its modal closes. */
   const shownOnce: string[] = [];
 
   before(async () => {
-    // `npm test` builds the dashboard before a dashboard test runs (scripts/run-tests.mjs): never test an old bundle.
-    assert.ok(
-      statSync(DIST_INDEX).mtimeMs >= newestSourceMs(),
-      "packages/dashboard/dist is older than its sources: run the tests with `npm test` (or `npm run build -w @shardvault/dashboard` first)",
-    );
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    server = await startServer({ database: "pglite" });
-    origin = new URL(server.url).origin;
-    userDataDir = makeTempDir("shardvault-chromium-");
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
-      viewport: DESKTOP,
-      baseURL: server.url,
-    });
-    context.on("request", (request) => requests.push(request.url()));
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
-    });
-    page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
+    run = await startBrowserRun();
+    ({ server, page, origin, requests, pageErrors } = run);
   });
 
   after(async () => {
-    await context?.close();
-    await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
-    if (axeReports.length > 0) writeFileSync(join(REPO_ROOT, "artifacts", "axe-summary.txt"), axeReports.join("\n") + "\n");
+    await run?.close();
   });
 
-  const shot = async (name: string) => {
-    const width = page.viewportSize()?.width ?? 0;
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
-  };
-
-  /** axe-core on the page as it is: no serious or critical violation. */
-  const axe = async (name: string) => {
-    const results = await new AxeBuilder({ page }).analyze();
-    const width = page.viewportSize()?.width ?? 0;
-    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    const minor = results.violations.filter((v) => !bad.includes(v));
-    axeReports.push(
-      `${name} @${width}px: ${bad.length} serious/critical, ${minor.length} other${minor.length ? ` (${minor.map((v) => `${v.id}: ${v.impact}`).join(", ")})` : ""}; ${results.passes.length} rules passed`,
-    );
-    assert.deepEqual(
-      bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`),
-      [],
-      `axe on ${name} at ${width} px`,
-    );
-  };
-
-  const storage = () => page.evaluate(() => JSON.stringify({ session: { ...sessionStorage }, local: { ...localStorage } }));
+  const shot = (name: string) => run.shot(page, name);
+  const axe = (name: string) => run.axe(page, name);
+  const storage = () => run.storage(page);
 
   const openVault = async (name: string) => {
     await page.getByRole("link", { name: "Vaults", exact: true }).click();
@@ -230,12 +151,12 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
     const wrongKey = "1ck_" + "A".repeat(43);
     const expected = await api(server.url).post("/v1/auth/api-key-token", { api_key: wrongKey });
     await page.getByLabel("User API key").fill(wrongKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in with API key" }).click();
     await page.getByRole("alert").getByText(expected.body.detail as string).waitFor();
     await shot("sign-in-error");
 
     await page.getByLabel("User API key").fill(server.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in with API key" }).click();
     await page.getByRole("heading", { level: 1, name: "Vaults" }).waitFor();
     assert.equal(new URL(page.url()).pathname, "/vaults");
     const stored = await storage();
@@ -576,7 +497,7 @@ describe("dashboard end to end (headless Chromium)", { skip: skipReason(), timeo
   it("asks for the key again when the token is refused or runs out, and returns to the same page", async () => {
     const signInAgain = async () => {
       await page.getByLabel("User API key").fill(server.adminKey);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in with API key" }).click();
       await page.getByRole("heading", { level: 1, name: "Agents" }).waitFor();
     };
     await page.getByRole("link", { name: "Agents", exact: true }).click();

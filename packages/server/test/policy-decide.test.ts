@@ -1,5 +1,5 @@
 /**
- * The access decision (src/policies/decide.ts), on its own: property tests with fast-check over small alphabets
+ * The access decision (src/policies/decide.ts, with the pattern matcher it shares from @shardvault/api), on its own: property tests with fast-check over small alphabets
  * of path segments, so that patterns and paths collide often.
  *
  * - glob semantics against an independent backtracking matcher: `*` one segment, `**` any number (zero too);
@@ -16,11 +16,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { POLICY_PERMISSIONS, type PolicyPermission } from "@shardvault/api";
+import { matchesPattern, POLICY_PERMISSIONS, type PolicyPermission } from "@shardvault/api";
 import {
   conditionsHold,
   decideByPolicies,
-  matchesPattern,
   parseAddressRange,
   scopeAllows,
   standingOn,

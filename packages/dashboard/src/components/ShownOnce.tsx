@@ -1,6 +1,6 @@
 /**
- * Material the server returns exactly once (client shares, agent keys). The parent holds it only while this
- * modal is open and drops it on close, so nothing of it stays in page state.
+ * Material the server returns exactly once (client shares, agent keys, invitation tokens). The parent holds it
+ * only while this modal is open and drops it on close, so nothing of it stays in page state.
  */
 import { useId } from "react";
 import { clientShareReminder, type CustodyFacts } from "../custody";
@@ -22,7 +22,7 @@ export function ShownOnceModal({
   allFileName,
 }: {
   title: string;
-  /** "client share", "agent API key". */
+  /** "client share", "agent API key", "invitation". */
   what: string;
   warning: string;
   items: ShownOnceItem[];

@@ -117,6 +117,37 @@ export function Modal({
   );
 }
 
+/** A modal form's foot: the error of its last submission, Cancel, and the submit button with its progress. */
+export function FormFoot({
+  error,
+  onCancel,
+  busy,
+  busyLabel,
+  disabled,
+  children,
+}: {
+  error: ShardvaultError | string | null | undefined;
+  onCancel: () => void;
+  busy: boolean;
+  busyLabel: string;
+  disabled?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <ErrorNote error={error} />
+      <div className="actions">
+        <button type="button" className="btn btn-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <BusyButton type="submit" busy={busy} busyLabel={busyLabel} disabled={disabled}>
+          {children}
+        </BusyButton>
+      </div>
+    </>
+  );
+}
+
 /** "Are you sure?" naming the thing; the action runs in the dialog, which shows its progress and error. */
 export function ConfirmDialog({
   title,

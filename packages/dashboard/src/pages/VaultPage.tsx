@@ -1,25 +1,30 @@
-/** One vault: its header and the Secrets and Settings tabs. */
+/** One vault: its header and the Secrets, Access (for those who manage the vault) and Settings tabs. */
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ShardvaultError, Vault } from "@shardvault/sdk";
-import { useClient } from "../api";
+import { managesVault } from "../access";
+import { useClient, useMe } from "../api";
 import { Badge, ErrorNote, Spinner } from "../components/ui";
 import { custodyMode } from "../custody";
-import { Link, paths, useRouter } from "../router";
+import { Link, paths, useRouter, type VaultTab as Tab } from "../router";
+import { AccessTab } from "./AccessTab";
 import { SecretsTab } from "./SecretsTab";
 import { SettingsTab } from "./SettingsTab";
 
-type Tab = "secrets" | "settings";
-const TABS: Array<{ id: Tab; label: string }> = [
+const ALL_TABS: Array<{ id: Tab; label: string }> = [
   { id: "secrets", label: "Secrets" },
+  { id: "access", label: "Access" },
   { id: "settings", label: "Settings" },
 ];
 
 export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
   const client = useClient();
+  const me = useMe();
   const { navigate } = useRouter();
   const [vault, setVault] = useState<Vault | null>(null);
   const [error, setError] = useState<ShardvaultError | null>(null);
-  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ secrets: null, settings: null });
+  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ secrets: null, access: null, settings: null });
+  // Policies are for those who manage the vault; an address typed in still opens the tab (the server answers).
+  const tabs = ALL_TABS.filter((t) => t.id !== "access" || tab === "access" || (vault !== null && managesVault(me, vault)));
 
   const load = useCallback(async () => {
     const answer = await client.vault.get(vaultId);
@@ -32,7 +37,7 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
   }, [load]);
 
   useEffect(() => {
-    document.title = `${vault ? vault.name : "Vault"} · ${tab === "settings" ? "Settings" : "Secrets"} — Shardvault`;
+    document.title = `${vault ? vault.name : "Vault"} · ${ALL_TABS.find((t) => t.id === tab)!.label} — Shardvault`;
   }, [vault, tab]);
 
   const select = (next: Tab, focus = false) => {
@@ -41,15 +46,15 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
   };
 
   const onTabKey = (event: KeyboardEvent<HTMLButtonElement>) => {
-    const index = TABS.findIndex((t) => t.id === tab);
+    const index = tabs.findIndex((t) => t.id === tab);
     let next: number | undefined;
-    if (event.key === "ArrowRight") next = (index + 1) % TABS.length;
-    else if (event.key === "ArrowLeft") next = (index - 1 + TABS.length) % TABS.length;
+    if (event.key === "ArrowRight") next = (index + 1) % tabs.length;
+    else if (event.key === "ArrowLeft") next = (index - 1 + tabs.length) % tabs.length;
     else if (event.key === "Home") next = 0;
-    else if (event.key === "End") next = TABS.length - 1;
+    else if (event.key === "End") next = tabs.length - 1;
     if (next === undefined) return;
     event.preventDefault();
-    select(TABS[next]!.id, true);
+    select(tabs[next]!.id, true);
   };
 
   if (!vault) {
@@ -85,7 +90,7 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
       </div>
 
       <div role="tablist" aria-label="Vault sections" className="tabs">
-        {TABS.map((t) => (
+        {tabs.map((t) => (
           <button
             key={t.id}
             ref={(el) => {
@@ -106,7 +111,9 @@ export function VaultPage({ vaultId, tab }: { vaultId: string; tab: Tab }) {
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tabpanel">
-        {tab === "secrets" ? <SecretsTab vault={vault} /> : <SettingsTab vault={vault} onVaultChange={setVault} />}
+        {tab === "secrets" ? <SecretsTab vault={vault} /> : null}
+        {tab === "access" ? <AccessTab vault={vault} /> : null}
+        {tab === "settings" ? <SettingsTab vault={vault} onVaultChange={setVault} /> : null}
       </div>
     </section>
   );

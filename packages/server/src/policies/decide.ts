@@ -13,7 +13,7 @@
  * - Scopes narrow every principal; they are checked per route (`scopeAllows`), before any of the above.
  */
 import { BlockList, isIP } from "node:net";
-import type { PolicyEffect, PolicyPermission, Role } from "@shardvault/api";
+import { matchesPattern, type PolicyEffect, type PolicyPermission, type Role } from "@shardvault/api";
 
 export interface Subject {
   kind: "user" | "agent";
@@ -70,35 +70,6 @@ export interface VaultStanding {
    */
   visible: boolean;
   decide(permission: PolicyPermission, path: string): Decision;
-}
-
-// ---- patterns -------------------------------------------------------------------------------------------
-
-/**
- * Whether a pattern matches a path, segment by segment: `*` is exactly one segment, `**` any number of segments
- * (zero included), anything else itself. Dynamic programming over (pattern, path) prefixes: linear in their
- * product, whatever the number of `**`.
- */
-export function matchesPattern(pattern: string, path: string): boolean {
-  const p = pattern.split("/");
-  const s = path.split("/");
-  // row[j]: whether p[0..i) matches s[0..j)
-  let row = new Array<boolean>(s.length + 1).fill(false);
-  row[0] = true;
-  for (const segment of p) {
-    const next = new Array<boolean>(s.length + 1).fill(false);
-    if (segment === "**") {
-      let any = false;
-      for (let j = 0; j <= s.length; j++) {
-        any ||= row[j]!;
-        next[j] = any;
-      }
-    } else {
-      for (let j = 1; j <= s.length; j++) next[j] = row[j - 1]! && (segment === "*" || segment === s[j - 1]);
-    }
-    row = next;
-  }
-  return row[s.length]!;
 }
 
 // ---- conditions -----------------------------------------------------------------------------------------

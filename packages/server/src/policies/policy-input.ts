@@ -2,27 +2,17 @@
  * Checks of what a caller sends to create or change a policy, before anything is stored. Pure: the decision
  * module (decide.ts) then evaluates only what passed here.
  */
-import { POLICY_CONDITION_KEYS } from "@shardvault/api";
+import { patternProblem, POLICY_CONDITION_KEYS } from "@shardvault/api";
 import { badRequest } from "../errors.js";
 import { parseAddressRange, type PolicyConditions } from "./decide.js";
 
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_ALLOWLIST = 100;
 
-/** A pattern is segments of a secret path, each of which may also be `*` (one segment) or `**` (any number). */
+/** A pattern as stored: the shared check (`patternProblem`, also the dashboard's preview) refuses malformed ones. */
 export function checkPattern(pattern: string): string {
-  for (const segment of pattern.split("/")) {
-    if (segment === "*" || segment === "**") continue;
-    if (segment === "") throw badRequest("invalid_pattern", "secret_path_pattern has an empty segment or a leading or trailing slash");
-    if (segment === "." || segment === "..") throw badRequest("invalid_pattern", "secret_path_pattern may not contain . or .. segments");
-    if (!SEGMENT.test(segment)) {
-      throw badRequest(
-        "invalid_pattern",
-        "secret_path_pattern segments are letters, digits, '-', '_' and '.', or a whole-segment wildcard: '*' (one segment) or '**' (any number)",
-      );
-    }
-  }
+  const problem = patternProblem(pattern);
+  if (problem !== undefined) throw badRequest("invalid_pattern", problem);
   return pattern;
 }
 

@@ -2,7 +2,7 @@
 import { useId, useState, type FormEvent } from "react";
 import type { SecretMeta, SecretWritten, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
-import { BusyButton, ErrorNote, Modal } from "../../components/ui";
+import { FormFoot, Modal } from "../../components/ui";
 import { CHARSETS } from "../../custody";
 
 export function RotateForm({ vault, meta, onClose, onWritten }: { vault: Vault; meta: SecretMeta; onClose: () => void; onWritten: (answer: SecretWritten) => void }) {
@@ -47,15 +47,9 @@ export function RotateForm({ vault, meta, onClose, onWritten }: { vault: Vault; 
             </select>
           </div>
         </div>
-        <ErrorNote error={error} />
-        <div className="actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <BusyButton type="submit" busy={busy} busyLabel="Rotating…">
-            Rotate now
-          </BusyButton>
-        </div>
+        <FormFoot error={error} onCancel={onClose} busy={busy} busyLabel="Rotating…">
+          Rotate now
+        </FormFoot>
       </form>
     </Modal>
   );

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 import type { SecretMeta, SecretWritten, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
 import { ClientShareReminder } from "../../components/ShownOnce";
-import { BusyButton, ErrorNote, Modal } from "../../components/ui";
+import { FormFoot, Modal } from "../../components/ui";
 import { KNOWN_SECRET_TYPES } from "../../custody";
 
 export type Editor = { mode: "create"; folder: string } | { mode: "update"; meta: SecretMeta };
@@ -101,15 +101,9 @@ export function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault
           </p>
         </div>
         <ClientShareReminder vault={vault} />
-        <ErrorNote error={error} />
-        <div className="actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <BusyButton type="submit" busy={busy} busyLabel="Encrypting and saving…">
-            {updating ? "Save new version" : "Create secret"}
-          </BusyButton>
-        </div>
+        <FormFoot error={error} onCancel={onClose} busy={busy} busyLabel="Encrypting and saving…">
+          {updating ? "Save new version" : "Create secret"}
+        </FormFoot>
       </form>
     </Modal>
   );
