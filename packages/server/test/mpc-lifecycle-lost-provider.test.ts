@@ -4,8 +4,8 @@
  *
  * - a replacement onto a slot of the same trust domain as one of the vault's is refused (400 shared_trust_domain);
  * - gcp's key file deleted, server restarted: the server starts (its token signing key, wrapped at gcp, is made
- *   anew at another slot), `/v1/health/hsm` reports gcp unavailable, multi-HSM and 2-of-3 client-custody vaults
- *   still read from the others;
+ *   anew at another slot), `/v1/health/hsm` reports gcp unavailable (and twin, on the same file, which is not
+ *   created anew), multi-HSM and 2-of-3 client-custody vaults still read from the others;
  * - multi-HSM: replacing gcp by spare re-splits every DEK from aws and azure;
  * - 2-of-3 client custody: the replacement answers 409 `needs_client_shares` and its job waits (failed, the error
  *   saying so); reads with the old shares keep working meanwhile and new writes go to the new slot set; each
@@ -16,7 +16,7 @@
  * - then aws's key file deleted as well: every secret of the replaced vaults still reads.
  */
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, makeTempDir, type Api } from "./support/harness.js";
@@ -89,6 +89,9 @@ describe("losing providers for good: replacement, client refreshes, a second los
     assert.match(deployment.servers.at(-1)!.output(), /the token signing key cannot be unwrapped \(gcp: .*\): making a new one at another slot/);
     const status = await slotStatus();
     assert.equal(status.gcp, "unavailable");
+    // twin, never used, is on gcp's key file: building it would have made that file anew.
+    assert.equal(status.twin, "unavailable");
+    assert.equal(existsSync(keyFile("gcp")), false, "a fresh key file in place of gcp's");
     assert.equal(status.aws, "ok");
     await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM without gcp");
     await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody without gcp");
