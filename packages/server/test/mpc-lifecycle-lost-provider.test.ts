@@ -16,33 +16,18 @@
  * - then aws's key file deleted as well: every secret of the replaced vaults still reads.
  */
 import assert from "node:assert/strict";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, makeTempDir, type Api } from "./support/harness.js";
 import { deploy, type Deployment } from "./support/postgres.js";
 import { allAuditEvents } from "./support/auth-support.js";
-import { secretUrl, shareHeader } from "./support/mpc-support.js";
+import { secretUrl, shareHeader, writeLocalConfig } from "./support/mpc-support.js";
 import { assertAllRead, assertStarted, getJob, postJob, waitForJob, writeSecrets, type Secret } from "./support/lifecycle.js";
 
 describe("losing providers for good: replacement, client refreshes, a second loss", () => {
-  const dir = makeTempDir("shardvault-lost-");
-  const keyFile = (slot: string) => join(dir, `${slot}.key`);
-  const configPath = join(dir, "shardvault.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      allow_shared_trust_domain: true,
-      providers: {
-        gcp: { backend: "local", key_file: keyFile("gcp") },
-        aws: { backend: "local", key_file: keyFile("aws") },
-        azure: { backend: "local", key_file: keyFile("azure") },
-        spare: { backend: "local", key_file: keyFile("spare") },
-        twin: { backend: "local", key_file: keyFile("gcp") },
-      },
-    }),
-  );
-  const env = { SHARDVAULT_CONFIG: configPath };
+  const config = writeLocalConfig(["gcp", "aws", "azure", "spare"], { allow_shared_trust_domain: true }, makeTempDir("shardvault-lost-"), { twin: "gcp" });
+  const keyFile = (slot: string) => config.keyFiles[slot]!;
+  const env = { SHARDVAULT_CONFIG: config.path };
   let deployment: Deployment;
   let admin: Api;
   const vaults: Record<"hsm" | "client" | "xor", string> = { hsm: "", client: "", xor: "" };

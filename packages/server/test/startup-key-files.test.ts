@@ -30,7 +30,7 @@ import { ProviderError, type KeyProvider } from "../src/providers/provider.js";
 import type { ProviderRegistry } from "../src/providers/registry.js";
 import { api, makeTempDir, expectStartFailure, startServer } from "./support/harness.js";
 import { memoryLogger, openTestDatabase } from "./support/in-process.js";
-import { assertValue, createVault, mode, putSecret } from "./support/mpc-support.js";
+import { assertValue, createVault, mode, putSecret, writeLocalConfig } from "./support/mpc-support.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
 
 const MULTI_HSM = mode("2of3_multi_hsm");
@@ -165,23 +165,10 @@ describe("a second instance on the same PostgreSQL", { skip: await postgresSkipR
 });
 
 describe("start-up's providers, in process: key files checked against the database", () => {
-  const dir = makeTempDir("sv-keyfiles-");
-  const file = (name: string) => join(dir, `${name}.key`);
   /** gcp (the default), aws and azure, each on its own key file, and `twin` on aws's (allowed: a shared trust domain). */
-  const configPath = join(dir, "shardvault.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      allow_shared_trust_domain: true,
-      providers: {
-        gcp: { backend: "local", key_file: file("gcp") },
-        aws: { backend: "local", key_file: file("aws") },
-        azure: { backend: "local", key_file: file("azure") },
-        twin: { backend: "local", key_file: file("aws") },
-      },
-    }),
-  );
-  const env = { SHARDVAULT_CONFIG: configPath, SHARDVAULT_DATA_DIR: dir };
+  const config = writeLocalConfig(["gcp", "aws", "azure"], { allow_shared_trust_domain: true }, makeTempDir("sv-keyfiles-"), { twin: "aws" });
+  const file = (slot: string) => config.keyFiles[slot]!;
+  const env = { SHARDVAULT_CONFIG: config.path, SHARDVAULT_DATA_DIR: config.dir };
   const log = memoryLogger();
   const deployment: Deployment = loadDeployment(readSettings(env), env, log);
   let db: Database;
