@@ -21,8 +21,8 @@ import { buildApp } from "./http/app.js";
 import { BUILD_HINT, dashboardBuilt } from "./http/dashboard.js";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "./log.js";
-import { buildProviders, loadDeployment, type Deployment } from "./config/deployment.js";
-import { keyFilesOf, recordKeyFiles, unusableKeyFiles } from "./config/key-files.js";
+import { loadDeployment, type Deployment } from "./config/deployment.js";
+import { buildCheckedProviders, keyFilesOf } from "./config/key-files.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import { ProviderError, type KeyProvider } from "./providers/provider.js";
 import { createAuditLog, type AuditChaining } from "./audit/audit.js";
@@ -143,12 +143,11 @@ export async function startServer(settings: Settings, log: Logger, options: Star
     const started = await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
       if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
-      const unusable = await unusableKeyFiles(db, deployment);
-      const registry = (providers = await buildProviders(deployment, { env: process.env, log }, unusable));
-      await recordKeyFiles(db, deployment, unusable);
-      await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
-      await ensureAuditChainKey(db, registry.get(registry.defaultSlot)!);
-      return { registry, unusable };
+      const checked = await buildCheckedProviders(db, deployment, { env: process.env, log });
+      providers = checked.registry;
+      await ensureSigningKey(db, checked.registry.get(checked.registry.defaultSlot)!);
+      await ensureAuditChainKey(db, checked.registry.get(checked.registry.defaultSlot)!);
+      return checked;
     });
     providers = started.registry;
     describeProviders(deployment, providers, started.unusable, settings, log);

@@ -7,12 +7,19 @@
  * - the stored state after the kill is consistent: exactly the 50 counted versions are at the new layout
  *   generation, with shares as the job leaves them (new KEKs; the new slot instead of the old), the other 70
  *   as they were; the job reads running;
- * - restarted (without the pause), the server picks the job up; posting the same call answers the same job; it
- *   completes with processed = total = 120 (nothing moved twice or skipped), and every secret reads.
+ * - restarted, the server picks the job up before it listens. It restarts with the pause still on, so the job
+ *   is unfinished when the same call is posted again, however fast or loaded the machine: posting it answers
+ *   the same job, which goes on from the 50 done (100 after its next batch), not from the start. (Without the
+ *   pause the job could complete before the call is posted; the same call then starts a new job, as a
+ *   rotation or refresh may be run again: README, "Crashes and restarts".)
+ * - restarted once more without the pause, it completes with processed = total = 120 (nothing moved twice or
+ *   skipped), and every secret reads.
+ *
+ * Each case starts on a server that pauses its jobs, whatever became of the case before it.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { api, type Api } from "./support/harness.js";
+import { api, type Api, type ServerHandle } from "./support/harness.js";
 import { deploy, type Deployment } from "./support/postgres.js";
 import { withStoredRows } from "./support/cmek.js";
 import { writeLocalConfig } from "./support/mpc-support.js";
@@ -53,10 +60,21 @@ describe("lifecycle jobs killed with kill -9 mid-way, then resumed", () => {
   const paused = { ...env, SHARDVAULT_JOB_PAUSE_AFTER_BATCHES: "1" };
   let deployment: Deployment;
   let admin: Api;
+  /** The running server, and whether it pauses its jobs. */
+  let current: { server: ServerHandle; pausing: boolean };
   const vaults = new Map<string, { id: string; secrets: Secret[] }>();
+
+  /** Stops the running server (gracefully: its jobs stay theirs to resume) and starts one with `pausing`. */
+  async function restart(pausing: boolean): Promise<void> {
+    await current.server.stop();
+    const server = await deployment.restart({ env: pausing ? paused : env });
+    current = { server, pausing };
+    admin = api(server.url, server.adminKey);
+  }
 
   before(async () => {
     deployment = await deploy("pglite", { env: paused });
+    current = { server: deployment.server, pausing: true };
     admin = api(deployment.server.url, deployment.server.adminKey);
     for (const c of CASES) {
       const res = await admin.post("/v1/vaults", { name: c.label, custody_mode: c.mode });
@@ -71,13 +89,14 @@ describe("lifecycle jobs killed with kill -9 mid-way, then resumed", () => {
 
   for (const c of CASES) {
     test(`${c.label}: killed after its first batch, consistent, resumed to completion`, async () => {
+      if (!current.pausing) await restart(true);
       const { id: vaultId, secrets } = vaults.get(c.label)!;
       /** Rotation: the KEKs the unmoved versions still use, by slot (disabled once the job completes). */
       const retired = new Map<string, string>();
       const jobId = assertStarted(await postJob(admin, vaultId, c.call, c.body), c.call, vaultId);
-      const seen = await waitForJob(admin, vaultId, jobId, (j) => j.processed === BATCH);
-      assert.deepEqual([seen.status, seen.total], ["running", COUNT]);
-      await deployment.servers.at(-1)!.kill9();
+      const seen = await waitForJob(admin, vaultId, jobId, (j) => j.processed >= BATCH || j.status !== "running");
+      assert.deepEqual([seen.status, seen.total, seen.processed], ["running", COUNT, BATCH], "paused after its first batch");
+      await current.server.kill9();
 
       await withStoredRows(deployment, async (db) => {
         const job = (await db.query("SELECT status, processed, total FROM jobs WHERE id = $1", [jobId])).rows[0];
@@ -107,10 +126,17 @@ describe("lifecycle jobs killed with kill -9 mid-way, then resumed", () => {
         }
       });
 
-      const server = await deployment.restart({ env });
-      admin = api(server.url, server.adminKey);
+      // Restarted with the pause: the job, claimed again before the server listens, stays unfinished.
+      const resumed = await deployment.restart({ env: paused });
+      current = { server: resumed, pausing: true };
+      admin = api(resumed.url, resumed.adminKey);
       const again = await postJob(admin, vaultId, c.call, c.body);
       assert.equal(assertStarted(again, c.call, vaultId), jobId, "posting the same call again answers the same job");
+      assert.equal(again.body.status, "running", again.text);
+      const next = await waitForJob(admin, vaultId, jobId, (j) => j.processed >= 2 * BATCH || j.status !== "running");
+      assert.deepEqual([next.status, next.processed], ["running", 2 * BATCH], "the resumed job goes on from its first batch");
+
+      await restart(false);
       const done = await waitForJob(admin, vaultId, jobId);
       assert.deepEqual([done.status, done.total, done.processed], ["completed", COUNT, COUNT], JSON.stringify(done));
       await assertAllRead(admin, vaultId, secrets, `${c.label} after the resume`);
@@ -122,10 +148,6 @@ describe("lifecycle jobs killed with kill -9 mid-way, then resumed", () => {
         for (const [slot, kek] of retired) assert.ok(disabledKeks(config.keyFiles[slot]!).includes(kek), `the old KEK at ${slot} is not disabled`);
       }
 
-      // The next case starts on a server that pauses its jobs again.
-      await server.stop();
-      const next = await deployment.restart({ env: paused });
-      admin = api(next.url, next.adminKey);
     });
   }
 });

@@ -4,8 +4,8 @@
  *
  * - a replacement onto a slot of the same trust domain as one of the vault's is refused (400 shared_trust_domain);
  * - gcp's key file deleted, server restarted: the server starts (its token signing key, wrapped at gcp, is made
- *   anew at another slot), `/v1/health/hsm` reports gcp unavailable, multi-HSM and 2-of-3 client-custody vaults
- *   still read from the others;
+ *   anew at another slot), `/v1/health/hsm` reports gcp unavailable (and twin, on the same file, which is not
+ *   created anew), multi-HSM and 2-of-3 client-custody vaults still read from the others;
  * - multi-HSM: replacing gcp by spare re-splits every DEK from aws and azure;
  * - 2-of-3 client custody: the replacement answers 409 `needs_client_shares` and its job waits (failed, the error
  *   saying so); reads with the old shares keep working meanwhile and new writes go to the new slot set; each
@@ -16,33 +16,18 @@
  * - then aws's key file deleted as well: every secret of the replaced vaults still reads.
  */
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, makeTempDir, type Api } from "./support/harness.js";
 import { deploy, type Deployment } from "./support/postgres.js";
 import { allAuditEvents } from "./support/auth-support.js";
-import { secretUrl, shareHeader } from "./support/mpc-support.js";
+import { secretUrl, shareHeader, writeLocalConfig } from "./support/mpc-support.js";
 import { assertAllRead, assertStarted, getJob, postJob, waitForJob, writeSecrets, type Secret } from "./support/lifecycle.js";
 
 describe("losing providers for good: replacement, client refreshes, a second loss", () => {
-  const dir = makeTempDir("shardvault-lost-");
-  const keyFile = (slot: string) => join(dir, `${slot}.key`);
-  const configPath = join(dir, "shardvault.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      allow_shared_trust_domain: true,
-      providers: {
-        gcp: { backend: "local", key_file: keyFile("gcp") },
-        aws: { backend: "local", key_file: keyFile("aws") },
-        azure: { backend: "local", key_file: keyFile("azure") },
-        spare: { backend: "local", key_file: keyFile("spare") },
-        twin: { backend: "local", key_file: keyFile("gcp") },
-      },
-    }),
-  );
-  const env = { SHARDVAULT_CONFIG: configPath };
+  const config = writeLocalConfig(["gcp", "aws", "azure", "spare"], { allow_shared_trust_domain: true }, makeTempDir("shardvault-lost-"), { twin: "gcp" });
+  const keyFile = (slot: string) => config.keyFiles[slot]!;
+  const env = { SHARDVAULT_CONFIG: config.path };
   let deployment: Deployment;
   let admin: Api;
   const vaults: Record<"hsm" | "client" | "xor", string> = { hsm: "", client: "", xor: "" };
@@ -89,6 +74,9 @@ describe("losing providers for good: replacement, client refreshes, a second los
     assert.match(deployment.servers.at(-1)!.output(), /the token signing key cannot be unwrapped \(gcp: .*\): making a new one at another slot/);
     const status = await slotStatus();
     assert.equal(status.gcp, "unavailable");
+    // twin, never used, is on gcp's key file: building it would have made that file anew.
+    assert.equal(status.twin, "unavailable");
+    assert.equal(existsSync(keyFile("gcp")), false, "a fresh key file in place of gcp's");
     assert.equal(status.aws, "ok");
     await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM without gcp");
     await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody without gcp");

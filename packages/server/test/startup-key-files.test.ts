@@ -8,14 +8,29 @@
  *   file is missing or wrong, and creates no key file at all (no slot's);
  * - a slot never used gets a fresh key file, as on a first start;
  * - a second instance pointed at the same PostgreSQL with other key files creates nothing and names the file.
+ *
+ * And in process, start-up's providers (config/key-files.ts buildCheckedProviders) on an embedded database, a
+ * slot counting as used once a token signing key is wrapped there (any key material of it in the database does):
+ * a lost or swapped key file leaves the slot unavailable and refusing every call, with nothing created in its
+ * place, a slot never used on the same file included; the right file put back, the slot's data opens again; a
+ * used slot without a check value (a database from before migration 095) gets one from the file it has.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
+import { addSigningKey, ensureSigningKey, loadSigningKeys } from "../src/auth/signing-keys.js";
+import type { Database } from "../src/db/database.js";
+import { loadDeployment, type Deployment } from "../src/config/deployment.js";
+import { readSettings } from "../src/config/env.js";
+import { buildCheckedProviders } from "../src/config/key-files.js";
+import { keyFileCheck } from "../src/providers/local.js";
+import { ProviderError, type KeyProvider } from "../src/providers/provider.js";
+import type { ProviderRegistry } from "../src/providers/registry.js";
 import { api, makeTempDir, expectStartFailure, startServer } from "./support/harness.js";
-import { assertValue, createVault, mode, putSecret } from "./support/mpc-support.js";
+import { memoryLogger, openTestDatabase } from "./support/in-process.js";
+import { assertValue, createVault, mode, putSecret, writeLocalConfig } from "./support/mpc-support.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
 
 const MULTI_HSM = mode("2of3_multi_hsm");
@@ -146,5 +161,95 @@ describe("a second instance on the same PostgreSQL", { skip: await postgresSkipR
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe("start-up's providers, in process: key files checked against the database", () => {
+  /** gcp (the default), aws and azure, each on its own key file, and `twin` on aws's (allowed: a shared trust domain). */
+  const config = writeLocalConfig(["gcp", "aws", "azure"], { allow_shared_trust_domain: true }, makeTempDir("sv-keyfiles-"), { twin: "aws" });
+  const file = (slot: string) => config.keyFiles[slot]!;
+  const env = { SHARDVAULT_CONFIG: config.path, SHARDVAULT_DATA_DIR: config.dir };
+  const log = memoryLogger();
+  const deployment: Deployment = loadDeployment(readSettings(env), env, log);
+  let db: Database;
+  let closeDb: () => Promise<void>;
+  let providers: ProviderRegistry | undefined;
+  /** aws's key file as its first use left it, and the signing key wrapped there. */
+  let awsKey: Buffer;
+  let awsKid: string;
+
+  /** A start's providers, the previous start's closed first. */
+  async function start(): Promise<ProviderRegistry> {
+    await Promise.all(providers?.all().map((p) => p.close()) ?? []);
+    providers = (await buildCheckedProviders(db, deployment, { env, log })).registry;
+    return providers;
+  }
+
+  const refusedBy = (slot: string, why: RegExp) => (e: unknown) => e instanceof ProviderError && e.slot === slot && why.test(e.message);
+
+  /** Every call of the provider is refused for `why`, and its health says unavailable for it. */
+  async function assertRefusesEverything(provider: KeyProvider, why: RegExp): Promise<void> {
+    const health = await provider.health();
+    assert.equal(health.status, "unavailable");
+    assert.match(health.detail!, why);
+    const [row] = await db.query<{ kek_id: string; wrapped_private_key: Uint8Array }>("SELECT kek_id, wrapped_private_key FROM signing_keys WHERE kid = $1", [awsKid]);
+    const aad = Buffer.from("any binding: the call is refused before it is looked at");
+    await assert.rejects(provider.unwrap(row!.kek_id, row!.wrapped_private_key, aad), refusedBy(provider.slot, why));
+    await assert.rejects(provider.wrap(row!.kek_id, Buffer.from("dek"), aad), refusedBy(provider.slot, why));
+    await assert.rejects(provider.createKek("v"), refusedBy(provider.slot, why));
+    await assert.rejects(provider.disableKek!(row!.kek_id), refusedBy(provider.slot, why));
+  }
+
+  /** aws's data opens: its signing key, the newest, unwraps. */
+  async function assertAwsDataOpens(registry: ProviderRegistry): Promise<void> {
+    assert.equal((await registry.get("aws")!.health()).status, "ok");
+    assert.equal((await loadSigningKeys(db, registry)).current.kid, awsKid);
+  }
+
+  before(async () => {
+    ({ db, close: closeDb } = await openTestDatabase("pglite", "keyfiles"));
+    const first = await start();
+    await ensureSigningKey(db, first.get("gcp")!);
+    // aws's first use.
+    awsKid = await addSigningKey(db, first.get("aws")!);
+    awsKey = readFileSync(file("aws"));
+  });
+
+  after(async () => {
+    await Promise.all(providers?.all().map((p) => p.close()) ?? []);
+    await closeDb?.();
+  });
+
+  test("a key file deleted after the slot's first use is not replaced: the slot reports unavailable and refuses every call", async () => {
+    rmSync(file("aws"));
+    const lost = await start();
+    assert.equal(existsSync(file("aws")), false, "a fresh key was made in place of the destroyed one (by aws or by twin, on the same file)");
+    const missing = new RegExp(`its key file ${file("aws")} is missing`);
+    await assertRefusesEverything(lost.get("aws")!, missing);
+    await assertRefusesEverything(lost.get("twin")!, missing);
+    for (const slot of ["gcp", "azure"]) assert.equal((await lost.get(slot)!.health()).status, "ok", slot);
+
+    writeFileSync(file("aws"), awsKey, { mode: 0o600 });
+    await assertAwsDataOpens(await start());
+  });
+
+  test("a key file swapped for another key is not used; a key file from before key check values gets one", async () => {
+    const other = randomBytes(32);
+    writeFileSync(file("aws"), other);
+    const swapped = await start();
+    await assertRefusesEverything(swapped.get("aws")!, new RegExp(`its key file ${file("aws")} is not the one this database's aws key material was made with`));
+    assert.deepEqual(readFileSync(file("aws")), other, "the file is left as it is");
+
+    // A database from before migration 095 has no check value: the file present is taken as the slot's, and its
+    // check value recorded, so that a swap is told from then on.
+    writeFileSync(file("aws"), awsKey);
+    await db.query("DELETE FROM provider_key_checks WHERE slot IN ('aws', 'twin')");
+    await assertAwsDataOpens(await start());
+    const [recorded] = await db.query<{ key_check: Uint8Array }>("SELECT key_check FROM provider_key_checks WHERE slot = 'aws'");
+    assert.deepEqual(Buffer.from(recorded!.key_check), Buffer.from(keyFileCheck(file("aws"))));
+    writeFileSync(file("aws"), other);
+    assert.equal((await (await start()).get("aws")!.health()).status, "unavailable");
+    writeFileSync(file("aws"), awsKey);
+    await assertAwsDataOpens(await start());
   });
 });

@@ -1,16 +1,18 @@
 /**
  * A slot whose key material is gone (docs: providers.md). Start-up checks every slot whose key material is a
- * local file against the database before any provider is built. A slot that already holds KEKs or shares never
- * gets a fresh key file (that would turn its stored shares into garbage): when its file is missing, or is not
- * the one its data was made with, the slot starts unavailable and the other slots serve what they can. When no
- * slot holding data is left usable the server does not start, naming the default slot's file, and creates nothing.
+ * local file against the database before any provider is built. A key file that a slot's data in the database
+ * was made with is never created anew (that would turn the stored shares into garbage): when it is missing, or is
+ * not the one that data was made with, every slot on it starts unavailable (one never used too: building it
+ * would create the missing file) and the other slots serve what they can. When no slot holding data is left
+ * usable the server does not start, naming the default slot's file, and creates nothing.
  */
 import { existsSync } from "node:fs";
 import { equalBytes } from "@shardvault/crypto";
 import type { Queryable } from "../db/database.js";
 import { ConfigError } from "../providers/backend.js";
 import { keyFileCheck } from "../providers/local.js";
-import type { Deployment } from "./deployment.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import { buildProviders, type Deployment } from "./deployment.js";
 
 /** Slots the database holds key material of: the token signing key, every vault's KEK, MPC vaults' KEKs. */
 async function slotsInUse(db: Queryable): Promise<Set<string>> {
@@ -27,21 +29,27 @@ export const keyFilesOf = (deployment: Deployment) =>
     return file ? [{ slot, file }] : [];
   });
 
-/** The used slots whose key file is missing or wrong, with why; throws when no used slot is left. Creates nothing. */
-export async function unusableKeyFiles(db: Queryable, deployment: Deployment): Promise<Map<string, string>> {
+/**
+ * The slots whose key file is missing or wrong while the database holds key material made with it, with why
+ * (every slot on such a file); throws when no used slot is left. Creates nothing.
+ */
+async function unusableKeyFiles(db: Queryable, deployment: Deployment): Promise<Map<string, string>> {
   const inUse = await slotsInUse(db);
   const rows = await db.query<{ slot: string; key_check: Uint8Array }>("SELECT slot, key_check FROM provider_key_checks");
   const recorded = new Map(rows.map((row) => [row.slot, row.key_check]));
-  const unusable = new Map<string, string>();
-  for (const { slot, file } of keyFilesOf(deployment)) {
-    if (!inUse.has(slot)) continue;
+  const files = keyFilesOf(deployment);
+  /** Why a file may not be used, by file. */
+  const refused = new Map<string, string>();
+  for (const { slot, file } of files) {
+    if (!inUse.has(slot) || refused.has(file)) continue;
     const check = recorded.get(slot);
     if (!existsSync(file)) {
-      unusable.set(slot, `its key file ${file} is missing; the database holds this slot's key material, which a fresh key would not open: restore the file`);
+      refused.set(file, `its key file ${file} is missing; the database holds ${slot} key material made with it, which a fresh key would not open: restore the file`);
     } else if (check && !equalBytes(check, keyFileCheck(file))) {
-      unusable.set(slot, `its key file ${file} is not the one this database's ${slot} key material was made with: restore the right file`);
+      refused.set(file, `its key file ${file} is not the one this database's ${slot} key material was made with: restore the right file`);
     }
   }
+  const unusable = new Map(files.flatMap(({ slot, file }) => (refused.has(file) ? [[slot, refused.get(file)!] as const] : [])));
   // Without the default slot the token signing key is made anew at another slot (server.ts), as long as one of
   // the slots holding data still works; with none, nothing could be served.
   const fatal = unusable.get(deployment.defaultProvider);
@@ -51,7 +59,7 @@ export async function unusableKeyFiles(db: Queryable, deployment: Deployment): P
 }
 
 /** Records the check value of every usable key file (a slot never used may have a new file). */
-export async function recordKeyFiles(db: Queryable, deployment: Deployment, unusable: ReadonlyMap<string, string>): Promise<void> {
+async function recordKeyFiles(db: Queryable, deployment: Deployment, unusable: ReadonlyMap<string, string>): Promise<void> {
   for (const { slot, file } of keyFilesOf(deployment)) {
     if (unusable.has(slot)) continue;
     await db.query(
@@ -61,4 +69,25 @@ export async function recordKeyFiles(db: Queryable, deployment: Deployment, unus
       [slot, keyFileCheck(file)],
     );
   }
+}
+
+/**
+ * Start-up's providers, under the start-up lock: the key files checked against the database before any provider
+ * is built (building a local slot creates its file when missing), a slot found unusable standing in as
+ * unavailable, then the check values of the usable files recorded. `unusable`: those slots, with why.
+ */
+export async function buildCheckedProviders(
+  db: Queryable,
+  deployment: Deployment,
+  ctx: Parameters<typeof buildProviders>[1],
+): Promise<{ registry: ProviderRegistry; unusable: ReadonlyMap<string, string> }> {
+  const unusable = await unusableKeyFiles(db, deployment);
+  const registry = await buildProviders(deployment, ctx, unusable);
+  try {
+    await recordKeyFiles(db, deployment, unusable);
+  } catch (error) {
+    await Promise.all(registry.all().map((p) => p.close().catch(() => undefined)));
+    throw error;
+  }
+  return { registry, unusable };
 }

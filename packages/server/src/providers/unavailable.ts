@@ -15,6 +15,7 @@ export function unavailableProvider(of: Pick<KeyProvider, "slot" | "backend" | "
     createKek: refuse,
     wrap: refuse,
     unwrap: refuse,
+    disableKek: refuse,
     async health() {
       return { status: "unavailable", latencyMs: 0, detail: reason };
     },

@@ -203,16 +203,19 @@ export function malformedShares(share: string, m: ModeInfo): Array<{ label: stri
 // Configuration
 
 /**
- * Writes a SHARDVAULT_CONFIG file with local provider slots (each with its own key file in `dir`) and any
- * further top-level keys; answers its path and the key files by slot.
+ * Writes a SHARDVAULT_CONFIG file with local provider slots (each with its own key file in `dir`), slots on
+ * another one's key file (`sharing`: slot → the slot whose file it uses; needs allow_shared_trust_domain in
+ * `extra`) and any further top-level keys; answers its path and the key files by slot.
  */
 export function writeLocalConfig(
   slots: readonly string[] = ["gcp", "aws", "azure"],
   extra: Record<string, unknown> = {},
   dir = makeTempDir("shardvault-mpc-config-"),
+  sharing: Record<string, string> = {},
 ): { path: string; dir: string; keyFiles: Record<string, string> } {
   const keyFiles = Object.fromEntries(slots.map((slot) => [slot, join(dir, `${slot}.key`)]));
-  const config = { providers: Object.fromEntries(slots.map((slot) => [slot, { backend: "local", key_file: keyFiles[slot] }])), ...extra };
+  for (const [slot, owner] of Object.entries(sharing)) keyFiles[slot] = keyFiles[owner]!;
+  const config = { providers: Object.fromEntries(Object.entries(keyFiles).map(([slot, file]) => [slot, { backend: "local", key_file: file }])), ...extra };
   const path = join(dir, "shardvault.json");
   writeFileSync(path, JSON.stringify(config, null, 2));
   return { path, dir, keyFiles };
