@@ -14,10 +14,13 @@ export async function server(ctx: Context): Promise<void> {
     if (!missing) throw error;
     throw new CliError("the server is not installed with this command line: install @shardvault/server beside it (npm install -g @shardvault/server), or run `npm start` in a Shardvault checkout", EXIT.ERROR);
   }
-  const { consoleLogger: log, readSettings, startServer } = serverPackage;
+  const { createLogger, readSettings, startServer } = serverPackage;
   let running: Awaited<ReturnType<typeof startServer>>;
+  let log: ReturnType<typeof createLogger>;
   try {
-    running = await startServer(readSettings(), log);
+    const settings = readSettings();
+    log = createLogger(settings.logLevel);
+    running = await startServer(settings, log);
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.ERROR);
   }

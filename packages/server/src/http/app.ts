@@ -1,10 +1,11 @@
 /** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { AuditLog } from "../audit/audit.js";
 import { AppError, refused } from "../errors.js";
 import { scopeAllows } from "../policies/decide.js";
 import { SERVER_VERSION } from "../version.js";
+import { logRequest, registerRequestLog, REQUEST_ID_HEADER, requestIdOptions } from "../observability/request-log.js";
 import { registerDashboard } from "./dashboard.js";
 import type { HttpDeps } from "./deps.js";
 import { errorHandler, notFoundHandler, sendProblem } from "./problem.js";
@@ -42,7 +43,8 @@ async function auditRefusal(audit: AuditLog, request: FastifyRequest, error: unk
 
 export function buildApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    loggerInstance: deps.log.pino as FastifyBaseLogger,
+    ...requestIdOptions,
     // JSON escaping can grow a value up to six-fold; the value limit itself is checked by the service.
     bodyLimit: Math.max(1024 * 1024, deps.limits.maxValueBytes * 6 + deps.limits.maxMetadataBytes * 6 + 64 * 1024),
     ...(deps.https ? { https: deps.https } : {}),
@@ -50,15 +52,29 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
     // HEAD must not run a GET handler: a HEAD would read (and count, and audit) a secret.
     exposeHeadRoutes: false,
-    // Errors the router raises before any handler (e.g. bad percent-encoding) get the API's shape too.
-    frameworkErrors: (error, _request, reply) => {
+    // Errors the router raises before any handler (e.g. bad percent-encoding) get the API's shape too, and
+    // their request id and log line (no hook runs for them).
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
       const invalidUrl = error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_ASYNC_CONSTRAINT";
       sendProblem(reply, new AppError(400, invalidUrl ? "invalid_url" : "bad_request", invalidUrl ? "the URL is not valid percent-encoding" : error.message));
+      logRequest(request, reply);
     },
   });
 
   app.decorateRequest("principal", undefined);
-  const handleError = errorHandler(deps.log);
+  registerRequestLog(app);
+
+  // A request in flight when the server starts closing is answered with `Connection: close`: otherwise its
+  // keep-alive connection, idle only after the close began, would hold the stop for the keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
+  const handleError = errorHandler();
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     await auditRefusal(deps.audit, request, error);
     return handleError(error, request, reply);

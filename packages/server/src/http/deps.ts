@@ -9,7 +9,7 @@ import type { CmekService } from "../cmek/cmek-service.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
-import type { Logger } from "../log.js";
+import type { ServerLogger } from "../log.js";
 import type { LifecycleService } from "../mpc/lifecycle-service.js";
 import type { MpcService } from "../mpc/mpc-service.js";
 import type { MemberService } from "../orgs/member-service.js";
@@ -34,6 +34,6 @@ export interface HttpDeps {
   cmek: CmekService;
   health: HealthMonitor;
   limits: Limits;
-  log: Logger;
+  log: ServerLogger;
   https?: { cert: Buffer; key: Buffer };
 }

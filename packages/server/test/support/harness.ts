@@ -110,7 +110,7 @@ export function provisionLocalKeys(keysDir = makeTempDir("shardvault-keys-")): s
 }
 
 /** The environment a server child gets: the parent's, minus anything that would configure the server. */
-function childEnv(opts: StartOptions, dataDir: string): NodeJS.ProcessEnv {
+export function childEnv(opts: StartOptions, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith("SHARDVAULT_") || ["DATABASE_URL", "PORT", "HOST", "NODE_OPTIONS", "NODE_TEST_CONTEXT"].includes(name)) continue;
@@ -376,6 +376,47 @@ export function assertNoLeak(output: string, secrets: readonly string[]): void {
       assert.ok(found <= allowed, `a secret (${secret.slice(0, 6)}…, ${form === secret ? "verbatim" : "encoded"}) appears in the server output`);
     }
   }
+}
+
+/** One request's log line (observability/request-log.ts). */
+export interface RequestLogLine {
+  level: string;
+  time: string;
+  msg: "request";
+  request_id: string;
+  method: string;
+  route: string | null;
+  status: number;
+  duration_ms: number;
+  principal?: string;
+}
+
+/**
+ * Asserts the server's output is the start-up summary (`[shardvault] …` and the admin key line) and JSON
+ * lines, each an object with `level`, `time` and `msg`, every request's line with its `request_id`; answers
+ * the request lines. Tests that check the output for leaks call it first, so the JSON logs are read too.
+ */
+export function assertJsonLogs(output: string): RequestLogLine[] {
+  const requests: RequestLogLine[] = [];
+  for (const line of output.split("\n")) {
+    // Node's own process warnings go to standard error as they always do.
+    const plain = [/^\[shardvault\] /, /^Admin API key \(shown once\): /, /^\(node:\d+\) /, /^\(Use `node --trace/];
+    if (line === "" || plain.some((p) => p.test(line))) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      assert.fail(`a log line is neither the start-up summary nor JSON: ${line.slice(0, 200)}`);
+    }
+    assert.equal(typeof entry.level, "string", line);
+    assert.equal(typeof entry.time, "string", line);
+    assert.equal(typeof entry.msg, "string", line);
+    if (entry.msg === "request") {
+      assert.match(String(entry.request_id), /\S/, `a request line without its request_id: ${line}`);
+      requests.push(entry as unknown as RequestLogLine);
+    }
+  }
+  return requests;
 }
 
 /** A fresh, distinctive secret value that is easy to search for in output and dumps. */
