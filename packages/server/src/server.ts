@@ -38,6 +38,8 @@ import { createLifecycleService } from "./mpc/lifecycle-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 import { createMemberService } from "./orgs/member-service.js";
 import { createPolicyService } from "./policies/policy-service.js";
+import { createMetrics } from "./observability/metrics.js";
+import { postgresRateLimitStore } from "./http/rate-limit-store.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
@@ -149,6 +151,9 @@ export async function startServer(settings: Settings, log: ServerLogger, options
   }
   const deployment = loadDeployment(settings, process.env, log);
   const db = await openDatabase(settings);
+  const metrics = createMetrics();
+  // On PostgreSQL every instance counts against the same rate-limit counters.
+  const rateLimitStore = db.kind === "postgres" ? postgresRateLimitStore(db) : undefined;
   let providers: ProviderRegistry | undefined;
   let built: FastifyInstance | undefined;
   const say = summaryOf(log);
@@ -159,7 +164,7 @@ export async function startServer(settings: Settings, log: ServerLogger, options
       const ran = await migrate(db);
       if (ran.length > 0) say.info(`applied migrations: ${ran.join(", ")}`);
       const unusable = await unusableKeyFiles(db, deployment);
-      const registry = (providers = await buildProviders(deployment, { env: process.env, log }, unusable));
+      const registry = (providers = await buildProviders(deployment, { env: process.env, log, observe: metrics.providerCall }, unusable));
       await recordKeyFiles(db, deployment, unusable);
       await ensureSigningKey(db, registry.get(registry.defaultSlot)!);
       await ensureAuditChainKey(db, registry.get(registry.defaultSlot)!);
@@ -173,11 +178,11 @@ export async function startServer(settings: Settings, log: ServerLogger, options
     const chainKey = await loadOrReplace("audit chain key", () => loadAuditChainKey(db, providers!), (p) => startNewAuditChain(db, p), db, providers, log);
     if (options.unchainedAuditForBenchmark) log.warn("audit events are NOT chained: a benchmark baseline, never a deployment");
     const chaining: AuditChaining = options.unchainedAuditForBenchmark ? { unchainedForBenchmark: true } : { key: chainKey };
-    const audit = createAuditLog(db, chaining);
+    const audit = createAuditLog(db, chaining, metrics.auditBatch);
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers, audit });
-    const latency = new LatencyTracker();
+    const latency = new LatencyTracker(metrics.hedge);
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
       db,
@@ -194,6 +199,7 @@ export async function startServer(settings: Settings, log: ServerLogger, options
       audit,
       log,
       kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
+      observer: metrics.jobs,
       ...(settings.jobPauseAfterBatches ? { pauseAfterBatches: settings.jobPauseAfterBatches } : {}),
     });
     const trustDomains = new Map(deployment.slots.map(({ slot, backend, config }) => [slot, backend.trustDomain(config)]));
@@ -217,6 +223,11 @@ export async function startServer(settings: Settings, log: ServerLogger, options
       health,
       limits: settings.limits,
       log,
+      metrics,
+      metricsToken: deployment.metricsToken,
+      rateLimits: deployment.rateLimits,
+      rateLimitStore,
+      trustProxy: deployment.trustProxy,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });
     built = app;
@@ -238,12 +249,14 @@ export async function startServer(settings: Settings, log: ServerLogger, options
         await app.close(); // stops accepting, lets in-flight requests finish
         await jobs.stop(); // running jobs end after their current batch and resume after a restart
         await Promise.all(providers!.all().map((p) => p.close()));
+        rateLimitStore?.stop();
         await db.close();
       },
     };
   } catch (error) {
     await built?.close().catch(() => undefined);
     await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
+    rateLimitStore?.stop();
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -36,9 +36,9 @@ export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
   );
 }
 
-export function registerRequestLog(app: FastifyInstance): void {
+/** Answers every request's id; the line of a finished request is the caller's to write (app.ts, with metrics). */
+export function registerRequestId(app: FastifyInstance): void {
   app.addHook("onRequest", async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
-  app.addHook("onResponse", async (request, reply) => logRequest(request, reply));
 }
