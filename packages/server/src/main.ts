@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** `npm start`: runs the vault server until SIGTERM or SIGINT. */
+/** `npm start`: runs the vault server until SIGTERM or SIGINT; with arguments, one of the server's commands (ops/). */
 import { readSettings, SettingsError } from "./config/env.js";
 import { FolderLockedError } from "./db/folder-lock.js";
 import { createLogger } from "./log.js";
+import { runOpsCommand } from "./ops/commands.js";
 import { ConfigError } from "./providers/backend.js";
 import { ProviderError } from "./providers/provider.js";
 import { startServer, type RunningServer } from "./server.js";
@@ -13,6 +14,8 @@ function fail(error: unknown): never {
   console.error(`[shardvault] ERROR: ${known ? "" : "start-up failed: "}${(error as Error).message}`);
   process.exit(1);
 }
+
+if (process.argv.length > 2) process.exit(await runOpsCommand(process.argv.slice(2)));
 
 let starting: Promise<RunningServer>;
 let stopping = false;

@@ -212,6 +212,19 @@ export async function startServer(opts: StartOptions): Promise<ServerHandle> {
   };
 }
 
+/**
+ * Runs one of the server's own commands (`admin create-key`, `backup`: `main.js <args>`) with the environment a
+ * server of `opts` would get, and waits for it to end.
+ */
+export function runServerCommand(args: readonly string[], opts: StartOptions & { dataDir: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SERVER_MAIN, ...args], { cwd: REPO_ROOT, env: childEnv(opts, opts.dataDir), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Requests
 
