@@ -126,7 +126,8 @@ describe("admin create-key beside a running server on PostgreSQL", { skip: await
   });
 
   test("the new key works on the running server at once", async () => {
-    const run = await runServerCommand(["admin", "create-key"], { database: "postgres", databaseUrl: database.url, dataDir: makeTempDir() });
+    // The server's settings: its database and its key files (the chain key is unwrapped with them).
+    const run = await runServerCommand(["admin", "create-key"], { database: "postgres", databaseUrl: database.url, dataDir: server.dataDir });
     assert.equal(run.code, 0, run.stderr);
     const key = printedKey(run.stdout);
     const vaults = await api(server.url, key).get("/v1/vaults");

@@ -105,11 +105,12 @@ for (const kind of DATABASE_KINDS) {
       }
       const gcp = inventory.slots.find((s: { slot: string }) => s.slot === "gcp");
       assert.equal(gcp.default, true);
-      // gcp wraps the plain vault's DEKs and the signing key, and holds a share in every MPC mode.
+      // gcp wraps the plain vault's DEKs, the signing key and the audit chain key, and holds a share in every MPC mode.
       assert.deepEqual(gcp.holds, {
         plain_versions: plainVersions,
         mpc_shares: mpcVersions("2of2_client_custody") + mpcVersions("2of3_multi_hsm") + mpcVersions("2of3_client_custody"),
         signing_keys: 1,
+        audit_chain_keys: 1,
       });
       assert.equal(inventory.outside_the_server.client_custody_versions, written.filter((w) => w.share).length);
 

@@ -2,11 +2,12 @@
  * `shardvault admin create-key`: recovery when no owner can reach the API (the first start's key lost, say).
  * Run on the server's machine against its database, it issues a new API key to an owner of the first-start
  * organization — the one with `email`, else the first-start owner while it still is one, else the earliest
- * owner — and records `api_key.create` (details `via: "admin create-key"`) in the same transaction. Whoever can
- * run it can read the database and the key files anyway: it grants nothing they do not hold.
+ * owner — and records `api_key.create` (details `via: "admin create-key"`) in the same transaction, chained like
+ * every event (so the caller brings the audit log, built with the chain key). Whoever can run it can read the
+ * database and the key files anyway: it grants nothing they do not hold.
  */
 import { randomUUID } from "node:crypto";
-import { recordAudit } from "../audit/audit.js";
+import type { AuditLog } from "../audit/audit.js";
 import { displayPrefix, generateApiKey, hashApiKey, USER_KEY_PREFIX } from "../auth/api-key.js";
 import type { Database } from "../db/database.js";
 
@@ -27,9 +28,9 @@ export interface IssuedOwnerKey {
 
 export const RECOVERY_KEY_NAME = "admin recovery (shardvault admin create-key)";
 
-export async function createOwnerKey(db: Database, opts: { email?: string } = {}): Promise<IssuedOwnerKey> {
-  const [bootstrap] = await db.query<{ org_id: string; admin_user_id: string }>("SELECT org_id, admin_user_id FROM bootstrap").catch(() => []);
-  if (!bootstrap) throw new AdminKeyError("this database has no organization yet: start the server once, it creates the first owner and its key");
+export async function createOwnerKey(db: Database, audit: AuditLog, opts: { email?: string } = {}): Promise<IssuedOwnerKey> {
+  const [bootstrap] = await db.query<{ org_id: string; admin_user_id: string }>("SELECT org_id, admin_user_id FROM bootstrap");
+  if (!bootstrap) throw new AdminKeyError("this database has no organization yet: start the server once");
   const [owner] = await db.query<{ id: string; email: string | null; display_name: string }>(
     `SELECT id, email, display_name FROM users
       WHERE org_id = $1 AND role = 'owner' AND ($2::text IS NULL OR lower(email) = lower($2))
@@ -48,7 +49,8 @@ export async function createOwnerKey(db: Database, opts: { email?: string } = {}
       hashApiKey(apiKey),
       displayPrefix(apiKey),
     ]);
-    await recordAudit(tx, { type: "user", id: owner.id, orgId: bootstrap.org_id }, {
+    // The transaction's last statement: it locks the organization's chain head until the commit.
+    await audit.recordIn(tx, { type: "user", id: owner.id, orgId: bootstrap.org_id }, {
       action: "api_key.create",
       resourceType: "api_key",
       resourceId: keyId,

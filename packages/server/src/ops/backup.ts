@@ -42,7 +42,7 @@ export interface SlotInventory {
   key_check: string | null;
   /** The KEKs the data references at this slot (ids, not keys). */
   kek_ids: string[];
-  holds: { plain_versions: number; mpc_shares: number; signing_keys: number };
+  holds: { plain_versions: number; mpc_shares: number; signing_keys: number; audit_chain_keys: number };
 }
 
 export interface Inventory {
@@ -80,13 +80,15 @@ async function dumpPostgres(databaseUrl: string, file: string): Promise<void> {
 }
 
 async function inventorySlots(db: Pick<Database, "query">, deployment: Deployment): Promise<SlotInventory[]> {
-  const counts = await db.query<{ slot: string; kek_id: string | null; plain_versions: number; mpc_shares: number; signing_keys: number }>(
-    `SELECT slot, kek_id, sum(plain)::int AS plain_versions, sum(share)::int AS mpc_shares, sum(signing)::int AS signing_keys FROM (
-       SELECT kek_slot AS slot, kek_id, 0 AS plain, 0 AS share, 0 AS signing FROM vaults
-       UNION ALL SELECT kek_slot, kek_id, 1, 0, 0 FROM secret_versions WHERE wrapped_dek IS NOT NULL
-       UNION ALL SELECT provider, kek_id, 0, 0, 0 FROM vault_mpc_keks
-       UNION ALL SELECT provider, kek_id, 0, 1, 0 FROM secret_dek_shares
-       UNION ALL SELECT kek_slot, kek_id, 0, 0, 1 FROM signing_keys
+  const counts = await db.query<{ slot: string; kek_id: string | null; plain_versions: number; mpc_shares: number; signing_keys: number; audit_chain_keys: number }>(
+    `SELECT slot, kek_id, sum(plain)::int AS plain_versions, sum(share)::int AS mpc_shares, sum(signing)::int AS signing_keys,
+            sum(chain)::int AS audit_chain_keys FROM (
+       SELECT kek_slot AS slot, kek_id, 0 AS plain, 0 AS share, 0 AS signing, 0 AS chain FROM vaults
+       UNION ALL SELECT kek_slot, kek_id, 1, 0, 0, 0 FROM secret_versions WHERE wrapped_dek IS NOT NULL
+       UNION ALL SELECT provider, kek_id, 0, 0, 0, 0 FROM vault_mpc_keks
+       UNION ALL SELECT provider, kek_id, 0, 1, 0, 0 FROM secret_dek_shares
+       UNION ALL SELECT kek_slot, kek_id, 0, 0, 1, 0 FROM signing_keys
+       UNION ALL SELECT kek_slot, kek_id, 0, 0, 0, 1 FROM audit_chain_keys
      ) refs WHERE slot IS NOT NULL GROUP BY slot, kek_id ORDER BY slot, kek_id`,
   );
   const checks = new Map(
@@ -112,7 +114,7 @@ async function inventorySlots(db: Pick<Database, "query">, deployment: Deploymen
               : `the KEKs below, at ${configured.backend.name} (they never leave it: keep them, and do not schedule their deletion)`,
         key_check: checks.get(slot) ?? null,
         kek_ids: [],
-        holds: { plain_versions: 0, mpc_shares: 0, signing_keys: 0 },
+        holds: { plain_versions: 0, mpc_shares: 0, signing_keys: 0, audit_chain_keys: 0 },
       };
       slots.set(slot, found);
     }
@@ -125,6 +127,7 @@ async function inventorySlots(db: Pick<Database, "query">, deployment: Deploymen
     inventory.holds.plain_versions += row.plain_versions;
     inventory.holds.mpc_shares += row.mpc_shares;
     inventory.holds.signing_keys += row.signing_keys;
+    inventory.holds.audit_chain_keys += row.audit_chain_keys;
   }
   return [...slots.values()];
 }

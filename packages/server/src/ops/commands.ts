@@ -5,13 +5,18 @@
  * plain lines; the exit code is 0, 1 (failed) or 2 (usage).
  */
 import { parseArgs } from "node:util";
-import { loadDeployment } from "../config/deployment.js";
+import { createAuditLog, type AuditLog } from "../audit/audit.js";
+import { loadAuditChainKey } from "../audit/chain-key.js";
+import { buildProviders, loadDeployment } from "../config/deployment.js";
+import { unusableKeyFiles } from "../config/key-files.js";
 import { readSettings, SettingsError } from "../config/env.js";
+import type { Database } from "../db/database.js";
 import { FolderLockedError } from "../db/folder-lock.js";
 import { openPglite } from "../db/pglite.js";
 import { openPostgres } from "../db/postgres.js";
 import type { Logger } from "../log.js";
 import { ConfigError } from "../providers/backend.js";
+import type { ProviderRegistry } from "../providers/registry.js";
 import { AdminKeyError, createOwnerKey } from "./admin-key.js";
 import { backup, BackupError } from "./backup.js";
 
@@ -23,17 +28,36 @@ export const OPS_USAGE = [
 const say = (line: string) => console.log(`[shardvault] ${line}`);
 const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined, raw: () => undefined };
 
-async function createKey(email: string | undefined): Promise<void> {
+/**
+ * The database with the deployment's providers and the audit chain key, as a started server has them (the
+ * providers unwrap the chain key; no key file is created or recorded here: start-up does that).
+ */
+async function withServerState<T>(fn: (db: Database, audit: AuditLog) => Promise<T>): Promise<T> {
   const settings = readSettings();
-  const db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 1) : await openPglite(settings.dataDir);
+  const deployment = loadDeployment(settings, process.env, quiet);
+  const db = settings.databaseUrl ? await openPostgres(settings.databaseUrl, 2) : await openPglite(settings.dataDir);
+  let providers: ProviderRegistry | undefined;
   try {
-    const issued = await createOwnerKey(db, email === undefined ? {} : { email });
+    const [started] = await db.query("SELECT 1 FROM bootstrap").catch(() => []);
+    if (!started) throw new AdminKeyError("this database has no organization yet: start the server once, it creates the first owner and its key");
+    providers = await buildProviders(deployment, { env: process.env, log: quiet }, await unusableKeyFiles(db, deployment));
+    const chainKey = await loadAuditChainKey(db, providers).catch((error: Error) => {
+      throw new AdminKeyError(`the audit chain key cannot be read (${error.message}): start the server once with these settings`);
+    });
+    return await fn(db, createAuditLog(db, { key: chainKey }));
+  } finally {
+    await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
+    await db.close();
+  }
+}
+
+async function createKey(email: string | undefined): Promise<void> {
+  await withServerState(async (db, audit) => {
+    const issued = await createOwnerKey(db, audit, email === undefined ? {} : { email });
     say(`a new API key for the owner ${issued.owner} (user ${issued.userId}, key ${issued.keyId}); recorded in the audit log as api_key.create`);
     // Printed once, like the first start's key: the operator asked for it.
     console.log(`Owner API key (shown once): ${issued.apiKey}`);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 async function runBackup(out: string): Promise<void> {
