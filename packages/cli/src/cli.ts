@@ -8,7 +8,7 @@ import { memberCommands } from "./commands/member.js";
 import { policyCommands } from "./commands/policy.js";
 import { mpcCommands, refreshSecret } from "./commands/mpc.js";
 import { secretCommands } from "./commands/secret.js";
-import { server } from "./commands/server.js";
+import { opsCommands, server } from "./commands/server.js";
 import { vaultCommands } from "./commands/vault.js";
 import type { Context, Options } from "./context.js";
 import { CliError, EXIT } from "./errors.js";
@@ -70,6 +70,7 @@ const OPTIONS = {
   from: { type: "string" },
   to: { type: "string" },
   wait: { type: "boolean" },
+  out: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 const GLOBAL = ["help", "json", "url"];
@@ -111,6 +112,24 @@ const SELECTION_DETAILS = [
 
 const COMMANDS: Record<string, Command> = {
   server: { run: server, usage: "server", summary: "run the vault server (the same as npm start; settings from the environment)", options: [] },
+  "admin create-key": {
+    run: opsCommands["admin create-key"],
+    usage: "admin create-key [--email EMAIL]",
+    summary: "on the server's machine: a new API key for an owner, shown once and audited (when the admin key is lost)",
+    options: ["email"],
+    details: [
+      "Runs with the server's settings (DATABASE_URL or SHARDVAULT_DATA_DIR, SHARDVAULT_CONFIG), not over HTTP.",
+      "The owner: the one with --email, else the first start's owner while it is one, else the earliest owner.",
+      "On the embedded database, stop the server first (one process at a time uses its folder).",
+    ],
+  },
+  backup: {
+    run: opsCommands.backup,
+    usage: "backup --out DIR",
+    summary: "on the server's machine: the database (pg_dump, or PGlite's dump) and an inventory of the key material each slot needs",
+    options: ["out"],
+    details: ["Key files are never copied into the backup. The README's \"Backup and restore\" says how to restore. Embedded database: stop the server first."],
+  },
   login: {
     run: login,
     usage: "login [--url URL] [--api-key-file FILE] [--agent-id ID] [--no-verify] | login --email EMAIL",
@@ -261,7 +280,7 @@ const COMMANDS: Record<string, Command> = {
   "member rm": { run: memberCommands.rm, usage: "member rm <user-id>", summary: "remove a member (their keys and sessions stop at once)", options: [] },
 };
 
-const GROUPS = ["vault", "secret", "agent", "policy", "member", "mpc"];
+const GROUPS = ["admin", "vault", "secret", "agent", "policy", "member", "mpc"];
 
 /** Other names people type (1claw's CLI says `secret set` and `ls`); not listed in the help. */
 const ALIASES: Record<string, string> = {

@@ -20,7 +20,7 @@ import { createHealthMonitor, type CorruptShareEvent } from "./health/health-mon
 import { buildApp } from "./http/app.js";
 import { BUILD_HINT, dashboardBuilt } from "./http/dashboard.js";
 import type { FastifyInstance } from "fastify";
-import type { Logger } from "./log.js";
+import type { Logger, ServerLogger } from "./log.js";
 import { loadDeployment, type Deployment } from "./config/deployment.js";
 import { buildCheckedProviders, keyFilesOf } from "./config/key-files.js";
 import type { ProviderRegistry } from "./providers/registry.js";
@@ -38,6 +38,8 @@ import { createLifecycleService } from "./mpc/lifecycle-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 import { createMemberService } from "./orgs/member-service.js";
 import { createPolicyService } from "./policies/policy-service.js";
+import { createMetrics } from "./observability/metrics.js";
+import { postgresRateLimitStore } from "./http/rate-limit-store.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
@@ -53,29 +55,43 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function describeProviders(deployment: Deployment, providers: ProviderRegistry, unusable: ReadonlyMap<string, string>, settings: Settings, log: Logger): void {
+/**
+ * The start-up summary: plain lines for the operator (`[shardvault] …`) among the JSON logs, saying what the
+ * server runs on and where it listens; the admin key line of a first start goes with it (auth/bootstrap.ts).
+ */
+interface Summary {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+const summaryOf = (log: Logger): Summary => ({
+  info: (message) => log.raw(`[shardvault] ${message}`),
+  warn: (message) => log.raw(`[shardvault] WARNING: ${message}`),
+});
+
+function describeProviders(deployment: Deployment, providers: ProviderRegistry, unusable: ReadonlyMap<string, string>, settings: Settings, say: Summary): void {
   const slots = deployment.slots.map(({ slot, backend, config }) => {
     const shared = backend.sharedKek?.(config) ? ", one shared KEK for all vaults" : "";
     return `${slot} (${providers.get(slot)!.backend}${shared})`;
   });
-  log.info(`key providers: ${slots.join(", ")}; default: ${deployment.defaultProvider}; plan: ${deployment.plan}`);
-  for (const [slot, reason] of unusable) log.warn(`provider slot ${slot} is unavailable: ${reason}`);
-  warnAboutKeyFiles(deployment, settings, log);
-  if (deployment.sharedTrustDomain) log.warn("two provider slots share one trust domain (allow_shared_trust_domain): health reports degraded");
+  say.info(`key providers: ${slots.join(", ")}; default: ${deployment.defaultProvider}; plan: ${deployment.plan}`);
+  for (const [slot, reason] of unusable) say.warn(`provider slot ${slot} is unavailable: ${reason}`);
+  warnAboutKeyFiles(deployment, settings, say);
+  if (deployment.sharedTrustDomain) say.warn("two provider slots share one trust domain (allow_shared_trust_domain): health reports degraded");
 }
 
 /** Local key files, from the development default or a configuration file: who holds them and the data decrypts. */
-function warnAboutKeyFiles(deployment: Deployment, settings: Settings, log: Logger): void {
+function warnAboutKeyFiles(deployment: Deployment, settings: Settings, say: Summary): void {
   const keyFiles = keyFilesOf(deployment);
   if (keyFiles.length === 0) return;
   const why = deployment.development ? "no SHARDVAULT_CONFIG: " : "";
-  log.warn(`${why}the local key providers (${keyFiles.map((k) => k.slot).join(", ")}) are for development only: their keys are plain files (${keyFiles.map((k) => k.file).join(", ")})`);
+  say.warn(`${why}the local key providers (${keyFiles.map((k) => k.slot).join(", ")}) are for development only: their keys are plain files (${keyFiles.map((k) => k.file).join(", ")})`);
   const reach = keyFiles.length === deployment.slots.length ? "every secret" : "what those slots protect";
   const inDataDir = (file: string) => !relative(settings.dataDir, file).startsWith("..");
   if (!settings.databaseUrl && keyFiles.every((k) => inDataDir(k.file))) {
-    log.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts ${reach}`);
+    say.warn(`a copy of ${settings.dataDir} holds keys and database together and decrypts ${reach}`);
   } else {
-    log.warn(`whoever has these key files and a copy of the database decrypts ${reach}`);
+    say.warn(`whoever has these key files and a copy of the database decrypts ${reach}`);
   }
 }
 
@@ -127,7 +143,7 @@ async function listen(app: FastifyInstance, settings: Settings): Promise<void> {
   }
 }
 
-export async function startServer(settings: Settings, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(settings: Settings, log: ServerLogger, options: StartOptions = {}): Promise<RunningServer> {
   if (!isLoopback(settings.host) && !settings.tls && !settings.tlsTerminatedUpstream) {
     throw new SettingsError(
       `HOST ${settings.host} is not loopback: set SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY, or SHARDVAULT_TLS_TERMINATED_UPSTREAM=1 behind a TLS proxy`,
@@ -135,33 +151,37 @@ export async function startServer(settings: Settings, log: Logger, options: Star
   }
   const deployment = loadDeployment(settings, process.env, log);
   const db = await openDatabase(settings);
+  const metrics = createMetrics();
+  // On PostgreSQL every instance counts against the same rate-limit counters.
+  const rateLimitStore = db.kind === "postgres" ? postgresRateLimitStore(db) : undefined;
   let providers: ProviderRegistry | undefined;
   let built: FastifyInstance | undefined;
+  const say = summaryOf(log);
   try {
-    log.info(`database: ${db.description}`);
+    say.info(`database: ${db.description}`);
     // Under the lock: the database says which slots hold key material before any key file is created.
     const started = await db.withAdvisoryLock(STARTUP_LOCK_ID, async () => {
       const ran = await migrate(db);
-      if (ran.length > 0) log.info(`applied migrations: ${ran.join(", ")}`);
-      const checked = await buildCheckedProviders(db, deployment, { env: process.env, log });
+      if (ran.length > 0) say.info(`applied migrations: ${ran.join(", ")}`);
+      const checked = await buildCheckedProviders(db, deployment, { env: process.env, log, observe: metrics.providerCall });
       providers = checked.registry;
       await ensureSigningKey(db, checked.registry.get(checked.registry.defaultSlot)!);
       await ensureAuditChainKey(db, checked.registry.get(checked.registry.defaultSlot)!);
       return checked;
     });
     providers = started.registry;
-    describeProviders(deployment, providers, started.unusable, settings, log);
+    describeProviders(deployment, providers, started.unusable, settings, say);
     // Tokens signed before a replacement still verify (public keys are stored); audit events chained before one
     // are reported by verification as from before the current chain (chain-key.ts).
     const signingKeys = await loadOrReplace("token signing key", () => loadSigningKeys(db, providers!), (p) => addSigningKey(db, p), db, providers, log);
     const chainKey = await loadOrReplace("audit chain key", () => loadAuditChainKey(db, providers!), (p) => startNewAuditChain(db, p), db, providers, log);
     if (options.unchainedAuditForBenchmark) log.warn("audit events are NOT chained: a benchmark baseline, never a deployment");
     const chaining: AuditChaining = options.unchainedAuditForBenchmark ? { unchainedForBenchmark: true } : { key: chainKey };
-    const audit = createAuditLog(db, chaining);
+    const audit = createAuditLog(db, chaining, metrics.auditBatch);
     const health = createHealthMonitor({ db, providers, log, degraded: deployment.sharedTrustDomain });
     await health.refresh();
     const vaults = createVaultService({ db, providers, audit });
-    const latency = new LatencyTracker();
+    const latency = new LatencyTracker(metrics.hedge);
     const reportCorruptShare = (event: CorruptShareEvent) => health.reportCorruptShare(event);
     const secrets = createSecretService({
       db,
@@ -178,6 +198,7 @@ export async function startServer(settings: Settings, log: Logger, options: Star
       audit,
       log,
       kinds: [CMEK_ROTATION_JOB, ...lifecycleJobKinds(lifecycleDeps)],
+      observer: metrics.jobs,
       ...(settings.jobPauseAfterBatches ? { pauseAfterBatches: settings.jobPauseAfterBatches } : {}),
     });
     const trustDomains = new Map(deployment.slots.map(({ slot, backend, config }) => [slot, backend.trustDomain(config)]));
@@ -201,6 +222,11 @@ export async function startServer(settings: Settings, log: Logger, options: Star
       health,
       limits: settings.limits,
       log,
+      metrics,
+      metricsToken: deployment.metricsToken,
+      rateLimits: deployment.rateLimits,
+      rateLimitStore,
+      trustProxy: deployment.trustProxy,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });
     built = app;
@@ -213,8 +239,8 @@ export async function startServer(settings: Settings, log: Logger, options: Star
     const port = typeof address === "object" && address ? address.port : settings.port;
     const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
     const url = `${settings.tls ? "https" : "http"}://${host}:${port}`;
-    log.info(`listening on ${url}`);
-    log.info(dashboardBuilt() ? `dashboard: ${url}/` : `dashboard: not built (${BUILD_HINT})`);
+    say.info(`listening on ${url}`);
+    say.info(dashboardBuilt() ? `dashboard: ${url}/` : `dashboard: not built (${BUILD_HINT})`);
     return {
       url,
       async close() {
@@ -222,12 +248,14 @@ export async function startServer(settings: Settings, log: Logger, options: Star
         await app.close(); // stops accepting, lets in-flight requests finish
         await jobs.stop(); // running jobs end after their current batch and resume after a restart
         await Promise.all(providers!.all().map((p) => p.close()));
+        rateLimitStore?.stop();
         await db.close();
       },
     };
   } catch (error) {
     await built?.close().catch(() => undefined);
     await Promise.all((providers?.all() ?? []).map((p) => p.close().catch(() => undefined)));
+    rateLimitStore?.stop();
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api } from "./support/harness.js";
+import { api, assertJsonLogs, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, secretValue, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import { agentToken, createAgent, fetchJwks, grant, makeVault, patch, userToken, verifyWithJwks, type CreatedAgent } from "./support/auth-support.js";
 
@@ -48,7 +48,7 @@ for (const kind of DATABASE_KINDS) {
     }
 
     before(async () => {
-      deployment = await deploy(kind);
+      deployment = await deploy(kind, { env: { SHARDVAULT_LOG_LEVEL: "trace" } });
       url = deployment.server.url;
       keep(deployment.server.adminKey);
       admin = api(url, deployment.server.adminKey);
@@ -420,6 +420,9 @@ for (const kind of DATABASE_KINDS) {
 
     test("the server's output holds no secret value, key or token", async () => {
       await deployment.server.stop();
+      // The JSON logs (at trace level: everything the server logs) are read too, their request lines included.
+      const requests = assertJsonLogs(deployment.server.output());
+      assert.ok(requests.length > 10, `request lines are logged (${requests.length})`);
       assertNoLeak(deployment.server.output(), sensitive);
     });
   });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, rawRequest, secretValue, type Api } from "./support/harness.js";
+import { api, assertJsonLogs, assertNoLeak, assertProblem, DATABASE_KINDS, rawRequest, secretValue, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 
 const KIB = 1024;
@@ -43,7 +43,7 @@ for (const kind of DATABASE_KINDS) {
       assertProblem(res, status, code, detail, context);
 
     before(async () => {
-      deployment = await deploy(kind);
+      deployment = await deploy(kind, { env: { SHARDVAULT_LOG_LEVEL: "trace" } });
       url = deployment.server.url;
       key = deployment.server.adminKey;
       secrets.push(key);
@@ -440,6 +440,9 @@ for (const kind of DATABASE_KINDS) {
     test("the server's output holds no secret value and no API key", async () => {
       const exit = await deployment.server.stop();
       assert.equal(exit.code, 0);
+      // The JSON logs (at trace level: everything the server logs) are read too, their request lines included.
+      const requests = assertJsonLogs(deployment.server.output());
+      assert.ok(requests.length > 10, `request lines are logged (${requests.length})`);
       assertNoLeak(deployment.server.output(), secrets);
     });
   });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { api, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, rawRequest, secretValue, UUID, type Api } from "./support/harness.js";
+import { api, assertJsonLogs, assertNoLeak, assertProblem, DATABASE_KINDS, expiringSoon, rawRequest, secretValue, UUID, type Api } from "./support/harness.js";
 import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 
 const META_KEYS = new Set(["id", "path", "type", "version", "metadata", "created_at", "expires_at", "is_disabled"]);
@@ -34,7 +34,7 @@ for (const kind of DATABASE_KINDS) {
     }
 
     before(async () => {
-      deployment = await deploy(kind);
+      deployment = await deploy(kind, { env: { SHARDVAULT_LOG_LEVEL: "trace" } });
       secrets.push(deployment.server.adminKey);
       admin = api(deployment.server.url, deployment.server.adminKey);
       const created = await admin.post("/v1/vaults", { name: "secrets-suite", description: "http-secrets" });
@@ -551,6 +551,9 @@ for (const kind of DATABASE_KINDS) {
       const exit = await deployment.server.stop();
       assert.equal(exit.code, 0, deployment.server.output());
       assert.ok(secrets.length > 30);
+      // The JSON logs (at trace level: everything the server logs) are read too, their request lines included.
+      const requests = assertJsonLogs(deployment.server.output());
+      assert.ok(requests.length > 10, `request lines are logged (${requests.length})`);
       assertNoLeak(deployment.server.output(), secrets);
     });
   });

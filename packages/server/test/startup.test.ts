@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { api, expectStartFailure, makeTempDir, type ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
+import { spawn } from "node:child_process";
+import { api, childEnv, expectStartFailure, makeTempDir, REPO_ROOT, type ServerStartError, SHOWN_ONCE, startServer, type StartOptions } from "./support/harness.js";
 import { createTestDatabase, postgresSkipReason } from "./support/postgres.js";
 import { eventually } from "./support/peers/cloud-suites.js";
 import { gcpKmsSlotConfig, startGcpKmsPeer } from "./support/peers/gcp-kms-peer.js";
@@ -124,9 +125,11 @@ describe("start-up", () => {
       const written = await inFlight;
       assert.equal(written.status, 201, written.text);
       assert.equal(written.body.version, 1);
+      // Else its keep-alive connection would hold the stop for the keep-alive timeout (72 s).
+      assert.equal(written.headers.get("connection"), "close", "the answer in flight closes its connection");
       const exit = await server.exited;
       assert.deepEqual(exit, { code: 0, signal: null });
-      assert.match(server.output(), /\] stopped\s*$/m);
+      assert.match(server.output(), /^\{.*"msg":"stopped"\}$/m);
 
       const again = await startServer({ database: "pglite", dataDir: server.dataDir, adminKey: server.adminKey, env });
       try {
@@ -138,6 +141,37 @@ describe("start-up", () => {
       }
     } finally {
       await peer.stop();
+    }
+  });
+});
+
+describe("npm start", () => {
+  test("SIGTERM to npm's own process stops the server gracefully (npm passes it on; the script execs node)", async () => {
+    const npm = spawn("npm", ["start"], { cwd: REPO_ROOT, env: childEnv({ database: "pglite" }, makeTempDir()), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => npm.on("exit", () => resolve()));
+    // npm's children (the server, or a shell holding it): killed at the end should the server outlive npm.
+    let children: number[] = [];
+    try {
+      await eventually(() => /listening on http:/.test(output), "the server listens", 60_000);
+      const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
+      assert.equal((await api(url).get("/v1/health")).status, 200);
+      children = readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+      npm.kill("SIGTERM");
+      await exited;
+      await eventually(() => /"msg":"stopped"/.test(output), "the server stopped", 30_000);
+      assert.match(output, /"msg":"SIGTERM received: finishing in-flight requests"/);
+      await assert.rejects(fetch(`${url}/v1/health`), "nothing listens any more");
+    } finally {
+      for (const pid of children) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone, as it should be
+        }
+      }
     }
   });
 });

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import { deriveValueKey, encodeContext, open } from "@shardvault/crypto";
-import { api, assertNoLeak, DATABASE_KINDS, secretValue } from "./support/harness.js";
+import { api, assertJsonLogs, assertNoLeak, DATABASE_KINDS, secretValue } from "./support/harness.js";
 import { deploy, skipReasonFor, withClient, type Deployment } from "./support/postgres.js";
 
 type Row = Record<string, unknown>;
@@ -213,7 +213,7 @@ for (const kind of DATABASE_KINDS) {
     const secrets: string[] = [];
 
     before(async () => {
-      deployment = await deploy(kind);
+      deployment = await deploy(kind, { env: { SHARDVAULT_LOG_LEVEL: "trace" } });
       const { server } = deployment;
       secrets.push(server.adminKey);
       const admin = api(server.url, server.adminKey);
@@ -293,6 +293,9 @@ for (const kind of DATABASE_KINDS) {
     });
 
     test("the server's output holds no secret value and no API key", () => {
+      // The JSON logs (at trace level: everything the server logs) are read too, their request lines included.
+      const requests = assertJsonLogs(deployment.server.output());
+      assert.ok(requests.length > 10, `request lines are logged (${requests.length})`);
       assertNoLeak(deployment.server.output(), secrets);
     });
   });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type pg from "pg";
-import { api, assertNoLeak, assertProblem, secretValue, type Api } from "./support/harness.js";
+import { api, assertJsonLogs, assertNoLeak, assertProblem, secretValue, type Api } from "./support/harness.js";
 import { connect, deploy, postgresSkipReason, type Deployment } from "./support/postgres.js";
 
 const SEALED_COLUMNS = ["ciphertext", "wrapped_dek", "dek_commitment"] as const;
@@ -69,7 +69,7 @@ describe("storage-tamper on postgres", { skip: await postgresSkipReason() }, () 
   }
 
   before(async () => {
-    deployment = await deploy("postgres");
+    deployment = await deploy("postgres", { env: { SHARDVAULT_LOG_LEVEL: "trace" } });
     secrets.push(deployment.server.adminKey);
     admin = api(deployment.server.url, deployment.server.adminKey);
     vaultId = (await admin.post("/v1/vaults", { name: "tamper" })).body.id;
@@ -167,6 +167,9 @@ describe("storage-tamper on postgres", { skip: await postgresSkipReason() }, () 
   test("the server's output holds no secret value and no API key", async () => {
     const exit = await deployment.server.stop();
     assert.equal(exit.code, 0);
-    assertNoLeak(deployment.server.output(), secrets);
+    // The JSON logs (at trace level: everything the server logs) are read too, their request lines included.
+      const requests = assertJsonLogs(deployment.server.output());
+      assert.ok(requests.length > 10, `request lines are logged (${requests.length})`);
+      assertNoLeak(deployment.server.output(), secrets);
   });
 });

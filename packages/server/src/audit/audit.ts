@@ -139,8 +139,11 @@ type InTransaction = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-/** The two ways to record an event; every event, however recorded, goes through `append`. */
-export function createAuditLog(db: Database, chaining: AuditChaining) {
+/**
+ * The two ways to record an event; every event, however recorded, goes through `append`. `onBatch` hears the
+ * size of each group-commit batch (metrics).
+ */
+export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (size: number) => void = () => undefined) {
   /** The newest head this process knows per organization, so that an append needs no read before it writes. */
   const knownHeads = new Map<string, Head>();
 
@@ -164,6 +167,7 @@ export function createAuditLog(db: Database, chaining: AuditChaining) {
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
+      onBatch(batch.length);
       const byOrg = new Map<string, typeof batch>();
       for (const b of batch) {
         const same = byOrg.get(b.event.org_id);

@@ -3,21 +3,24 @@
  * file named by SHARDVAULT_CONFIG, or, without one, the embedded development default (three local slots).
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import type { Logger } from "../log.js";
 import { ConfigError, type Backend, type BackendContext } from "../providers/backend.js";
 import { BACKENDS } from "../providers/backends.js";
 import { withDeadline } from "../providers/deadline.js";
 import { localKeyFile } from "../providers/local.js";
+import { observed, type ProviderCallObserver } from "../providers/observed.js";
 import type { KeyProvider } from "../providers/provider.js";
 import { createRegistry, type ProviderRegistry } from "../providers/registry.js";
 import { unavailableProvider } from "../providers/unavailable.js";
 import type { Settings } from "./env.js";
+import { DEFAULT_RATE_LIMITS, parseRateLimits, type RateLimits } from "./rate-limits.js";
 
 export const PLANS = ["free", "pro", "team", "business", "enterprise"] as const;
 export type Plan = (typeof PLANS)[number];
 
-const TOP_LEVEL_KEYS = ["default_provider", "deadline_ms", "plan", "providers", "allow_shared_trust_domain", "reprotect_max_versions"];
+const TOP_LEVEL_KEYS = ["default_provider", "deadline_ms", "plan", "providers", "allow_shared_trust_domain", "reprotect_max_versions", "rate_limits", "trust_proxy", "metrics"];
 const SLOT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const DEVELOPMENT_SLOTS = ["gcp", "aws", "azure"];
 
@@ -39,7 +42,17 @@ export interface Deployment {
   /** The configuration file's folder (relative names in it resolve from here). */
   configDir: string;
   slots: SlotConfig[];
+  rateLimits: RateLimits;
+  /**
+   * Which peers may say who the client is (X-Forwarded-For): none (false), any (true), or these addresses and
+   * CIDRs. Fastify's `trustProxy`; it decides `request.ip` for rate limits, policies and audit.
+   */
+  trustProxy: TrustProxy;
+  /** The bearer token GET /metrics needs (the value of `metrics.bearer_token_env`); open without one. */
+  metricsToken: string | undefined;
 }
+
+export type TrustProxy = boolean | string[];
 
 function readPlan(value: unknown, where: string): Plan {
   if (typeof value !== "string" || !PLANS.includes(value as Plan)) throw new ConfigError(`${where} must be one of ${PLANS.join(", ")}`);
@@ -67,6 +80,9 @@ export function loadDeployment(settings: Settings, env: NodeJS.ProcessEnv, log: 
         backend: BACKENDS.get("local")!,
         config: { keyFile: localKeyFile(settings.keysDir, slot) },
       })),
+      rateLimits: DEFAULT_RATE_LIMITS,
+      trustProxy: false,
+      metricsToken: undefined,
     };
   }
 
@@ -128,7 +144,39 @@ export function loadDeployment(settings: Settings, env: NodeJS.ProcessEnv, log: 
     sharedTrustDomain: sharedTrustDomain !== undefined,
     configDir: ctx.configDir,
     slots,
+    rateLimits: parseRateLimits(file.rate_limits),
+    trustProxy: readTrustProxy(file.trust_proxy),
+    metricsToken: readMetricsToken(file.metrics, env),
   };
+}
+
+const CIDR = /^(.+)\/(\d{1,3})$/;
+
+function readTrustProxy(value: unknown): TrustProxy {
+  if (value === undefined) return false;
+  if (typeof value === "boolean") return value;
+  const valid = (entry: unknown) => {
+    if (typeof entry !== "string") return false;
+    const [, address = entry, prefix] = CIDR.exec(entry) ?? [];
+    const family = isIP(address);
+    return family !== 0 && (prefix === undefined || Number(prefix) <= (family === 4 ? 32 : 128));
+  };
+  if (Array.isArray(value) && value.length > 0 && value.every(valid)) return value as string[];
+  throw new ConfigError(`"trust_proxy" must be true, false, or a list of proxy addresses and CIDRs (e.g. ["127.0.0.1"])`);
+}
+
+function readMetricsToken(value: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigError(`"metrics" must be an object`);
+  const { bearer_token_env: name, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new ConfigError(`metrics: unknown key "${unknown}"`);
+  if (name === undefined) return undefined;
+  if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`metrics.bearer_token_env must name an environment variable`);
+  const token = env[name];
+  // The token itself is never repeated in a message.
+  if (!token || token.length < 16) throw new ConfigError(`metrics.bearer_token_env names ${name}, which must hold a token of at least 16 characters`);
+  return token;
 }
 
 function findSharedTrustDomain(slots: SlotConfig[]): [string, string] | undefined {
@@ -143,12 +191,13 @@ function findSharedTrustDomain(slots: SlotConfig[]): [string, string] | undefine
 }
 
 /**
- * Builds every slot's provider, each call bounded by the deployment's deadline. A slot named in `unusable`
- * (its key material is gone: config/key-files.ts) is not created but stands in as unavailable, for that reason.
+ * Builds every slot's provider, each call bounded by the deployment's deadline and reported to `observe`
+ * (metrics) as its callers see it. A slot named in `unusable` (its key material is gone: config/key-files.ts)
+ * is not created but stands in as unavailable, for that reason.
  */
 export async function buildProviders(
   deployment: Deployment,
-  ctx: Omit<BackendContext, "configDir">,
+  { observe = () => undefined, ...ctx }: Omit<BackendContext, "configDir"> & { observe?: ProviderCallObserver },
   unusable: ReadonlyMap<string, string> = new Map(),
 ): Promise<ProviderRegistry> {
   const providers: KeyProvider[] = [];
@@ -157,10 +206,11 @@ export async function buildProviders(
       const reason = unusable.get(slot);
       if (reason !== undefined) {
         // Only key-file backends lose key material this way, and they are the development ones.
-        providers.push(unavailableProvider({ slot, backend: backend.name, development: backend.keyFile !== undefined }, reason));
+        providers.push(observed(unavailableProvider({ slot, backend: backend.name, development: backend.keyFile !== undefined }, reason), observe));
         continue;
       }
-      providers.push(withDeadline(await backend.create(slot, config, { ...ctx, configDir: deployment.configDir }), deployment.deadlineMs));
+      const provider = await backend.create(slot, config, { ...ctx, configDir: deployment.configDir });
+      providers.push(observed(withDeadline(provider, deployment.deadlineMs), observe));
     }
   } catch (error) {
     await Promise.all(providers.map((p) => p.close().catch(() => undefined)));

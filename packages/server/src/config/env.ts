@@ -1,5 +1,6 @@
 /** The server's settings, read once from the environment at start-up. */
 import { resolve } from "node:path";
+import { LOG_LEVELS, type LogLevel } from "../log.js";
 
 export interface Settings {
   host: string;
@@ -11,6 +12,8 @@ export interface Settings {
   adminApiKey: string | undefined;
   tls: { cert: string; key: string } | undefined;
   tlsTerminatedUpstream: boolean;
+  /** SHARDVAULT_LOG_LEVEL: the JSON logs' level (request logs are `info`). */
+  logLevel: LogLevel;
   limits: Limits;
   /**
    * Testing aid (SHARDVAULT_JOB_PAUSE_AFTER_BATCHES): every background job waits, holding its job, once it
@@ -57,6 +60,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if ((cert === undefined) !== (key === undefined)) {
     throw new SettingsError("SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY must be set together");
   }
+  const logLevel = (env.SHARDVAULT_LOG_LEVEL || "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new SettingsError(`SHARDVAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
   return {
     host: env.HOST || "127.0.0.1",
     port,
@@ -67,6 +72,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     adminApiKey,
     tls: cert && key ? { cert, key } : undefined,
     tlsTerminatedUpstream: env.SHARDVAULT_TLS_TERMINATED_UPSTREAM === "1",
+    logLevel,
     jobPauseAfterBatches: env.SHARDVAULT_JOB_PAUSE_AFTER_BATCHES ? integerSetting(env, "SHARDVAULT_JOB_PAUSE_AFTER_BATCHES", 1) : undefined,
     limits: {
       maxValueBytes: integerSetting(env, "SHARDVAULT_MAX_VALUE_BYTES", 64 * 1024),

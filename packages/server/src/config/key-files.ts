@@ -33,7 +33,7 @@ export const keyFilesOf = (deployment: Deployment) =>
  * The slots whose key file is missing or wrong while the database holds key material made with it, with why
  * (every slot on such a file); throws when no used slot is left. Creates nothing.
  */
-async function unusableKeyFiles(db: Queryable, deployment: Deployment): Promise<Map<string, string>> {
+export async function unusableKeyFiles(db: Queryable, deployment: Deployment): Promise<Map<string, string>> {
   const inUse = await slotsInUse(db);
   const rows = await db.query<{ slot: string; key_check: Uint8Array }>("SELECT slot, key_check FROM provider_key_checks");
   const recorded = new Map(rows.map((row) => [row.slot, row.key_check]));

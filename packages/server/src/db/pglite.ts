@@ -5,11 +5,14 @@ import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.js";
 import { acquireFolderLock } from "./folder-lock.js";
 
+/** Where in the data folder PGlite keeps its database. */
+export const pgliteDataDir = (dataDir: string) => join(dataDir, "pgdata");
+
 export async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // PGlite does not lock its folder itself; two processes on one folder would corrupt it.
   const lock = acquireFolderLock(dataDir);
-  const dbDir = join(dataDir, "pgdata");
+  const dbDir = pgliteDataDir(dataDir);
   let db: PGlite;
   try {
     db = await PGlite.create(dbDir);

@@ -1,12 +1,20 @@
 /**
  * Recent call latencies per provider slot, to ask the fastest slots first and to hedge a slow call with
- * another slot after that slot's recent p95. Local heuristics only: instances may disagree harmlessly.
+ * another slot after that slot's recent p95. Local heuristics only: instances may disagree harmlessly. The
+ * quorum also reports its hedges here (`hedged`), the one object every read shares, for metrics.
  */
 const WINDOW = 64;
 const UNKNOWN_P95_MS = 250;
 
 export class LatencyTracker {
   private readonly samples = new Map<string, number[]>();
+
+  /** `onHedge`: told each time the quorum asks one more slot because one was slow or failed. */
+  constructor(private readonly onHedge: (reason: "slow" | "failure") => void = () => undefined) {}
+
+  hedged(reason: "slow" | "failure"): void {
+    this.onHedge(reason);
+  }
 
   record(slot: string, ms: number): void {
     const list = this.samples.get(slot) ?? [];

@@ -67,7 +67,11 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
       const controller = new AbortController();
       inFlight.set(source.slot, controller);
       const started = clock.now();
-      const cancelHedge = clock.after(opts.latency.p95(source.slot), () => !settled && startNext());
+      const cancelHedge = clock.after(opts.latency.p95(source.slot), () => {
+        if (settled || queue.length === 0) return;
+        opts.latency.hedged("slow");
+        startNext();
+      });
       source.fetch(controller.signal).then(
         (value) => {
           cancelHedge();
@@ -92,6 +96,7 @@ export function gatherQuorum(sources: readonly ShareSource[], needed: number, op
           const corrupt = error instanceof ProviderError && error.kind === "integrity";
           if (corrupt) opts.onCorruptShare(source.slot);
           failures.push({ slot: source.slot, corrupt });
+          if (queue.length > 0) opts.latency.hedged("failure");
           startNext();
           finishIfStuck();
         },

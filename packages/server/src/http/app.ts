@@ -1,11 +1,14 @@
 /** The HTTP layer: Fastify with the API's error shape, JSON handling, authentication and routes. */
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { AuditLog } from "../audit/audit.js";
 import { AppError, refused } from "../errors.js";
 import { scopeAllows } from "../policies/decide.js";
 import { SERVER_VERSION } from "../version.js";
+import { metricsRoutes } from "../observability/metrics-route.js";
+import { logRequest, registerRequestId, REQUEST_ID_HEADER, requestIdOptions } from "../observability/request-log.js";
 import { registerDashboard } from "./dashboard.js";
+import { registerRateLimits } from "./rate-limits.js";
 import type { HttpDeps } from "./deps.js";
 import { errorHandler, notFoundHandler, sendProblem } from "./problem.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -41,8 +44,15 @@ async function auditRefusal(audit: AuditLog, request: FastifyRequest, error: unk
 }
 
 export function buildApp(deps: HttpDeps): FastifyInstance {
+  // Every answered request: its log line and its metrics.
+  const finished = (request: FastifyRequest, reply: FastifyReply) => {
+    logRequest(request, reply);
+    deps.metrics.request(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  };
   const app = Fastify({
-    logger: false,
+    loggerInstance: deps.log.pino as FastifyBaseLogger,
+    trustProxy: deps.trustProxy,
+    ...requestIdOptions,
     // JSON escaping can grow a value up to six-fold; the value limit itself is checked by the service.
     bodyLimit: Math.max(1024 * 1024, deps.limits.maxValueBytes * 6 + deps.limits.maxMetadataBytes * 6 + 64 * 1024),
     ...(deps.https ? { https: deps.https } : {}),
@@ -50,15 +60,30 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
     // HEAD must not run a GET handler: a HEAD would read (and count, and audit) a secret.
     exposeHeadRoutes: false,
-    // Errors the router raises before any handler (e.g. bad percent-encoding) get the API's shape too.
-    frameworkErrors: (error, _request, reply) => {
+    // Errors the router raises before any handler (e.g. bad percent-encoding) get the API's shape too, and
+    // their request id and log line (no hook runs for them).
+    frameworkErrors: (error, request, reply) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
       const invalidUrl = error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_ASYNC_CONSTRAINT";
       sendProblem(reply, new AppError(400, invalidUrl ? "invalid_url" : "bad_request", invalidUrl ? "the URL is not valid percent-encoding" : error.message));
+      finished(request, reply);
     },
   });
 
   app.decorateRequest("principal", undefined);
-  const handleError = errorHandler(deps.log);
+  registerRequestId(app);
+  app.addHook("onResponse", async (request, reply) => finished(request, reply));
+
+  // A request in flight when the server starts closing is answered with `Connection: close`: otherwise its
+  // keep-alive connection, idle only after the close began, would hold the stop for the keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
+  const handleError = errorHandler();
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     await auditRefusal(deps.audit, request, error);
     return handleError(error, request, reply);
@@ -72,6 +97,8 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
       if (!ROUTE_SCOPES[routeKey(method, route.url)]) throw new Error(`route ${method} ${route.url} has no entry in http/route-scopes.ts`);
     }
   });
+
+  registerRateLimits(app, deps.rateLimits, deps.rateLimitStore);
 
   // JSON only: without this, Fastify's built-in text/plain parser would hand a string to the routes.
   app.removeAllContentTypeParsers();
@@ -122,6 +149,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.get("/v1/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   app.register(healthRoutes(deps));
+  app.register(metricsRoutes(deps));
   app.register(authRoutes(deps));
   app.register(agentRoutes(deps));
   app.register(auditRoutes(deps));

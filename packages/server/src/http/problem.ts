@@ -1,7 +1,6 @@
 /** RFC 7807 problem details, the one error shape of the API, also for errors the framework raises itself. */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../errors.js";
-import type { Logger } from "../log.js";
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
@@ -59,12 +58,12 @@ function fromFramework(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
-export function errorHandler(log: Logger) {
+export function errorHandler() {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const known = error instanceof AppError ? error : fromFramework(error);
     if (known) return sendProblem(reply, known);
     // Only the error's kind is logged: messages of lower layers could quote request data.
-    log.error(`unhandled ${error.name}${error.code ? ` (${error.code})` : ""} on ${request.method} ${request.routeOptions.url ?? "?"}`);
+    request.log.error(`unhandled ${error.name}${error.code ? ` (${error.code})` : ""} on ${request.method} ${request.routeOptions.url ?? "?"}`);
     return sendProblem(reply, new AppError(500, "internal_error", "an internal error occurred"));
   };
 }

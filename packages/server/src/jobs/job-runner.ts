@@ -48,6 +48,14 @@ export interface JobKind {
   interrupted?: string;
 }
 
+/** What the runner reports of its runs (metrics): a run began, committed a batch of items, ended. */
+export interface JobObserver {
+  started(kind: string): void;
+  batch(kind: string, items: number): void;
+  /** `stopped`: this instance stopped; the job stays unfinished and resumes later. */
+  ended(kind: string, outcome: "completed" | "failed" | "stopped"): void;
+}
+
 export type JobRunner = ReturnType<typeof createJobRunner>;
 
 /** A bigint advisory-lock key per job: the first 60 bits of its UUID. */
@@ -62,6 +70,7 @@ export function createJobRunner(deps: {
   kinds: readonly JobKind[];
   /** Testing aid: every run waits (holding its job) once it has committed this many batches. */
   pauseAfterBatches?: number;
+  observer?: JobObserver;
 }) {
   const { db, log, audit } = deps;
   const kinds = new Map(deps.kinds.map((kind) => [kind.name, kind]));
@@ -96,9 +105,14 @@ export function createJobRunner(deps: {
 
   async function loop(job: JobRow, work: JobWork, lock: AdvisoryLock): Promise<void> {
     const kind = kindOf(job);
+    let outcome: "completed" | "failed" | "stopped" = "stopped";
+    deps.observer?.started(kind.name);
     try {
       let batches = 0;
-      while (!stopping && (await work.batch(job)) > 0) {
+      while (!stopping) {
+        const items = await work.batch(job);
+        if (items === 0) break;
+        deps.observer?.batch(kind.name, items);
         // Yield to the event loop: on PGlite every await here can resolve as a microtask, and a long job
         // would otherwise keep the server from answering anyone else.
         await new Promise((resolve) => setImmediate(resolve));
@@ -111,13 +125,16 @@ export function createJobRunner(deps: {
       if (stopping) return;
       await work.finish?.(job);
       await end(job, kind.completed, (tx) => markCompleted(tx, job.id));
+      outcome = "completed";
     } catch (error) {
       if (stopping) return;
+      outcome = "failed";
       const message = (error as Error).message;
       await end(job, kind.failed, async (tx) => void (await markFailed(tx, job.id, message))).catch(() =>
         log.error(`could not record the failure of job ${job.id} (${job.kind})`),
       );
     } finally {
+      deps.observer?.ended(kind.name, outcome);
       running.delete(job.id);
       work.release?.();
       await lock.release().catch(() => undefined);

@@ -117,7 +117,7 @@ export function provisionLocalKeys(keysDir = makeTempDir("shardvault-keys-")): s
 }
 
 /** The environment a server child gets: the parent's, minus anything that would configure the server. */
-function childEnv(opts: StartOptions, dataDir: string): NodeJS.ProcessEnv {
+export function childEnv(opts: StartOptions, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith("SHARDVAULT_") || ["DATABASE_URL", "PORT", "HOST", "NODE_OPTIONS", "NODE_TEST_CONTEXT"].includes(name)) continue;
@@ -217,6 +217,19 @@ export async function startServer(opts: StartOptions): Promise<ServerHandle> {
     process: child,
     exited,
   };
+}
+
+/**
+ * Runs one of the server's own commands (`admin create-key`, `backup`: `main.js <args>`) with the environment a
+ * server of `opts` would get, and waits for it to end.
+ */
+export function runServerCommand(args: readonly string[], opts: StartOptions & { dataDir: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SERVER_MAIN, ...args], { cwd: REPO_ROOT, env: childEnv(opts, opts.dataDir), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -383,6 +396,47 @@ export function assertNoLeak(output: string, secrets: readonly string[]): void {
       assert.ok(found <= allowed, `a secret (${secret.slice(0, 6)}…, ${form === secret ? "verbatim" : "encoded"}) appears in the server output`);
     }
   }
+}
+
+/** One request's log line (observability/request-log.ts). */
+export interface RequestLogLine {
+  level: string;
+  time: string;
+  msg: "request";
+  request_id: string;
+  method: string;
+  route: string | null;
+  status: number;
+  duration_ms: number;
+  principal?: string;
+}
+
+/**
+ * Asserts the server's output is the start-up summary (`[shardvault] …` and the admin key line) and JSON
+ * lines, each an object with `level`, `time` and `msg`, every request's line with its `request_id`; answers
+ * the request lines. Tests that check the output for leaks call it first, so the JSON logs are read too.
+ */
+export function assertJsonLogs(output: string): RequestLogLine[] {
+  const requests: RequestLogLine[] = [];
+  for (const line of output.split("\n")) {
+    // Node's own process warnings go to standard error as they always do.
+    const plain = [/^\[shardvault\] /, /^Admin API key \(shown once\): /, /^\(node:\d+\) /, /^\(Use `node --trace/];
+    if (line === "" || plain.some((p) => p.test(line))) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      assert.fail(`a log line is neither the start-up summary nor JSON: ${line.slice(0, 200)}`);
+    }
+    assert.equal(typeof entry.level, "string", line);
+    assert.equal(typeof entry.time, "string", line);
+    assert.equal(typeof entry.msg, "string", line);
+    if (entry.msg === "request") {
+      assert.match(String(entry.request_id), /\S/, `a request line without its request_id: ${line}`);
+      requests.push(entry as unknown as RequestLogLine);
+    }
+  }
+  return requests;
 }
 
 /** A fresh, distinctive secret value that is easy to search for in output and dumps. */

@@ -28,7 +28,7 @@ export const authRoutes =
     app.post<{ Body: { api_key: string } }>(
       "/v1/auth/api-key-token",
       {
-        config: { public: true },
+        config: { public: true, rateLimited: "token_exchange" },
         schema: { body: apiKeyTokenBody, response: { 200: tokenResponse, ...problemResponses } },
       },
       async (request, reply) => noStore(reply).send(await auth.userToken(request.body.api_key)),
@@ -37,7 +37,7 @@ export const authRoutes =
     app.post<{ Body: { api_key: string; agent_id?: string } }>(
       "/v1/auth/agent-token",
       {
-        config: { public: true },
+        config: { public: true, rateLimited: "token_exchange" },
         schema: { body: agentTokenBody, response: { 200: agentTokenResponse, ...problemResponses } },
       },
       async (request, reply) => noStore(reply).send(await auth.agentToken(request.body.api_key, request.body.agent_id)),
@@ -46,7 +46,7 @@ export const authRoutes =
     // Sign-in by email and password; every mismatch is the same 401 (auth-service).
     app.post<{ Body: { email: string; password: string } }>(
       "/v1/auth/token",
-      { config: { public: true }, schema: { body: signInBody, response: { 200: tokenResponse, ...problemResponses } } },
+      { config: { public: true, rateLimited: "sign_in" }, schema: { body: signInBody, response: { 200: tokenResponse, ...problemResponses } } },
       async (request, reply) => noStore(reply).send(await auth.signIn(request.body.email, request.body.password, request.ip)),
     );
 

@@ -55,7 +55,7 @@ export const memberRoutes =
 
     app.post<{ Body: AcceptInviteBody }>(
       "/v1/auth/accept-invite",
-      { config: { public: true }, schema: { body: acceptInviteBody, response: { 200: tokenResponse, ...problemResponses } } },
+      { config: { public: true, rateLimited: "invite_acceptance" }, schema: { body: acceptInviteBody, response: { 200: tokenResponse, ...problemResponses } } },
       async (request, reply) => noStore(reply).send(await members.acceptInvite(request.body)),
     );
 
