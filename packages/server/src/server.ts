@@ -38,6 +38,7 @@ import { createLifecycleService } from "./mpc/lifecycle-service.js";
 import { createVaultService } from "./vaults/vault-service.js";
 import { createMemberService } from "./orgs/member-service.js";
 import { createPolicyService } from "./policies/policy-service.js";
+import { createShareService } from "./shares/share-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
@@ -196,11 +197,13 @@ export async function startServer(settings: Settings, log: Logger, options: Star
       auditReader: createAuditReader({ db, chainKey }),
       vaults,
       secrets,
+      shares: createShareService({ db, secrets, audit }),
       mpc,
       lifecycle,
       cmek: createCmekService({ db, providers, vaults, jobs, plan: deployment.plan, latency, reportCorruptShare, audit }),
       health,
       limits: settings.limits,
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
       log,
       ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
     });

@@ -11,6 +11,8 @@ export interface Settings {
   adminApiKey: string | undefined;
   tls: { cert: string; key: string } | undefined;
   tlsTerminatedUpstream: boolean;
+  /** The origin (and path prefix) links are made with, e.g. share links; default: the request's own. */
+  publicUrl: string | undefined;
   limits: Limits;
   /**
    * Testing aid (SHARDVAULT_JOB_PAUSE_AFTER_BATCHES): every background job waits, holding its job, once it
@@ -42,6 +44,21 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return value;
 }
 
+/** SHARDVAULT_PUBLIC_URL: an http(s) URL with no query or fragment; kept without its trailing slash. */
+function publicUrlSetting(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingsError("SHARDVAULT_PUBLIC_URL must be a URL, e.g. https://vault.example.com");
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash || url.username || url.password) {
+    throw new SettingsError("SHARDVAULT_PUBLIC_URL must be an http(s) URL without credentials, query or fragment");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.SHARDVAULT_DATA_DIR || ".shardvault");
   // PORT=0 picks a free port (tests use it); the chosen one is printed.
@@ -58,6 +75,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError("SHARDVAULT_TLS_CERT and SHARDVAULT_TLS_KEY must be set together");
   }
   return {
+    publicUrl: publicUrlSetting(env.SHARDVAULT_PUBLIC_URL),
     host: env.HOST || "127.0.0.1",
     port,
     dataDir,

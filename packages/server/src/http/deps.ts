@@ -15,6 +15,7 @@ import type { MpcService } from "../mpc/mpc-service.js";
 import type { MemberService } from "../orgs/member-service.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import type { SecretService } from "../secrets/secret-service.js";
+import type { ShareService } from "../shares/share-service.js";
 import type { VaultService } from "../vaults/vault-service.js";
 
 export interface HttpDeps {
@@ -29,11 +30,14 @@ export interface HttpDeps {
   auditReader: AuditReader;
   vaults: VaultService;
   secrets: SecretService;
+  shares: ShareService;
   mpc: MpcService;
   lifecycle: LifecycleService;
   cmek: CmekService;
   health: HealthMonitor;
   limits: Limits;
+  /** SHARDVAULT_PUBLIC_URL: the base of the links the server makes (share links); else the request's origin. */
+  publicUrl?: string;
   log: Logger;
   https?: { cert: Buffer; key: Buffer };
 }

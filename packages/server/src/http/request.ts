@@ -11,6 +11,8 @@ declare module "fastify" {
     public?: boolean;
     /** A route ending in a wildcard: the segments the OpenAPI document names it with (default `["path"]`). */
     wildcard?: readonly string[];
+    /** The named rate limit the route counts against (share creation: 10 a minute per organization). */
+    rateLimited?: "share_creation";
   }
 }
 
