@@ -24,7 +24,7 @@ export const createShareBody = {
     /** `user` and `agent` shares: the member's or agent's id. */
     recipient_id: { type: "string", maxLength: 64 },
     /** `external_email` shares: the address, recorded (no mail is sent). */
-    email: { type: "string", minLength: 3, maxLength: 320 },
+    email: { type: "string", minLength: 3, maxLength: 320, format: "email" },
     expires_at: { type: "string", format: "date-time" },
     max_access_count: { type: "integer", minimum: 1, maximum: 2_147_483_647 },
     /** Stored only as an argon2id hash; the opener sends it in `X-Share-Passphrase`. */
