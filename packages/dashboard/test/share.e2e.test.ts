@@ -14,50 +14,38 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { rmSync, statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { BrowserContext, Page, Request } from "playwright-core";
-import { api, makeTempDir, startServer, type Api, type ServerHandle } from "../../server/test/support/harness.js";
-import { axeCheck, browserSkipReason, DIST_INDEX, launchBrowser, PHONE, screenshot } from "./browser-support.js";
+import type { Page, Request } from "playwright-core";
+import { api, type Api } from "../../server/test/support/harness.js";
+import { PHONE, skipReason, startBrowserRun, type BrowserRun } from "./support/browser.js";
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 /** The console errors Chromium logs for the refusals this test provokes (passphrase, gone, a wrong key). */
 const PROVOKED = /Failed to load resource: the server responded with a status of (400|401|404)/;
 
-describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReason("dashboard sharing e2e"), timeout: 300_000 }, () => {
-  let server: ServerHandle;
+describe("sharing in the dashboard (headless Chromium)", { skip: skipReason(), timeout: 300_000 }, () => {
+  let run: BrowserRun;
   let admin: Api;
-  let context: BrowserContext;
   let page: Page;
   let origin: string;
-  let userDataDir: string;
+  /** The requests every tab made, with their headers. */
   const requests: Request[] = [];
-  const pageErrors: string[] = [];
   const plain = { value: `sk_live_${randomBytes(8).toString("hex")}`, vault: "", id: "" };
   const custody = { value: `deploy-${randomBytes(8).toString("hex")}`, vault: "", id: "", share: "" };
   /** The link the share form showed for the plain vault's secret. */
   let plainLink = "";
 
-  /** A page of the browser, its console errors collected. */
-  const watched = (p: Page): Page => {
-    p.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
-    });
-    p.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
-    return p;
-  };
-
   /** A new tab (its own sessionStorage, so not signed in), at `url` when given. */
   const anonymousTab = async (url?: string) => {
-    const tab = watched(await context.newPage());
+    const tab = await run.newPage();
     if (url !== undefined) await tab.goto(url);
     return tab;
   };
 
   before(async () => {
-    assert.ok(statSync(DIST_INDEX).isFile());
-    server = await startServer({ database: "pglite" });
-    origin = new URL(server.url).origin;
+    run = await startBrowserRun("share");
+    const { server } = run;
+    origin = run.origin;
     admin = api(server.url, server.adminKey);
     plain.vault = (await admin.post("/v1/vaults", { name: "share-plain" })).body.id;
     const put = await admin.put(`/v1/vaults/${plain.vault}/secrets/api-keys/stripe`, { value: plain.value, type: "api_key" });
@@ -69,20 +57,16 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     custody.id = written.body.id;
     custody.share = written.body.client_share;
 
-    userDataDir = makeTempDir("shardvault-chromium-share-");
-    context = await launchBrowser(userDataDir, server.url);
-    context.on("request", (request) => requests.push(request));
-    page = watched(context.pages()[0] ?? (await context.newPage()));
+    run.context.on("request", (request) => requests.push(request));
+    page = run.page;
     await page.goto("/");
     await page.getByLabel("User API key").fill(server.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in with API key" }).click();
     await page.getByRole("heading", { level: 1, name: "Vaults" }).waitFor();
   });
 
   after(async () => {
-    await context?.close();
-    await server?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await run?.close();
   });
 
   const openSecret = async (vault: string, path: string) => {
@@ -110,7 +94,7 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
   const shareRequests = () => requests.filter((r) => new URL(r.url()).pathname.startsWith("/v1/share/"));
 
   it("answers /share/{id} with the dashboard's page and its CSP", async () => {
-    const res = await fetch(`${server.url}/share/0b9c5a8e-2f43-4f4e-9a51-3c1f0f1e2d3c`, { headers: { accept: "text/html" } });
+    const res = await fetch(`${run.server.url}/share/0b9c5a8e-2f43-4f4e-9a51-3c1f0f1e2d3c`, { headers: { accept: "text/html" } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
     assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'; script-src 'self'/);
@@ -123,16 +107,16 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     const form = page.getByRole("dialog", { name: "Share “api-keys/stripe”" });
     await form.getByText("Shares version 1, as it is now").waitFor();
     assert.equal(await form.getByLabel("Client share", { exact: false }).count(), 0, "no client share outside client custody");
-    await axeCheck(page, "share-form");
-    await screenshot(page, "share-form");
+    await run.axe(page, "form");
+    await run.shot(page, "form");
     await form.getByLabel("Openings allowed (empty: no limit)").fill("1");
     await form.getByLabel("Passphrase (optional)").fill("open sesame");
     await form.getByRole("button", { name: "Create share link" }).click();
     const link = await takeLink("api-keys/stripe");
     assert.match(link, new RegExp(`^${origin}/share/[0-9a-f-]{36}$`));
     await page.getByText("opens at most 1 time", { exact: false }).waitFor();
-    await axeCheck(page, "share-link");
-    await screenshot(page, "share-link");
+    await run.axe(page, "link");
+    await run.shot(page, "link");
     await closeLink(link);
     assert.ok(!(await page.content()).includes("open sesame"));
     plainLink = link;
@@ -144,14 +128,14 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     await tab.goto(plainLink);
     await tab.getByRole("heading", { level: 2, name: "Someone shared a secret with you" }).waitFor();
     assert.equal(shareRequests().length, 0, "the share was opened before it was asked for");
-    await axeCheck(tab, "share-ready");
-    await screenshot(tab, "share-ready");
+    await run.axe(tab, "ready");
+    await run.shot(tab, "ready");
 
     await tab.getByRole("button", { name: "Reveal secret" }).click();
     const field = tab.getByLabel("Passphrase");
     await field.waitFor();
-    await axeCheck(tab, "share-passphrase");
-    await screenshot(tab, "share-passphrase");
+    await run.axe(tab, "passphrase");
+    await run.shot(tab, "passphrase");
     await field.fill("not it");
     await tab.getByRole("button", { name: "Open with passphrase" }).click();
     await tab.getByRole("alert").getByText("That passphrase is not this share's").waitFor();
@@ -162,8 +146,8 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     await tab.getByRole("button", { name: "Copy value" }).waitFor();
     await tab.getByText("Hides in 30 s").waitFor();
     await tab.getByText("This share has been opened 1 of 1 times.").waitFor();
-    await axeCheck(tab, "share-revealed");
-    await screenshot(tab, "share-revealed");
+    await run.axe(tab, "revealed");
+    await run.shot(tab, "revealed");
     assert.ok(!(await tab.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).includes(plain.value), "the value is in browser storage");
 
     await tab.clock.fastForward(31_000);
@@ -175,8 +159,8 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     await tab.getByRole("button", { name: "Reveal secret" }).click();
     await tab.getByRole("heading", { level: 2, name: "This share is no longer available" }).waitFor();
     await tab.getByText("expired, been opened as many times as it allows, or been revoked", { exact: false }).waitFor();
-    await axeCheck(tab, "share-gone");
-    await screenshot(tab, "share-gone");
+    await run.axe(tab, "gone");
+    await run.shot(tab, "gone");
     // No request of this tab carried a token: it is not signed in.
     assert.ok(shareRequests().every((r) => r.headers().authorization === undefined));
     await tab.close();
@@ -188,14 +172,14 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     const form = page.getByRole("dialog", { name: "Share “keys/deploy”" });
     await form.getByLabel("Client share of version 1").fill(custody.share);
     await form.getByLabel("Openings allowed (empty: no limit)").fill("");
-    await screenshot(page, "share-form-client-custody");
+    await run.shot(page, "form-client-custody");
     await form.getByRole("button", { name: "Create share link" }).click();
     const link = await takeLink("keys/deploy");
     const match = /^(.+\/share\/[0-9a-f-]{36})#k=([A-Za-z0-9_-]{43})$/.exec(link);
     assert.ok(match, link);
     const [, bare, key] = match;
     await page.getByText("Shown only once — it cannot be recovered.").waitFor();
-    await screenshot(page, "share-link-client-custody");
+    await run.shot(page, "link-client-custody");
     await closeLink(link);
     assert.ok(!(await page.content()).includes(custody.share), "the client share stays in the page");
 
@@ -215,8 +199,8 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     const cut = await anonymousTab(bare!);
     await cut.getByRole("button", { name: "Reveal secret" }).click();
     await cut.getByRole("heading", { level: 2, name: "This link is incomplete" }).waitFor();
-    await axeCheck(cut, "share-incomplete");
-    await screenshot(cut, "share-incomplete");
+    await run.axe(cut, "incomplete");
+    await run.shot(cut, "incomplete");
     await cut.close();
     const other = await anonymousTab(`${bare}#k=${randomBytes(32).toString("base64url")}`);
     await other.getByRole("button", { name: "Reveal secret" }).click();
@@ -238,12 +222,12 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
     await tab.setViewportSize(PHONE);
     await tab.goto(created.body.share_url);
     await tab.getByRole("heading", { level: 2, name: "Someone shared a secret with you" }).waitFor();
-    await axeCheck(tab, "share-ready");
-    await screenshot(tab, "share-ready");
+    await run.axe(tab, "ready");
+    await run.shot(tab, "ready");
     await tab.getByRole("button", { name: "Reveal secret" }).click();
     await tab.getByText(plain.value, { exact: true }).waitFor();
-    await axeCheck(tab, "share-revealed");
-    await screenshot(tab, "share-revealed");
+    await run.axe(tab, "revealed");
+    await run.shot(tab, "revealed");
     await tab.getByRole("button", { name: "Hide", exact: true }).click();
     await tab.getByRole("button", { name: "Reveal again (counts as another opening)" }).click();
     await tab.getByText("This share has been opened 2 of 2 times.").waitFor();
@@ -254,8 +238,8 @@ describe("sharing in the dashboard (headless Chromium)", { skip: browserSkipReas
 
   it("every request went to the server's own origin; no page error beyond the provoked refusals", () => {
     assert.ok(requests.length > 10, `only ${requests.length} requests seen`);
-    const foreign = requests.map((r) => r.url()).filter((url) => !url.startsWith("data:") && new URL(url.startsWith("blob:") ? url.slice(5) : url).origin !== origin);
+    const foreign = run.requests.filter((url) => !url.startsWith("data:") && new URL(url.startsWith("blob:") ? url.slice(5) : url).origin !== origin);
     assert.deepEqual(foreign, []);
-    assert.deepEqual(pageErrors.filter((text) => !PROVOKED.test(text)), []);
+    assert.deepEqual(run.pageErrors.filter((text) => !PROVOKED.test(text)), []);
   });
 });

@@ -6,7 +6,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import type { CreateShareBody, SecretMeta, ShardvaultError, ShareCreated, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
-import { BusyButton, CopyButton, ErrorNote, formatDate, Modal } from "../../components/ui";
+import { CopyButton, ErrorNote, FormFoot, formatDate, Modal } from "../../components/ui";
 import { needsClientShare } from "../../custody";
 
 type Recipient = "anyone_with_link" | "user" | "agent" | "external_email";
@@ -189,15 +189,9 @@ export function ShareForm({ vault, meta, onClose }: { vault: Vault; meta: Secret
             </p>
           </div>
         ) : null}
-        <ErrorNote error={error} />
-        <div className="actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <BusyButton type="submit" busy={busy} busyLabel="Sharing…">
-            Create share link
-          </BusyButton>
-        </div>
+        <FormFoot error={error} onCancel={onClose} busy={busy} busyLabel="Sharing…">
+          Create share link
+        </FormFoot>
       </form>
     </Modal>
   );
