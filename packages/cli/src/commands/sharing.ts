@@ -56,6 +56,16 @@ function showCreated(ctx: Context, created: ShareCreated): void {
   ]);
 }
 
+/** A command that does one thing to one share: revoke it (its creator), accept or decline it (its recipient). */
+function onShare(action: "revoke" | "accept" | "decline", done: string, said: string) {
+  return async (ctx: Context) => {
+    const [shareId] = args(ctx, ["share-id"]);
+    unwrap(await client(ctx).sharing[action](shareId!));
+    if (ctx.json) printJson({ id: shareId, [done]: true });
+    else process.stdout.write(`${said} share ${shareId}\n`);
+  };
+}
+
 export const sharingCommands = {
   async create(ctx: Context) {
     const [vault, path] = vaultAnd(ctx, ["path"]);
@@ -99,12 +109,7 @@ export const sharingCommands = {
     process.stdout.write(opened.value + (process.stdout.isTTY ? "\n" : ""));
   },
 
-  async rm(ctx: Context) {
-    const [shareId] = args(ctx, ["share-id"]);
-    unwrap(await client(ctx).sharing.revoke(shareId!));
-    if (ctx.json) printJson({ id: shareId, revoked: true });
-    else process.stdout.write(`Revoked share ${shareId}\n`);
-  },
+  rm: onShare("revoke", "revoked", "Revoked"),
 
   /** The shares you made, or with --inbound those made for you. */
   async ls(ctx: Context) {
@@ -122,17 +127,6 @@ export const sharingCommands = {
     ]);
   },
 
-  async accept(ctx: Context) {
-    const [shareId] = args(ctx, ["share-id"]);
-    unwrap(await client(ctx).sharing.accept(shareId!));
-    if (ctx.json) printJson({ id: shareId, accepted: true });
-    else process.stdout.write(`Accepted share ${shareId}\n`);
-  },
-
-  async decline(ctx: Context) {
-    const [shareId] = args(ctx, ["share-id"]);
-    unwrap(await client(ctx).sharing.decline(shareId!));
-    if (ctx.json) printJson({ id: shareId, declined: true });
-    else process.stdout.write(`Declined share ${shareId}\n`);
-  },
+  accept: onShare("accept", "accepted", "Accepted"),
+  decline: onShare("decline", "declined", "Declined"),
 };
