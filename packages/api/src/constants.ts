@@ -74,6 +74,12 @@ export const AUDIT_ACTIONS = [
   "auth.login_refused",
   "auth.password_change",
   "access.denied",
+  "share.create",
+  "share.access",
+  "share.access_refused",
+  "share.revoke",
+  "share.accept",
+  "share.decline",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -100,6 +106,14 @@ export const SCOPES = [
   "*",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * Who a share is for: anyone holding its link (optionally with a passphrase), a member (`user`) or an agent by
+ * id, an email address (recorded; the creator hands the link on), or the human who registered the calling
+ * agent (`creator`, agents only).
+ */
+export const SHARE_RECIPIENT_TYPES = ["anyone_with_link", "user", "agent", "external_email", "creator"] as const;
+export type ShareRecipientType = (typeof SHARE_RECIPIENT_TYPES)[number];
 
 /** What a policy grants or denies on the paths its pattern matches. */
 export const POLICY_PERMISSIONS = ["read", "write", "delete", "rotate"] as const;

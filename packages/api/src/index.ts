@@ -15,5 +15,6 @@ export * from "./audit.js";
 export * from "./vaults.js";
 export * from "./secrets.js";
 export * from "./cmek.js";
+export * from "./shares.js";
 export * from "./mpc-lifecycle.js";
 export * from "./health.js";

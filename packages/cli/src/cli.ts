@@ -9,6 +9,7 @@ import { policyCommands } from "./commands/policy.js";
 import { mpcCommands, refreshSecret } from "./commands/mpc.js";
 import { secretCommands } from "./commands/secret.js";
 import { opsCommands, server } from "./commands/server.js";
+import { sharingCommands } from "./commands/sharing.js";
 import { vaultCommands } from "./commands/vault.js";
 import type { Context, Options } from "./context.js";
 import { CliError, EXIT } from "./errors.js";
@@ -71,6 +72,10 @@ const OPTIONS = {
   to: { type: "string" },
   wait: { type: "boolean" },
   out: { type: "string" },
+  "expires-in": { type: "string" },
+  "passphrase-file": { type: "string" },
+  creator: { type: "boolean" },
+  inbound: { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
 const GLOBAL = ["help", "json", "url"];
@@ -247,7 +252,7 @@ const COMMANDS: Record<string, Command> = {
     options: ["vault", "client-share-file"],
     details: [
       "Tools: list_vaults, list_secrets, get_secret, put_secret, describe_secret, delete_secret, rotate_and_store,",
-      "  get_env_bundle (a secret of type env_bundle or env, as KEY=VALUE lines).",
+      "  get_env_bundle (a secret of type env_bundle or env, as KEY=VALUE lines), share_secret.",
       "Settings, as 1claw-mcp reads them: ONECLAW_VAULT_ID (or --vault), ONECLAW_AGENT_ID + ONECLAW_AGENT_API_KEY",
       "  (or ONECLAW_AGENT_TOKEN), ONECLAW_BASE_URL (else --url, SHARDVAULT_URL, the stored URL).",
       "Client-custody vaults: --client-share-file FILE, a share file; writes record their new shares in it.",
@@ -269,6 +274,36 @@ const COMMANDS: Record<string, Command> = {
     options: ["permissions", "effect", "priority", "expires-at", "ip-allowlist", "not-before", "not-after", "no-conditions"],
   },
   "policy rm": { run: policyCommands.rm, usage: "policy rm <vault-id> <policy-id>", summary: "delete a policy (counts from the next request)", options: [] },
+  "share create": {
+    run: sharingCommands.create,
+    usage:
+      "share create <vault-id> <path> [--version N] [--user ID | --agent ID | --email ADDRESS | --creator] [--expires-in 1d | --expires-at TIME] [--max-access-count N] [--passphrase-file FILE] [--ip-allowlist a,b] [--client-share-file FILE]",
+    summary: "share a secret version (the newest readable one unless --version): a link anyone holding it may open, or a share for a member or an agent",
+    options: ["vault", "version", "user", "agent", "email", "creator", "expires-in", "expires-at", "max-access-count", "passphrase-file", "ip-allowlist", "client-share-file"],
+    details: [
+      "Without --user, --agent or --email the share is a link: whoever has it opens it (with the passphrase, from",
+      "  the allowed addresses, when given). --email records the address; nothing is sent: hand the link on.",
+      "  --creator (agents): a share for the user who registered the agent. Every share expires (--expires-in,",
+      "  default 1d; or --expires-at) and may open at most --max-access-count times.",
+      "The passphrase comes from --passphrase-file FILE (- for standard input), never from the command line.",
+      "Client custody: the version's client share is needed (as for `secret get`); the link then carries the key",
+      "  that opens the share (#k=…), shown this once.",
+    ],
+  },
+  "share open": {
+    run: sharingCommands.open,
+    usage: "share open <link-or-id> [--passphrase-file FILE]",
+    summary: "print a shared value (a link opens on its own server; no login needed for links)",
+    options: ["passphrase-file"],
+    details: [
+      "Shares made for a member or an agent open with your credentials (SHARDVAULT_API_KEY or the stored ones),",
+      "  which go only to your own server (--url, SHARDVAULT_URL, the stored URL), never to another a link names.",
+    ],
+  },
+  "share rm": { run: sharingCommands.rm, usage: "share rm <share-id>", summary: "revoke a share (it stops opening at once)", options: [] },
+  "share ls": { run: sharingCommands.ls, usage: "share ls [--inbound]", summary: "list the shares you made (--inbound: those made for you)", options: ["inbound"] },
+  "share accept": { run: sharingCommands.accept, usage: "share accept <share-id>", summary: "accept a share made for you", options: [] },
+  "share decline": { run: sharingCommands.decline, usage: "share decline <share-id>", summary: "decline a share made for you (it stops opening)", options: [] },
   "member invite": {
     run: memberCommands.invite,
     usage: "member invite <email> [--role owner|admin|member]",
@@ -280,7 +315,7 @@ const COMMANDS: Record<string, Command> = {
   "member rm": { run: memberCommands.rm, usage: "member rm <user-id>", summary: "remove a member (their keys and sessions stop at once)", options: [] },
 };
 
-const GROUPS = ["admin", "vault", "secret", "agent", "policy", "member", "mpc"];
+const GROUPS = ["admin", "vault", "secret", "share", "agent", "policy", "member", "mpc"];
 
 /** Other names people type (1claw's CLI says `secret set` and `ls`); not listed in the help. */
 const ALIASES: Record<string, string> = {
@@ -290,6 +325,8 @@ const ALIASES: Record<string, string> = {
   "agent ls": "agent list",
   "policy ls": "policy list",
   "member ls": "member list",
+  "share list": "share ls",
+  "share revoke": "share rm",
 };
 
 export function helpText(group?: string): string {

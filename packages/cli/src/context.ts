@@ -1,5 +1,5 @@
 /** What every command gets: the parsed options, output mode, and a client logged in as the user said. */
-import { createClient, DEFAULT_BASE_URL, type ShardvaultClient } from "@shardvault/sdk";
+import { createClient, DEFAULT_BASE_URL, type ClientOptions, type ShardvaultClient } from "@shardvault/sdk";
 import { readConfig } from "./config.js";
 import { CliError, EXIT } from "./errors.js";
 
@@ -24,14 +24,21 @@ export function serverUrl(ctx: Context): string {
   return str(ctx.options, "url") || ctx.env.SHARDVAULT_URL || readConfig(ctx.env).url || DEFAULT_BASE_URL;
 }
 
-/** A client with the key from SHARDVAULT_API_KEY, else the key or session stored by `shardvault login`. */
-export function client(ctx: Context): ShardvaultClient {
+/** The key from SHARDVAULT_API_KEY, else the key or session stored by `shardvault login`; undefined when there is none. */
+export function credentials(ctx: Context): ClientOptions | undefined {
   const stored = readConfig(ctx.env);
   const apiKey = ctx.env.SHARDVAULT_API_KEY || stored.api_key;
-  if (!apiKey && stored.token) return createClient({ token: stored.token, baseUrl: serverUrl(ctx) });
-  if (!apiKey) throw new CliError("not logged in: run `shardvault login`, or set SHARDVAULT_API_KEY", EXIT.AUTH);
+  if (!apiKey && stored.token) return { token: stored.token };
+  if (!apiKey) return undefined;
   const agentId = ctx.env.SHARDVAULT_API_KEY ? ctx.env.SHARDVAULT_AGENT_ID : (stored.agent_id ?? ctx.env.SHARDVAULT_AGENT_ID);
-  return createClient({ apiKey, baseUrl: serverUrl(ctx), ...(agentId ? { agentId } : {}) });
+  return { apiKey, ...(agentId ? { agentId } : {}) };
+}
+
+/** A client with the caller's credentials (see `credentials`); not being logged in is an error. */
+export function client(ctx: Context): ShardvaultClient {
+  const given = credentials(ctx);
+  if (!given) throw new CliError("not logged in: run `shardvault login`, or set SHARDVAULT_API_KEY", EXIT.AUTH);
+  return createClient({ ...given, baseUrl: serverUrl(ctx) });
 }
 
 /** A command's `<name>`: the argument, or `--name NAME`. */

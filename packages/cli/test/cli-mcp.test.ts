@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { createClient } from "@shardvault/sdk";
 import { BIN, cleanEnv, cli, makeTempDir, REPO_ROOT, startServer, type ServerHandle } from "./support.js";
 
-const TOOLS = ["list_vaults", "list_secrets", "get_secret", "put_secret", "describe_secret", "delete_secret", "rotate_and_store", "get_env_bundle"];
+const TOOLS = ["list_vaults", "list_secrets", "get_secret", "put_secret", "describe_secret", "delete_secret", "rotate_and_store", "get_env_bundle", "share_secret"];
 
 /** One MCP client session with a `shardvault mcp` process. */
 class McpSession {
@@ -116,6 +116,12 @@ describe("shardvault mcp", () => {
     assert.equal(put.properties.type.default, "api_key");
     assert.equal(put.properties.max_access_count.type, "integer");
     assert.deepEqual(Object.keys(schema("rotate_and_store").properties), ["path", "value"]);
+    const share = schema("share_secret");
+    assert.deepEqual(Object.keys(share.properties), ["secret_id", "recipient_type", "recipient_id", "expires_at", "max_access_count"]);
+    assert.deepEqual(share.required, ["secret_id", "recipient_type", "expires_at"]);
+    assert.deepEqual(share.properties.recipient_type.enum, ["user", "agent", "anyone_with_link", "creator"]);
+    assert.equal(share.properties.max_access_count.default, 5);
+    assert.equal(share.properties.secret_id.format, "uuid");
     for (const tool of tools) assert.ok(tool.description.length > 20, tool.name);
     await session.close();
   });
@@ -133,7 +139,8 @@ describe("shardvault mcp", () => {
     assert.equal(await session.ok("list_secrets", { prefix: "none/" }), "No secrets found under 'none/'.");
 
     const described = JSON.parse(await session.ok("describe_secret", { path: "passwords/db" }));
-    assert.deepEqual({ ...described, created_at: undefined }, { path: "passwords/db", type: "password", version: 1, metadata: { owner: "ops" }, created_at: undefined, expires_at: null });
+    assert.match(described.id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual({ ...described, created_at: undefined }, { id: described.id, path: "passwords/db", type: "password", version: 1, metadata: { owner: "ops" }, created_at: undefined, expires_at: null });
     assert.ok(!JSON.stringify(described).includes("hunter2"));
 
     // rotate_and_store keeps the type of the secret it rotates.
@@ -197,6 +204,42 @@ describe("shardvault mcp", () => {
     assert.equal(refused.isError, true);
     assert.match(refused.text, /client custody: a write returns a client share that must be kept, and no share file was given/);
     assert.doesNotMatch(await without.ok("list_secrets"), /keys\/lost/);
+    await without.close();
+  });
+
+  test("share_secret: with its creator (by describe_secret's id), with anyone holding the link; client custody with the share file", async () => {
+    const admin = createClient({ apiKey: server.adminKey, baseUrl: server.url });
+    const session = await McpSession.start({ ...agentEnv, ONECLAW_VAULT_ID: plain });
+    await session.ok("put_secret", { path: "share/me", value: "for my human" });
+    const { id } = JSON.parse(await session.ok("describe_secret", { path: "share/me" }));
+    const expires_at = new Date(Date.now() + 3_600_000).toISOString();
+    const back = await session.ok("share_secret", { secret_id: id, recipient_type: "creator", expires_at });
+    assert.match(back, /^Secret shared successfully\.\n  Share ID: [0-9a-f-]{36}\n  Recipient: your creator \(the human who registered this agent\)\n  Expires: \S+\n  Max accesses: 5\n  URL: \S+/);
+    const shareId = /Share ID: (\S+)/.exec(back)![1]!;
+    // The agent was registered by the admin: the admin opens it with its own credentials.
+    assert.equal((await admin.sharing.access(shareId)).data?.value, "for my human");
+    assert.equal((await createClient({ baseUrl: server.url }).sharing.access(shareId)).meta.status, 401, "not a link share");
+    const link = await session.ok("share_secret", { secret_id: id, recipient_type: "anyone_with_link", expires_at, max_access_count: 1 });
+    const url = /URL: (\S+)/.exec(link)![1]!;
+    assert.equal((await createClient({ baseUrl: server.url }).sharing.access(url)).data?.value, "for my human");
+    const noRecipient = await session.call("share_secret", { secret_id: id, recipient_type: "user", expires_at });
+    assert.deepEqual(noRecipient, { text: "recipient_id is required when sharing with a user.", isError: true });
+    assert.equal((await session.call("share_secret", { secret_id: id, recipient_type: "anyone_with_link", expires_at: "yesterday" })).isError, true);
+    await session.close();
+
+    const shares = join(dir, "share-secret-shares.json");
+    const withFile = await McpSession.start({ ...agentEnv, ONECLAW_VAULT_ID: custody }, ["--client-share-file", shares]);
+    await withFile.ok("put_secret", { path: "keys/shared", value: "sealed for a link" });
+    const custodyId = JSON.parse(await withFile.ok("describe_secret", { path: "keys/shared" })).id;
+    const sealed = await withFile.ok("share_secret", { secret_id: custodyId, recipient_type: "anyone_with_link", expires_at });
+    const sealedUrl = /URL: (\S+)/.exec(sealed)![1]!;
+    assert.match(sealedUrl, /#k=/);
+    assert.equal((await createClient({ baseUrl: server.url }).sharing.access(sealedUrl)).data?.value, "sealed for a link");
+    await withFile.close();
+    const without = await McpSession.start({ ...agentEnv, ONECLAW_VAULT_ID: custody });
+    const refused = await without.call("share_secret", { secret_id: custodyId, recipient_type: "anyone_with_link", expires_at });
+    assert.equal(refused.isError, true);
+    assert.match(refused.text, /sharing it needs its client share; start `shardvault mcp` with --client-share-file FILE/);
     await without.close();
   });
 

@@ -6,6 +6,7 @@ import { ClientContext, MeContext, useClient, useMe } from "./api";
 import { AcceptInvite } from "./pages/AcceptInvite";
 import { AgentsPage } from "./pages/AgentsPage";
 import { MembersPage } from "./pages/MembersPage";
+import { SharePage } from "./pages/SharePage";
 import { SignIn } from "./pages/SignIn";
 import { VaultPage } from "./pages/VaultPage";
 import { VaultsPage } from "./pages/VaultsPage";
@@ -56,10 +57,17 @@ function Shell() {
     navigate("/", { replace: true });
   };
 
-  // An invitation is accepted from its own page, signed in or not: accepting signs in as the new member.
-  if (parseRoute(pathname).page === "accept-invite") return (
+  // Public pages, signed in or not: accepting an invitation (which signs in as the new member), and a shared
+  // secret's page, for whoever holds its link.
+  const route = parseRoute(pathname);
+  if (route.page === "accept-invite") return (
       <PublicPage>
         <AcceptInvite onSignedIn={signedIn} />
+      </PublicPage>
+    );
+  if (route.page === "share") return (
+      <PublicPage>
+        <SharePage shareId={route.shareId} />
       </PublicPage>
     );
   if (!session || !client) return (

@@ -11,6 +11,7 @@ export type Route =
   | { page: "agents" }
   | { page: "members" }
   | { page: "accept-invite" }
+  | { page: "share"; shareId: string }
   | { page: "not-found"; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -23,6 +24,7 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === "agents") return { page: "agents" };
   if (parts.length === 1 && parts[0] === "members") return { page: "members" };
   if (parts.length === 1 && parts[0] === "accept-invite") return { page: "accept-invite" };
+  if (parts.length === 2 && parts[0] === "share") return { page: "share", shareId: parts[1]! };
   return { page: "not-found", path: pathname };
 }
 
@@ -32,6 +34,7 @@ export const paths = {
   agents: () => "/agents",
   members: () => "/members",
   acceptInvite: () => "/accept-invite",
+  share: (id: string) => `/share/${encodeURIComponent(id)}`,
 };
 
 interface RouterValue {

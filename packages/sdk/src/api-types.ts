@@ -17,7 +17,7 @@ export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2
 /** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
 export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
 
-export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "vault.cmek_rotate_completed", "vault.cmek_rotate_failed", "mpc.rotate_started", "mpc.rotate_completed", "mpc.rotate_failed", "mpc.replace_provider_started", "mpc.replace_provider_completed", "mpc.replace_provider_failed", "mpc.refresh_started", "mpc.refresh_completed", "mpc.refresh_failed", "secret.refresh", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke", "policy.create", "policy.update", "policy.delete", "member.invite", "member.join", "member.update", "member.remove", "auth.login", "auth.login_refused", "auth.password_change", "access.denied"] as const;
+export const AUDIT_ACTIONS = ["secret.write", "secret.read", "secret.read_refused", "secret.delete", "secret.version_disable", "secret.rotate", "vault.create", "vault.delete", "vault.mpc_enable", "vault.cmek_enable", "vault.cmek_disable", "vault.cmek_rotate", "vault.cmek_rotate_completed", "vault.cmek_rotate_failed", "mpc.rotate_started", "mpc.rotate_completed", "mpc.rotate_failed", "mpc.replace_provider_started", "mpc.replace_provider_completed", "mpc.replace_provider_failed", "mpc.refresh_started", "mpc.refresh_completed", "mpc.refresh_failed", "secret.refresh", "agent.create", "agent.update", "agent.delete", "agent.rotate_key", "api_key.create", "api_key.revoke", "policy.create", "policy.update", "policy.delete", "member.invite", "member.join", "member.update", "member.remove", "auth.login", "auth.login_refused", "auth.password_change", "access.denied", "share.create", "share.access", "share.access_refused", "share.revoke", "share.accept", "share.decline"] as const;
 
 /** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
 export const ROLES = ["owner", "admin", "member"] as const;
@@ -30,6 +30,13 @@ export const SCOPES = ["vaults:read", "vaults:write", "secrets:read", "secrets:w
 
 /** What a policy grants or denies on the paths its pattern matches. */
 export const POLICY_PERMISSIONS = ["read", "write", "delete", "rotate"] as const;
+
+/**
+ * Who a share is for: anyone holding its link (optionally with a passphrase), a member (`user`) or an agent by
+ * id, an email address (recorded; the creator hands the link on), or the human who registered the calling
+ * agent (`creator`, agents only).
+ */
+export const SHARE_RECIPIENT_TYPES = ["anyone_with_link", "user", "agent", "external_email", "creator"] as const;
 
 export type Agent = {
   description: string;
@@ -86,7 +93,7 @@ export type ApiKeyList = {
   keys: ApiKey[];
 };
 
-export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "vault.cmek_rotate_completed" | "vault.cmek_rotate_failed" | "mpc.rotate_started" | "mpc.rotate_completed" | "mpc.rotate_failed" | "mpc.replace_provider_started" | "mpc.replace_provider_completed" | "mpc.replace_provider_failed" | "mpc.refresh_started" | "mpc.refresh_completed" | "mpc.refresh_failed" | "secret.refresh" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied";
+export type AuditAction = "secret.write" | "secret.read" | "secret.read_refused" | "secret.delete" | "secret.version_disable" | "secret.rotate" | "vault.create" | "vault.delete" | "vault.mpc_enable" | "vault.cmek_enable" | "vault.cmek_disable" | "vault.cmek_rotate" | "vault.cmek_rotate_completed" | "vault.cmek_rotate_failed" | "mpc.rotate_started" | "mpc.rotate_completed" | "mpc.rotate_failed" | "mpc.replace_provider_started" | "mpc.replace_provider_completed" | "mpc.replace_provider_failed" | "mpc.refresh_started" | "mpc.refresh_completed" | "mpc.refresh_failed" | "secret.refresh" | "agent.create" | "agent.update" | "agent.delete" | "agent.rotate_key" | "api_key.create" | "api_key.revoke" | "policy.create" | "policy.update" | "policy.delete" | "member.invite" | "member.join" | "member.update" | "member.remove" | "auth.login" | "auth.login_refused" | "auth.password_change" | "access.denied" | "share.create" | "share.access" | "share.access_refused" | "share.revoke" | "share.accept" | "share.decline";
 
 /**
  * An event. `integrity_hash` and `prev_event_id` are its link in the organization's hash chain (see
@@ -555,3 +562,62 @@ export type ChangePasswordBody = {
   current_password?: string | undefined;
   new_password: string;
 };
+
+/** `POST /v1/secrets/{secret_id}/share`: `secret_id` is a version's `id`; that version is what the share serves. */
+export type CreateShareBody = {
+  max_access_count?: number | undefined;
+  ip_allowlist?: string[] | undefined;
+  email?: string | undefined;
+  recipient_id?: string | undefined;
+  passphrase?: string | undefined;
+  expires_at: string;
+  recipient_type: ShareRecipientType;
+};
+
+/**
+ * A new share. `share_url` is the dashboard's page for it; in client-custody vaults its fragment carries the
+ * link key, which the server does not keep: this answer is the only place it appears.
+ */
+export type ShareCreated = {
+  max_access_count?: number | undefined;
+  recipient_email?: string | undefined;
+  id: string;
+  expires_at: string;
+  recipient_type: ShareRecipientType;
+  share_url: string;
+};
+
+/** An opened share: the value, and how many opens it has had (this one included) of how many (null: no limit). */
+export type SharedSecret = {
+  type: string;
+  id: string;
+  value: string;
+  path: string;
+  max_access_count: number | null;
+  access_count: number;
+};
+
+export type ShareSummary = {
+  recipient_email?: string | undefined;
+  id: string;
+  expires_at: string;
+  created_at: string;
+  max_access_count: number | null;
+  recipient_type: ShareRecipientType;
+  access_count: number;
+  secret_path: string;
+  is_expired: boolean;
+  is_accepted: boolean;
+};
+
+/** `GET /v1/shares/outbound` (shares the caller made) and `GET /v1/shares/inbound` (shares made for the caller). */
+export type ShareList = {
+  shares: ShareSummary[];
+};
+
+/**
+ * Who a share is for: anyone holding its link (optionally with a passphrase), a member (`user`) or an agent by
+ * id, an email address (recorded; the creator hands the link on), or the human who registered the calling
+ * agent (`creator`, agents only).
+ */
+export type ShareRecipientType = "agent" | "user" | "anyone_with_link" | "external_email" | "creator";

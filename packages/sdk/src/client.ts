@@ -7,6 +7,7 @@ import { AuthResource } from "./resources/auth.js";
 import { HealthResource } from "./resources/health.js";
 import { OrgResource } from "./resources/org.js";
 import { SecretsResource } from "./resources/secrets.js";
+import { SharingResource } from "./resources/sharing.js";
 import { VaultResource } from "./resources/vault.js";
 import { Transport } from "./transport.js";
 import type { ClientOptions, ShardvaultResponse } from "./types.js";
@@ -15,6 +16,7 @@ import { rotateCmekClientSide, type ClientSideCmekRotation, type RotatedSecret }
 export class ShardvaultClient {
   readonly vault: VaultResource;
   readonly secrets: SecretsResource;
+  readonly sharing: SharingResource;
   readonly agents: AgentsResource;
   readonly access: AccessResource;
   readonly org: OrgResource;
@@ -28,6 +30,7 @@ export class ShardvaultClient {
     this.transport = new Transport(options);
     this.vault = new VaultResource(this.transport);
     this.secrets = new SecretsResource(this.transport, options.cmekKey);
+    this.sharing = new SharingResource(this.transport);
     this.agents = new AgentsResource(this.transport);
     this.access = new AccessResource(this.transport);
     this.org = new OrgResource(this.transport);

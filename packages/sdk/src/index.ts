@@ -13,6 +13,7 @@ export type { AuditFilters, AuditWindow } from "./resources/audit.js";
 export type { VaultResource } from "./resources/vault.js";
 export type { MpcResource } from "./resources/mpc.js";
 export type { SecretsResource } from "./resources/secrets.js";
+export { parseShareLink, type AccessOptions, type SharingResource } from "./resources/sharing.js";
 export type { AgentsResource } from "./resources/agents.js";
 export type { AccessResource, GrantOptions } from "./resources/access.js";
 export type { OrgResource } from "./resources/org.js";

@@ -31,7 +31,7 @@ function cmekEncrypt(key: Buffer, plaintext: string): string {
  */
 const EXEMPT = new Set(["GET /v1/openapi.json", "GET /.well-known/jwks.json", "GET /v1/health", "GET /v1/health/hsm"]);
 const isApi = (template: string) => template.startsWith("/v1/");
-const RESOURCES = ["vault", "secrets", "agents", "access", "org", "apiKeys", "audit", "auth", "health"] as const;
+const RESOURCES = ["vault", "secrets", "sharing", "agents", "access", "org", "apiKeys", "audit", "auth", "health"] as const;
 
 interface Operation {
   key: string;
@@ -216,6 +216,28 @@ describe("the SDK against the server's OpenAPI document", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     ok(await user.vault.disableCmek(cmekVault.id), "disable cmek");
+
+    // Sharing: a link share with a passphrase, opened by its link without credentials, listed, revoked; a
+    // client-custody share whose link carries its key; a share for an agent, in its inbound list.
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const sharedHsm = ok(await user.secrets.put(hsm.id, "shared", { value: "for a friend" }), "put shared");
+    const link = ok(await user.sharing.create(sharedHsm.id, { recipient_type: "anyone_with_link", expires_at: inAnHour, max_access_count: 2, passphrase: "open sesame ü" }), "share");
+    const stranger = tracedClient({ baseUrl: server.url });
+    assert.equal(ok(await stranger.sharing.access(link.share_url, { passphrase: "open sesame ü" }), "access").value, "for a friend");
+    ok(await user.sharing.listOutbound(), "outbound");
+    ok(await user.sharing.revoke(link.id), "revoke share");
+    assert.equal((await stranger.sharing.access(link.id, { passphrase: "open sesame ü" })).meta.status, 404, "a revoked share");
+    const custody = ok(await user.secrets.put(plain.id, "shared", { value: "client custody" }), "put client custody");
+    const sealedLink = ok(await user.sharing.create(custody.id, { recipient_type: "anyone_with_link", expires_at: inAnHour }, { clientShare: custody.client_share! }), "client-custody share");
+    assert.match(sealedLink.share_url, /#k=/);
+    assert.equal(ok(await stranger.sharing.access(sealedLink.share_url), "client-custody access").value, "client custody");
+    const recipient = ok(await user.agents.create({ name: "recipient" }), "recipient agent");
+    const forAgent = ok(await user.sharing.create(sharedHsm.id, { recipient_type: "agent", recipient_id: recipient.agent.id, expires_at: inAnHour }), "agent share");
+    const recipientClient = tracedClient({ apiKey: recipient.api_key, baseUrl: server.url });
+    assert.deepEqual(ok(await recipientClient.sharing.listInbound(), "inbound").shares.map((s) => s.id), [forAgent.id]);
+    ok(await recipientClient.sharing.accept(forAgent.id), "accept");
+    assert.equal(ok(await recipientClient.sharing.access(forAgent.id), "agent access").value, "for a friend");
+    ok(await recipientClient.sharing.decline(forAgent.id), "decline");
 
     ok(await user.audit.events({ limit: 5, resource_id: plain.id }), "audit");
     ok(await user.audit.query({ action: "secret.read", offset: 0 }), "audit query");

@@ -40,6 +40,7 @@ import { createMemberService } from "./orgs/member-service.js";
 import { createPolicyService } from "./policies/policy-service.js";
 import { createMetrics } from "./observability/metrics.js";
 import { postgresRateLimitStore } from "./http/rate-limit-store.js";
+import { createShareService } from "./shares/share-service.js";
 
 /** Arbitrary, fixed: the advisory lock under which instances migrate and bootstrap one at a time. */
 const STARTUP_LOCK_ID = 0x5348_4456;
@@ -216,11 +217,13 @@ export async function startServer(settings: Settings, log: ServerLogger, options
       auditReader: createAuditReader({ db, chainKey }),
       vaults,
       secrets,
+      shares: createShareService({ db, secrets, audit }),
       mpc,
       lifecycle,
       cmek: createCmekService({ db, providers, vaults, jobs, plan: deployment.plan, latency, reportCorruptShare, audit }),
       health,
       limits: settings.limits,
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
       log,
       metrics,
       metricsToken: deployment.metricsToken,

@@ -78,6 +78,14 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["POST", "/v1/vaults/{vault_id}/mpc/replace-provider", true],
   ["POST", "/v1/vaults/{vault_id}/mpc/refresh", false],
   ["GET", "/v1/vaults/{vault_id}/mpc/jobs/{job_id}", false],
+  // shares.ts
+  ["POST", "/v1/secrets/{secret_id}/share", true],
+  ["GET", "/v1/share/{share_id}", false],
+  ["DELETE", "/v1/share/{share_id}", false],
+  ["GET", "/v1/shares/outbound", false],
+  ["GET", "/v1/shares/inbound", false],
+  ["POST", "/v1/shares/{share_id}/accept", false],
+  ["POST", "/v1/shares/{share_id}/decline", false],
 ];
 
 /** Fields each documented body must name (a spot check that the schema is the validating one). */
@@ -101,6 +109,7 @@ const BODY_FIELDS: Record<string, string[]> = {
   "POST /v1/vaults/{vault_id}/policies": ["secret_path_pattern", "principal_type", "principal_id", "permissions", "effect", "priority", "expires_at", "conditions"],
   "PUT /v1/vaults/{vault_id}/policies/{policy_id}": ["permissions", "effect", "priority", "expires_at", "conditions"],
   "POST /v1/vaults/{vault_id}/mpc/replace-provider": ["from", "to"],
+  "POST /v1/secrets/{secret_id}/share": ["recipient_type", "recipient_id", "email", "expires_at", "max_access_count", "passphrase", "ip_allowlist"],
 };
 
 const METHODS = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];

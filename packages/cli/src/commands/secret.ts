@@ -7,7 +7,7 @@ import { clientShareNotice, printJson, printRecord, printTable } from "../output
 import { checkShareFile, clientSharesFrom, CLI_SHARE_HELP, readSecret, recordShares, shareProblem } from "../shares.js";
 
 /** `<vault-id> <path>`, or `<path>` with `--vault ID` (or SHARDVAULT_VAULT_ID). */
-function vaultAnd(ctx: Context, names: string[]): [string, ...string[]] {
+export function vaultAnd(ctx: Context, names: string[]): [string, ...string[]] {
   const flag = str(ctx.options, "vault");
   const env = ctx.env.SHARDVAULT_VAULT_ID;
   if (flag !== undefined) return [flag, ...args(ctx, names)];

@@ -1,11 +1,11 @@
 /**
  * The MCP tools: 1claw-mcp's names, input shapes and answers (list_vaults, list_secrets, get_secret, put_secret,
- * describe_secret, delete_secret, rotate_and_store, get_env_bundle), working on one vault. Unlike 1claw's
+ * describe_secret, delete_secret, rotate_and_store, get_env_bundle, share_secret), working on one vault. Unlike 1claw's
  * server these read client-custody vaults too, with the client shares of a share file (see ../shares.ts), and
  * record the shares their writes are given in it.
  */
 import { z } from "zod";
-import type { SecretWritten, ShardvaultClient, ShardvaultError, ShardvaultResponse, WriteSecretBody } from "@shardvault/sdk";
+import type { CreateShareBody, SecretWritten, ShardvaultClient, ShardvaultError, ShardvaultResponse, ShareCreated, WriteSecretBody } from "@shardvault/sdk";
 import { CliError, EXIT } from "../errors.js";
 import { checkShareFile, clientSharesFrom, readSecret, recordShares, shareProblem, type ClientShares } from "../shares.js";
 
@@ -87,7 +87,23 @@ export function vaultTools(ctx: ToolContext): Tool[] {
 
   const recorded = (written: SecretWritten) => (written.client_share !== undefined ? ` Its client share was recorded in ${ctx.shareFile}.` : "");
 
-  // share_secret (1claw-mcp) joins this list when the server has sharing: one more entry.
+  /**
+   * Shares a secret version by its id. In a client-custody vault the server needs the version's client share: it
+   * is looked up in the share file by the path and version of the secret of that id among the vault's latest.
+   */
+  async function shareSecret(secretId: string, body: CreateShareBody): Promise<ShareCreated> {
+    const first = await sdk.sharing.create(secretId, body);
+    if (first.error?.code !== "client_share_required") return ok(first);
+    const { secrets } = ok(await sdk.secrets.list(vaultId));
+    const meta = secrets.find((s) => s.id === secretId);
+    const book = shares();
+    const clientShare = meta && book.forPath(meta.path, meta.version);
+    if (!meta || clientShare === undefined) {
+      throw new CliError(`The secret is in a client-custody vault: sharing it needs its client share; ${MCP_SHARE_HELP} (for the latest version of its path).`, EXIT.ERROR);
+    }
+    return ok(await sdk.sharing.create(secretId, body, { clientShare }), meta.path, book);
+  }
+
   return [
     tool({
       name: "list_vaults",
@@ -140,13 +156,14 @@ export function vaultTools(ctx: ToolContext): Tool[] {
     }),
     tool({
       name: "describe_secret",
-      description: "Get a secret's metadata (type, version, metadata, creation and expiry) without its value: to check that it exists and is still valid before fetching it.",
+      description: "Get a secret's metadata (id, type, version, metadata, creation and expiry) without its value: to check that it exists and is still valid before fetching it, or for its id to share it.",
       input: { path: pathInput("api-keys/stripe") },
       async run({ path }) {
         const { secrets } = ok(await sdk.secrets.list(vaultId, path));
         const meta = secrets.find((s) => s.path === path);
         if (!meta) throw new CliError(`No secret found at path '${path}'.`, EXIT.NOT_FOUND);
-        return JSON.stringify({ path: meta.path, type: meta.type, version: meta.version, metadata: meta.metadata ?? {}, created_at: meta.created_at, expires_at: meta.expires_at ?? null }, null, 2);
+        // `id` (Shardvault's addition): the secret_id share_secret takes.
+        return JSON.stringify({ id: meta.id, path: meta.path, type: meta.type, version: meta.version, metadata: meta.metadata ?? {}, created_at: meta.created_at, expires_at: meta.expires_at ?? null }, null, 2);
       },
     }),
     tool({
@@ -178,6 +195,42 @@ export function vaultTools(ctx: ToolContext): Tool[] {
         const secret = ok(await readSecret(sdk, vaultId, path, book), path, book);
         if (!ENV_BUNDLE_TYPES.includes(secret.type)) throw new CliError(`Secret at '${path}' is of type '${secret.type}', not 'env_bundle'.`, EXIT.ERROR);
         return JSON.stringify(parseEnvBundle(secret.value), null, 2);
+      },
+    }),
+    tool({
+      name: "share_secret",
+      description:
+        "Share a specific secret with a user, agent, or your creator (the human who registered you). Use recipient_type 'creator' to share back with " +
+        "the human who owns this agent — no recipient_id needed. For vault-wide access, use a policy instead.",
+      input: {
+        secret_id: z.string().uuid().describe("UUID of the secret entry to share (describe_secret answers it as id)"),
+        recipient_type: z
+          .enum(["user", "agent", "anyone_with_link", "creator"])
+          .describe("Type of recipient: 'creator' (the human who registered this agent — recommended), 'user' (by UUID), 'agent' (by UUID), or 'anyone_with_link'"),
+        recipient_id: z.string().uuid().optional().describe("UUID of the recipient user or agent (required for user/agent types, not needed for creator)"),
+        expires_at: z.string().describe("ISO-8601 expiry date (e.g. '2026-12-31T00:00:00Z')"),
+        max_access_count: z.number().int().positive().default(5).describe("Max number of times the secret can be accessed (default: 5)"),
+      },
+      async run({ secret_id, recipient_type, recipient_id, expires_at, max_access_count }) {
+        if ((recipient_type === "user" || recipient_type === "agent") && !recipient_id) {
+          throw new CliError(`recipient_id is required when sharing with a ${recipient_type}.`, EXIT.USAGE);
+        }
+        const share = await shareSecret(secret_id, { recipient_type, ...(recipient_id ? { recipient_id } : {}), expires_at, max_access_count });
+        const recipient = recipient_type === "creator" ? "your creator (the human who registered this agent)" : `${recipient_type}${recipient_id ? ` (${recipient_id})` : ""}`;
+        const how =
+          recipient_type === "anyone_with_link"
+            ? "Anyone holding the URL can open it until it expires or is used up."
+            : "The recipient opens it with their own credentials and finds it among their inbound shares.";
+        return [
+          "Secret shared successfully.",
+          `  Share ID: ${share.id}`,
+          `  Recipient: ${recipient}`,
+          `  Expires: ${share.expires_at}`,
+          `  Max accesses: ${share.max_access_count ?? "unlimited"}`,
+          `  URL: ${share.share_url}`,
+          "",
+          how,
+        ].join("\n");
       },
     }),
   ];

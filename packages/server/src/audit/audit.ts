@@ -28,7 +28,7 @@ export const ANONYMOUS_ID = "00000000-0000-0000-0000-000000000000";
 
 export interface AuditEntry {
   action: AuditAction;
-  resourceType: "secret" | "vault" | "agent" | "api_key" | "policy" | "user" | "invite" | "route";
+  resourceType: "secret" | "vault" | "agent" | "api_key" | "policy" | "user" | "invite" | "route" | "share";
   resourceId: string;
   details?: Record<string, unknown>;
 }

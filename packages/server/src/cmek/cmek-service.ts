@@ -11,7 +11,7 @@ import type { AuditLog } from "../audit/audit.js";
 import type { Principal } from "../auth/principal.js";
 import type { Plan } from "../config/deployment.js";
 import type { Database } from "../db/database.js";
-import { custodyMode } from "../envelope/custody-modes.js";
+import { clientCustody } from "../envelope/custody-modes.js";
 import { recoverVersionDek, vaultProtection } from "../envelope/protection.js";
 import { openValue, sealValue } from "../envelope/value.js";
 import { AppError, badRequest, conflict, notFound } from "../errors.js";
@@ -57,7 +57,7 @@ const toJobView = (row: JobRow): CmekRotationJob => ({
 
 /** In a client-custody MPC vault the server cannot open values without the client's shares. */
 function refuseClientCustody(vault: VaultRow): void {
-  if (vault.mpc_custody && custodyMode(vault.mpc_custody).clientHoldsShare) {
+  if (clientCustody(vault.mpc_custody)) {
     throw conflict("rotation_needs_client_shares", "in a client-custody MPC vault the server cannot open values without the client's shares: re-encrypt client-side (read with the shares, re-encrypt, write)");
   }
 }

@@ -14,6 +14,8 @@ export interface Settings {
   tlsTerminatedUpstream: boolean;
   /** SHARDVAULT_LOG_LEVEL: the JSON logs' level (request logs are `info`). */
   logLevel: LogLevel;
+  /** The origin (and path prefix) links are made with, e.g. share links; default: the request's own. */
+  publicUrl: string | undefined;
   limits: Limits;
   /**
    * Testing aid (SHARDVAULT_JOB_PAUSE_AFTER_BATCHES): every background job waits, holding its job, once it
@@ -45,6 +47,21 @@ function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, 
   return value;
 }
 
+/** SHARDVAULT_PUBLIC_URL: an http(s) URL with no query or fragment; kept without its trailing slash. */
+function publicUrlSetting(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingsError("SHARDVAULT_PUBLIC_URL must be a URL, e.g. https://vault.example.com");
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash || url.username || url.password) {
+    throw new SettingsError("SHARDVAULT_PUBLIC_URL must be an http(s) URL without credentials, query or fragment");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.SHARDVAULT_DATA_DIR || ".shardvault");
   // PORT=0 picks a free port (tests use it); the chosen one is printed.
@@ -63,6 +80,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const logLevel = (env.SHARDVAULT_LOG_LEVEL || "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new SettingsError(`SHARDVAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
   return {
+    publicUrl: publicUrlSetting(env.SHARDVAULT_PUBLIC_URL),
     host: env.HOST || "127.0.0.1",
     port,
     dataDir,

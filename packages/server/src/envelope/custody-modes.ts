@@ -71,6 +71,9 @@ export function custodyMode(name: string): CustodyMode {
   return { name: name as CustodyModeName, ...mode };
 }
 
+/** Whether a vault (its `mpc_custody`) gives the client a share that every use of a value needs. */
+export const clientCustody = (mpcCustody: string | null): boolean => mpcCustody !== null && custodyMode(mpcCustody).clientHoldsShare;
+
 /** Reads the mode from either body shape; both present and different is a conflict. */
 export function requestedMode(body: { custody_mode?: string; mpc_custody?: string }): CustodyMode | undefined {
   const fromSeed = body.custody_mode;

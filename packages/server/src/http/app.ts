@@ -21,6 +21,7 @@ import { policyRoutes } from "./routes/policies.js";
 import { ROUTE_SCOPES, routeKey, type RouteScope } from "./route-scopes.js";
 import { mpcRoutes } from "./routes/mpc.js";
 import { secretRoutes } from "./routes/secrets.js";
+import { shareRoutes } from "./routes/shares.js";
 import { vaultRoutes } from "./routes/vaults.js";
 
 const routeScopeOf = (request: FastifyRequest): RouteScope => ROUTE_SCOPES[routeKey(request.method, request.routeOptions.url ?? "")]!;
@@ -157,6 +158,7 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   app.register(vaultRoutes(deps));
   app.register(policyRoutes(deps));
   app.register(secretRoutes(deps));
+  app.register(shareRoutes(deps));
   app.register(cmekRoutes(deps));
   app.register(mpcRoutes(deps));
   // The web dashboard (packages/dashboard/dist) at `/`; the API keeps /v1.

@@ -18,6 +18,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { MemberService } from "../orgs/member-service.js";
 import type { PolicyService } from "../policies/policy-service.js";
 import type { SecretService } from "../secrets/secret-service.js";
+import type { ShareService } from "../shares/share-service.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import type { SharedRateLimitStore } from "./rate-limit-store.js";
 
@@ -33,11 +34,14 @@ export interface HttpDeps {
   auditReader: AuditReader;
   vaults: VaultService;
   secrets: SecretService;
+  shares: ShareService;
   mpc: MpcService;
   lifecycle: LifecycleService;
   cmek: CmekService;
   health: HealthMonitor;
   limits: Limits;
+  /** SHARDVAULT_PUBLIC_URL: the base of the links the server makes (share links); else the request's origin. */
+  publicUrl?: string;
   log: ServerLogger;
   metrics: Metrics;
   /** `metrics.bearer_token_env`'s value: GET /metrics then needs it as a bearer token. */

@@ -75,6 +75,14 @@ export const ROUTE_SCOPES: Record<string, RouteScope> = {
   "POST /v1/vaults/:vault_id/secret-version-disable/*": { scope: "secrets:write" },
   "POST /v1/vaults/:vault_id/secret-rotate/*": { scope: "secrets:write" },
   "POST /v1/vaults/:vault_id/secret-refresh/*": { scope: "secrets:write" },
+
+  // Sharing (opening a share, GET /v1/share/:share_id, is public: a recipient's token there needs secrets:read)
+  "POST /v1/secrets/:secret_id/share": { scope: "shares:write" },
+  "DELETE /v1/share/:share_id": { scope: "shares:write" },
+  "GET /v1/shares/outbound": { scope: null },
+  "GET /v1/shares/inbound": { scope: null },
+  "POST /v1/shares/:share_id/accept": { scope: null },
+  "POST /v1/shares/:share_id/decline": { scope: null },
 };
 
 export const routeKey = (method: string, url: string) => `${method} ${url}`;

@@ -96,7 +96,8 @@ export function parseAddressRange(entry: string): { address: string; family: "ip
   return { address, family: version === 4 ? "ipv4" : "ipv6", prefix };
 }
 
-function addressAllowed(allowlist: readonly string[], ip: string | undefined): boolean {
+/** Whether `ip` is within one of the allow-list's entries (no address: no). */
+export function addressAllowed(allowlist: readonly string[], ip: string | undefined): boolean {
   if (ip === undefined) return false;
   const address = normalizeAddress(ip);
   const version = isIP(address);

@@ -23,6 +23,16 @@ function checkTime(value: unknown, key: string): string {
   return new Date(value).toISOString();
 }
 
+/** An address allow-list (policy conditions, shares): at most MAX_ALLOWLIST addresses or CIDRs. */
+export function checkAllowlist(value: unknown, field: string, code: string): string[] {
+  if (!Array.isArray(value) || value.length > MAX_ALLOWLIST || !value.every((entry) => typeof entry === "string")) {
+    throw badRequest(code, `${field} must be an array of at most ${MAX_ALLOWLIST} addresses or CIDRs`);
+  }
+  const bad = value.find((entry: string) => parseAddressRange(entry) === undefined);
+  if (bad !== undefined) throw badRequest(code, `${field}: ${JSON.stringify(bad).slice(0, 80)} is not an IP address or CIDR`);
+  return value as string[];
+}
+
 /** The conditions as stored; an unknown key is refused, since a condition must never be silently ignored. */
 export function checkConditions(conditions: Record<string, unknown> | null | undefined): PolicyConditions {
   const checked: PolicyConditions = {};
@@ -31,12 +41,7 @@ export function checkConditions(conditions: Record<string, unknown> | null | und
       throw badRequest("unknown_condition", `conditions.${key} is not a condition this server evaluates (known: ${POLICY_CONDITION_KEYS.join(", ")})`);
     }
     if (key === "ip_allowlist") {
-      if (!Array.isArray(value) || value.length > MAX_ALLOWLIST || !value.every((entry) => typeof entry === "string")) {
-        throw badRequest("invalid_condition", `conditions.ip_allowlist must be an array of at most ${MAX_ALLOWLIST} addresses or CIDRs`);
-      }
-      const bad = value.find((entry: string) => parseAddressRange(entry) === undefined);
-      if (bad !== undefined) throw badRequest("invalid_condition", `conditions.ip_allowlist: ${JSON.stringify(bad).slice(0, 80)} is not an IP address or CIDR`);
-      checked.ip_allowlist = value as string[];
+      checked.ip_allowlist = checkAllowlist(value, "conditions.ip_allowlist", "invalid_condition");
     } else {
       checked[key as "not_before" | "not_after"] = checkTime(value, key);
     }

@@ -84,6 +84,15 @@ export async function findVersion(db: Queryable, vaultId: string, path: string, 
   return row;
 }
 
+/** A version by its id, if it belongs to a vault of the organization. */
+export async function findVersionById(db: Queryable, orgId: string, versionId: string): Promise<SecretVersionRow | undefined> {
+  const [row] = await db.query<SecretVersionRow>(
+    `SELECT ${FULL} FROM secret_versions WHERE id = $1 AND vault_id IN (SELECT id FROM vaults WHERE org_id = $2)`,
+    [versionId, orgId],
+  );
+  return row;
+}
+
 /** Whether the path ever had a version (to tell "deleted or all disabled" from "never existed"). */
 export async function pathExists(db: Queryable, vaultId: string, path: string): Promise<boolean> {
   const rows = await db.query("SELECT 1 FROM secret_versions WHERE vault_id = $1 AND path = $2 LIMIT 1", [vaultId, path]);

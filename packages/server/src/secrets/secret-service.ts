@@ -11,6 +11,7 @@ import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
 import { openVersion, sameProtection, sealVersion, vaultProtection, type VaultProtection } from "../envelope/protection.js";
 import { checkClientShare } from "../envelope/client-share-check.js";
+import { clientCustody } from "../envelope/custody-modes.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
 import type { AuditAction, AuditLog } from "../audit/audit.js";
@@ -194,6 +195,41 @@ export function createSecretService(deps: {
     }
   }
 
+  /** Why a version may not be read now (deleted, disabled, expired, at its access limit: 410), or undefined. */
+  function unreadable(row: q.SecretVersionRow): AppError | undefined {
+    if (row.deleted_at) return gone("secret_deleted", `secret ${row.path} was deleted`);
+    if (row.is_disabled) return gone("version_disabled", `version ${row.version} of ${row.path} is disabled`);
+    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) return gone("secret_expired", `secret ${row.path} has expired`);
+    if (row.max_access_count !== null && row.access_count >= row.max_access_count) {
+      return gone("access_limit_reached", `secret ${row.path} has reached its maximum access count`);
+    }
+    return undefined;
+  }
+
+  /** Opens a version's value; client-share errors are decided before any provider is called. The caller wipes it. */
+  async function openRow(vault: VaultRow, row: q.SecretVersionRow, given: string | undefined): Promise<Buffer> {
+    const ref = { vaultId: vault.id, path: row.path, version: row.version };
+    const protection = await vaultProtection(db, providers, vault, "read");
+    const pendingMpc = protection.kind === "mpc" ? q.findMpcState(db, row.id) : Promise.resolve(undefined);
+    pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
+    const clientShare =
+      protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
+        ? checkClientShare(given, protection.vault.mode, ref, await q.lastVersion(db, vault.id, row.path))
+        : undefined;
+    const mpc = await pendingMpc;
+    return openVersion(
+      protection,
+      providers,
+      ref,
+      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares: [], ...mpc },
+      {
+        latency: deps.latency,
+        onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path: row.path, version: row.version }),
+        ...(clientShare ? { clientShare } : {}),
+      },
+    ).finally(() => clientShare && wipe(clientShare.share));
+  }
+
   async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
     const { version } = opts;
     const row = await q.findVersion(db, vault.id, path, version);
@@ -203,33 +239,9 @@ export function createSecretService(deps: {
       }
       throw notFound("secret_not_found", version === undefined ? `secret ${path} not found` : `secret ${path} version ${version} not found`);
     }
-    if (row.deleted_at) throw gone("secret_deleted", `secret ${path} was deleted`);
-    if (row.is_disabled) throw gone("version_disabled", `version ${row.version} of ${path} is disabled`);
-    if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) throw gone("secret_expired", `secret ${path} has expired`);
-    if (row.max_access_count !== null && row.access_count >= row.max_access_count) {
-      throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
-    }
-    const ref = { vaultId: vault.id, path, version: row.version };
-    const protection = await vaultProtection(db, providers, vault, "read");
-    const pendingMpc = protection.kind === "mpc" ? q.findMpcState(db, row.id) : Promise.resolve(undefined);
-    pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
-    // Client-share errors are decided before any provider is called.
-    const clientShare =
-      protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
-        ? checkClientShare(opts.clientShare, protection.vault.mode, ref, await q.lastVersion(db, vault.id, path))
-        : undefined;
-    const mpc = await pendingMpc;
-    const value = await openVersion(
-      protection,
-      providers,
-      ref,
-      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares: [], ...mpc },
-      {
-        latency: deps.latency,
-        onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path, version: row.version }),
-        ...(clientShare ? { clientShare } : {}),
-      },
-    ).finally(() => clientShare && wipe(clientShare.share));
+    const refusal = unreadable(row);
+    if (refusal) throw refusal;
+    const value = await openRow(vault, row, opts.clientShare);
     const event = { action: "secret.read", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } } as const;
     try {
       if (row.max_access_count === null) {
@@ -251,6 +263,32 @@ export function createSecretService(deps: {
   return {
     write,
     read,
+
+    /**
+     * The version a share of `versionId` (a secret's `id`) would serve: that version, in a vault of the caller's
+     * organization, if the caller may read its path and it is readable now.
+     */
+    async shareable(principal: Principal, versionId: string): Promise<{ vault: VaultRow; meta: SecretMeta; cmekEncrypted: boolean }> {
+      const row = isUuid(versionId) ? await q.findVersionById(db, principal.orgId, versionId.toLowerCase()) : undefined;
+      if (!row) throw notFound("secret_not_found", `secret ${versionId} not found`);
+      const vault = await vaults.require(principal, row.vault_id, { permission: "read", path: row.path });
+      const refusal = unreadable(row);
+      if (refusal) throw refusal;
+      return { vault, meta: toMeta(row), cmekEncrypted: row.cmek_fingerprint !== null };
+    },
+
+    /**
+     * A shared version, for the share service (which decided who may have it and records the access), while it
+     * can still be read: whether its reads are limited (the share service then counts this one on the version
+     * too, in its transaction: `countAccess`), whether its vault now gives the client a share, and its value
+     * through the envelope (without a client share).
+     */
+    async sharedVersion(orgId: string, versionId: string): Promise<{ limited: boolean; clientCustody: boolean; open(): Promise<Buffer> } | undefined> {
+      const row = await q.findVersionById(db, orgId, versionId);
+      const vault = row && (await findVaultById(db, row.vault_id));
+      if (!row || !vault || unreadable(row)) return undefined;
+      return { limited: row.max_access_count !== null, clientCustody: clientCustody(vault.mpc_custody), open: () => openRow(vault, row, undefined) };
+    },
 
     async rotateGenerate(principal: Principal, vaultId: string, path: string, opts: { length?: number; charset?: Charset; type?: string }) {
       const vault = await vaults.require(principal, vaultId, { permission: "rotate", path });

@@ -1,10 +1,9 @@
 /** A secret's value, hidden until asked for, with the client share of one read in client-custody vaults. */
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import type { Secret, SecretMeta, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
-import { BusyButton, CopyButton, ErrorNote } from "../../components/ui";
-
-const AUTO_HIDE_SECONDS = 30;
+import { AUTO_HIDE_SECONDS, RevealedValue, useAutoHide } from "../../components/RevealedValue";
+import { BusyButton, ErrorNote } from "../../components/ui";
 
 /**
  * The value, hidden until asked for. In client-custody vaults the client share is typed (or pasted) for one
@@ -29,27 +28,14 @@ export function RevealPanel({
   clientMode: boolean;
 }) {
   const client = useClient();
-  const [revealed, setRevealed] = useState<{ secret: Secret; hidesAt: number } | null>(null);
+  const { shown: revealed, show, hide, secondsLeft } = useAutoHide<Secret>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ShardvaultError | null>(null);
-  const [now, setNow] = useState(Date.now());
   const shareRef = useRef<HTMLInputElement>(null);
   const versionId = useId();
   const shareId = useId();
   const shareHintId = useId();
   const valueId = useId();
-
-  const hide = useCallback(() => setRevealed(null), []);
-
-  useEffect(() => {
-    if (!revealed) return;
-    const tick = window.setInterval(() => setNow(Date.now()), 1000);
-    const timer = window.setTimeout(hide, Math.max(0, revealed.hidesAt - Date.now()));
-    return () => {
-      window.clearInterval(tick);
-      window.clearTimeout(timer);
-    };
-  }, [revealed, hide]);
 
   const reveal = async (wanted: number | "latest") => {
     let clientShare: string | undefined;
@@ -66,7 +52,7 @@ export function RevealPanel({
     }
     setBusy(true);
     setError(null);
-    setRevealed(null);
+    hide();
     const options = clientShare !== undefined ? { clientShare } : {};
     const answer = wanted === "latest" ? await client.secrets.get(vault.id, path, options) : await client.secrets.getVersion(vault.id, path, wanted, options);
     clientShare = undefined;
@@ -75,8 +61,7 @@ export function RevealPanel({
       setError(answer.error);
       return;
     }
-    setNow(Date.now());
-    setRevealed({ secret: answer.data, hidesAt: Date.now() + AUTO_HIDE_SECONDS * 1000 });
+    show(answer.data);
   };
 
   // "Reveal" on a version row: without a share to ask for, reveal at once; otherwise ask for it.
@@ -93,7 +78,6 @@ export function RevealPanel({
   };
 
   const readable = (versions ?? []).filter((v) => !v.is_disabled);
-  const secondsLeft = revealed ? Math.max(0, Math.ceil((revealed.hidesAt - now) / 1000)) : 0;
 
   return (
     <section className="reveal" aria-labelledby={`${valueId}-title`}>
@@ -138,24 +122,13 @@ export function RevealPanel({
       </form>
       <ErrorNote error={error} />
       {revealed ? (
-        <div className="revealed">
-          <div className="revealed-head">
-            <span className="small">
-              Version {revealed.secret.version}
-              {revealed.secret.cmek_encrypted ? " · CMEK ciphertext (decrypt with your key)" : ""}
-            </span>
-            <span className="small muted">Hides in {secondsLeft} s</span>
-          </div>
-          <pre className="code-block secret-value" id={valueId}>
-            {revealed.secret.value}
-          </pre>
-          <div className="actions actions-left">
-            <CopyButton text={revealed.secret.value} what="value" />
-            <button type="button" className="btn btn-secondary btn-sm" onClick={hide}>
-              Hide
-            </button>
-          </div>
-        </div>
+        <RevealedValue
+          value={revealed.value}
+          id={valueId}
+          secondsLeft={secondsLeft}
+          onHide={hide}
+          heading={`Version ${revealed.version}${revealed.cmek_encrypted ? " · CMEK ciphertext (decrypt with your key)" : ""}`}
+        />
       ) : (
         <p className="masked">
           <span aria-hidden="true">••••••••••••••••</span>

@@ -5,6 +5,7 @@ import { useClient } from "../../api";
 import { Badge, ConfirmDialog, ErrorNote, formatDate, Spinner } from "../../components/ui";
 import { needsClientShare } from "../../custody";
 import { RevealPanel } from "./RevealPanel";
+import { ShareForm } from "./ShareForm";
 
 export function SecretDetail({
   vault,
@@ -27,6 +28,7 @@ export function SecretDetail({
   const [disabling, setDisabling] = useState<SecretMeta | null>(null);
   const [revealVersion, setRevealVersion] = useState<number | "latest">("latest");
   const [revealRequest, setRevealRequest] = useState(0);
+  const [sharing, setSharing] = useState(false);
   const clientMode = needsClientShare(vault.mpc_custody);
 
   useEffect(() => {
@@ -58,11 +60,15 @@ export function SecretDetail({
           <button type="button" className="btn btn-secondary btn-sm" onClick={onRotate} disabled={vault.cmek_enabled} title={vault.cmek_enabled ? "The server cannot generate values in a CMEK vault" : undefined}>
             Rotate
           </button>
+          <button type="button" className="btn btn-secondary btn-sm" onClick={() => setSharing(true)} disabled={vault.cmek_enabled} title={vault.cmek_enabled ? "A CMEK value cannot be read by a recipient" : undefined}>
+            Share
+          </button>
           <button type="button" className="btn btn-danger-outline btn-sm" onClick={onDelete}>
             Delete
           </button>
         </div>
       </div>
+      {sharing ? <ShareForm vault={vault} meta={meta} onClose={() => setSharing(false)} /> : null}
 
       {metadata ? (
         <div className="metadata">
