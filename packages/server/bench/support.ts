@@ -4,12 +4,17 @@
  * server's event loop or the benchmark's.
  */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "../test/support/postgres.js";
 import { REPO_ROOT, startServer, type ServerHandle } from "../test/support/harness.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const ANCHOR_MAIN = join(HERE, "anchor-server.ts");
+
+/** The 1-minute load average, printed beside every figure: other work on the machine skews them all. */
+export const loadAverage = () => loadavg()[0]!;
 
 export interface BenchServer {
   server: ServerHandle;
@@ -47,6 +52,12 @@ export async function startBenchServer(env: Record<string, string> = {}, main?: 
   };
 }
 
+/** The anchor routes (bench/anchor-server.ts) on an existing bench database; `close` stops the server only. */
+export async function startAnchorServer(db: TestDatabase): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await startServer({ database: "postgres", databaseUrl: db.url, main: ANCHOR_MAIN });
+  return { url: server.url, close: async () => void (await server.stop()) };
+}
+
 export interface LoadResult {
   name: string;
   requestsPerSecond: number;
@@ -54,6 +65,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** The 1-minute load average when the measured run ended. */
+  loadAverage: number;
 }
 
 export interface LoadOptions {
@@ -95,6 +108,7 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     errors: result.errors,
     non2xx: result.non2xx,
+    loadAverage: loadAverage(),
   };
 }
 
@@ -109,15 +123,16 @@ export function meanOf(runs: readonly LoadResult[], name = `${runs[0]!.name} (me
     p99: mean((r) => r.p99),
     errors: total((r) => r.errors),
     non2xx: total((r) => r.non2xx),
+    loadAverage: mean((r) => r.loadAverage),
   };
 }
 
 export function printTable(title: string, rows: LoadResult[]): void {
   console.log(`\n${title}`);
-  console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx | load avg |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.non2xx} |`);
+    console.log(`| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.non2xx} | ${r.loadAverage.toFixed(2)} |`);
   }
 }
 
