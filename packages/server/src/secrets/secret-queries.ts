@@ -31,9 +31,13 @@ export interface SecretVersionRow {
 
 export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
 
-const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, cmek_fingerprint, expires_at, max_access_count,
-  access_count, is_disabled, deleted_at, created_by, created_by_type, created_at`;
-const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek, mpc_generation, mpc_providers, mpc_commitment_providers`;
+const META_NAMES = [
+  "id", "vault_id", "path", "version", "type", "metadata", "kek_slot", "kek_id", "cmek_fingerprint", "expires_at", "max_access_count",
+  "access_count", "is_disabled", "deleted_at", "created_by", "created_by_type", "created_at",
+] as const;
+const FULL_NAMES = [...META_NAMES, "ciphertext", "dek_commitment", "wrapped_dek", "mpc_generation", "mpc_providers", "mpc_commitment_providers"] as const;
+const META = META_NAMES.join(", ");
+const FULL = FULL_NAMES.join(", ");
 
 /** Reserves the next version number of a path in its own statement (its own short transaction). */
 export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
@@ -82,6 +86,56 @@ export async function findVersion(db: Queryable, vaultId: string, path: string, 
           version,
         ]);
   return row;
+}
+
+/** A version as a value read uses it: its row and, in an MPC vault, its shares and the path's last reserved number. */
+export interface ReadableVersion {
+  row: SecretVersionRow;
+  /** MPC vaults: the commitment, layout and shares, from the same statement as the row (one snapshot). */
+  mpc: MpcState | undefined;
+  /** MPC vaults: the highest version number ever reserved for the path (client-share checks); else 0. */
+  lastVersion: number;
+}
+
+/**
+ * What a value read loads, as parts of a statement in which `v` is the vault row (a LEFT JOIN, so possibly
+ * null): select-list items (`s_*` columns) and LATERAL joins. `$path` and `$version` are the parameter
+ * numbers of the path and, when the read names one, the version; without it, the newest live version.
+ * Shares and the counter are read for MPC vaults only. Authentication embeds it in its one query, so that a
+ * read costs one round trip (auth/authenticate.ts); `findReadable` runs it alone.
+ */
+export function readableVersionSql(path: number, version?: number): { columns: string; joins: string } {
+  const which = version === undefined ? "AND deleted_at IS NULL AND NOT is_disabled ORDER BY version DESC LIMIT 1" : `AND version = $${version}`;
+  return {
+    columns: [...FULL_NAMES.map((name) => `s.${name} AS s_${name}`), "v.mpc_custody IS NOT NULL AS s_mpc", "sh.shares AS s_shares", "sp.last_version AS s_last_version"].join(", "),
+    joins: `LEFT JOIN LATERAL (SELECT ${FULL} FROM secret_versions WHERE vault_id = v.id AND path = $${path} ${which}) s ON true
+      LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object('provider', provider, 'share_index', share_index, 'kek_id', kek_id, 'wrapped_share', encode(wrapped_share, 'base64'))
+                        ORDER BY share_index) AS shares
+          FROM secret_dek_shares WHERE v.mpc_custody IS NOT NULL AND version_id = s.id) sh ON true
+      LEFT JOIN secret_paths sp ON v.mpc_custody IS NOT NULL AND sp.vault_id = v.id AND sp.path = $${path}`,
+  };
+}
+
+/** The `ReadableVersion` in a row selected with `readableVersionSql`'s columns; undefined when no version matched. */
+export function readableFrom(row: Record<string, unknown>): ReadableVersion | undefined {
+  if (row.s_id === null || row.s_id === undefined) return undefined;
+  const version = Object.fromEntries(FULL_NAMES.map((name) => [name, row[`s_${name}`]])) as unknown as SecretVersionRow;
+  const shares = row.s_shares as Array<{ provider: string; share_index: number; kek_id: string; wrapped_share: string }> | null;
+  const mpc = row.s_mpc
+    ? mpcStateOf(
+        version,
+        (shares ?? []).map((s) => ({ provider: s.provider, shareIndex: s.share_index, kekId: s.kek_id, wrappedShare: Buffer.from(s.wrapped_share, "base64") })),
+      )
+    : undefined;
+  return { row: version, mpc, lastVersion: (row.s_last_version as number | null) ?? 0 };
+}
+
+/** `readableVersionSql` on its own: the version a read names (the newest live one without `version`). */
+export async function findReadable(db: Queryable, vaultId: string, path: string, version?: number): Promise<ReadableVersion | undefined> {
+  const { columns, joins } = readableVersionSql(2, version === undefined ? undefined : 3);
+  const [row] = await db.query(`SELECT ${columns} FROM vaults v ${joins} WHERE v.id = $1`, [vaultId, path, ...(version === undefined ? [] : [version])]);
+  return row && readableFrom(row);
 }
 
 /** Whether the path ever had a version (to tell "deleted or all disabled" from "never existed"). */
@@ -167,13 +221,18 @@ interface MpcStateRow {
   wrapped_share: Uint8Array | null;
 }
 
-const toMpcState = (rows: MpcStateRow[]): MpcState => ({
-  commitment: rows[0]!.dek_commitment,
-  layout: { generation: rows[0]!.mpc_generation, holders: rows[0]!.mpc_providers, commitmentHolders: rows[0]!.mpc_commitment_providers },
-  shares: rows
-    .filter((r) => r.provider !== null)
-    .map((r) => ({ provider: r.provider!, shareIndex: r.share_index!, kekId: r.kek_id!, wrappedShare: r.wrapped_share! })),
+/** A version's MPC state from its row's commitment and layout columns (every version of an MPC vault records them) and its shares. */
+const mpcStateOf = (version: Pick<SecretVersionRow, "dek_commitment" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">, shares: StoredShare[]): MpcState => ({
+  commitment: version.dek_commitment,
+  layout: { generation: version.mpc_generation!, holders: version.mpc_providers!, commitmentHolders: version.mpc_commitment_providers },
+  shares,
 });
+
+const toMpcState = (rows: MpcStateRow[]): MpcState =>
+  mpcStateOf(
+    rows[0]!,
+    rows.filter((r) => r.provider !== null).map((r) => ({ provider: r.provider!, shareIndex: r.share_index!, kekId: r.kek_id!, wrappedShare: r.wrapped_share! })),
+  );
 
 /**
  * A version's commitment, layout and shares in one statement, so one snapshot: a lifecycle job moving the

@@ -194,15 +194,23 @@ export function createSecretService(deps: {
     }
   }
 
+  /** The version a read names: as loaded with the caller's credentials when the route asked for it, else queried. */
+  async function readable(principal: Principal, vault: VaultRow, path: string, version: number | undefined): Promise<q.ReadableVersion | undefined> {
+    const loaded = principal.loaded;
+    if (loaded?.vault?.id === vault.id && loaded.secret?.path === path && loaded.secret.version === version) return loaded.secret.found;
+    return q.findReadable(db, vault.id, path, version);
+  }
+
   async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
     const { version } = opts;
-    const row = await q.findVersion(db, vault.id, path, version);
-    if (!row) {
+    const found = await readable(principal, vault, path, version);
+    if (!found) {
       if (version === undefined && (await q.pathExists(db, vault.id, path))) {
         throw gone("secret_unavailable", `secret ${path} has no live version (deleted or disabled)`);
       }
       throw notFound("secret_not_found", version === undefined ? `secret ${path} not found` : `secret ${path} version ${version} not found`);
     }
+    const { row, mpc } = found;
     if (row.deleted_at) throw gone("secret_deleted", `secret ${path} was deleted`);
     if (row.is_disabled) throw gone("version_disabled", `version ${row.version} of ${path} is disabled`);
     if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) throw gone("secret_expired", `secret ${path} has expired`);
@@ -211,14 +219,9 @@ export function createSecretService(deps: {
     }
     const ref = { vaultId: vault.id, path, version: row.version };
     const protection = await vaultProtection(db, providers, vault, "read");
-    const pendingMpc = protection.kind === "mpc" ? q.findMpcState(db, row.id) : Promise.resolve(undefined);
-    pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
     // Client-share errors are decided before any provider is called.
     const clientShare =
-      protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
-        ? checkClientShare(opts.clientShare, protection.vault.mode, ref, await q.lastVersion(db, vault.id, path))
-        : undefined;
-    const mpc = await pendingMpc;
+      protection.kind === "mpc" && protection.vault.mode.clientHoldsShare ? checkClientShare(opts.clientShare, protection.vault.mode, ref, found.lastVersion) : undefined;
     const value = await openVersion(
       protection,
       providers,
