@@ -41,6 +41,7 @@ async function vaultWithSecret(bench: BenchServer, mode?: string): Promise<strin
 /** The loads on one server: GETs of a plain and a multi-HSM vault, by the owner and by an agent, and PUTs. */
 async function prepare(bench: BenchServer, label: string) {
   const auth = { authorization: `Bearer ${bench.token}` };
+  const measured = bench;
   const url = await vaultWithSecret(bench);
   const vaultId = new URL(url).pathname.split("/")[3]!;
   const mpcUrl = await vaultWithSecret(bench, "2of3_multi_hsm");
@@ -52,9 +53,9 @@ async function prepare(bench: BenchServer, label: string) {
   await grant({ secret_path_pattern: "prod/**", permissions: ["read"], effect: "deny", priority: 5 });
   const agentAuth = { authorization: `Bearer ${(await bench.call("POST", "/v1/auth/agent-token", { api_key })).access_token}` };
   return {
-    get: (name: string, opts = round) => load({ ...opts, name: `GET secret, plain vault, ${label}, ${name}`, url, headers: auth }),
-    mpcGet: (name: string) => load({ ...round, name: `GET secret, 2of3_multi_hsm vault, ${label}, ${name}`, url: mpcUrl, headers: auth }),
-    agentGet: (name: string) => load({ ...round, name: `GET secret, plain vault, ${label}, agent through a policy, ${name}`, url, headers: agentAuth }),
+    get: (name: string, opts = round) => load({ ...opts, name: `GET secret, plain vault, ${label}, ${name}`, url, headers: auth, measured }),
+    mpcGet: (name: string) => load({ ...round, name: `GET secret, 2of3_multi_hsm vault, ${label}, ${name}`, url: mpcUrl, headers: auth, measured }),
+    agentGet: (name: string) => load({ ...round, name: `GET secret, plain vault, ${label}, agent through a policy, ${name}`, url, headers: agentAuth, measured }),
     // Each PUT goes to its own path, as writes from many clients would.
     put: (name: string) =>
       load({
@@ -65,6 +66,7 @@ async function prepare(bench: BenchServer, label: string) {
         uniquePaths: true,
         headers: { ...auth, ...jsonHeaders },
         body: JSON.stringify({ type: "api_key", value: VALUE_1K }),
+        measured,
       }),
   };
 }
@@ -84,7 +86,10 @@ const perSecond = (r: LoadResult) => r.requestsPerSecond.toFixed(0);
 function report(what: string, part: LoadResult, whole: LoadResult, target?: number): void {
   const ratio = part.requestsPerSecond / whole.requestsPerSecond;
   const verdict = target === undefined ? "no target; for information" : `target ≥ ${target * 100}%: ${ratio >= target ? "PASS" : "MISS"}`;
-  console.log(`${what}: ${perSecond(part)} / ${perSecond(whole)} req/s = ${(ratio * 100).toFixed(1)}% (${verdict})`);
+  const cpu = (r: LoadResult) => (r.serverCpuUs ?? 0) + (r.databaseCpuUs ?? 0);
+  // CPU time per request (server and its PostgreSQL sessions) varies far less with the machine's other work.
+  const cpuRatio = part.serverCpuUs === undefined || whole.serverCpuUs === undefined ? "" : `; CPU µs/req ${cpu(part).toFixed(0)} vs ${cpu(whole).toFixed(0)}, inverse ratio ${((cpu(whole) / cpu(part)) * 100).toFixed(1)}%`;
+  console.log(`${what}: ${perSecond(part)} / ${perSecond(whole)} req/s = ${(ratio * 100).toFixed(1)}% (${verdict}${cpuRatio})`);
 }
 
 console.log(`load average (1 min) at start: ${load1()}`);
@@ -94,9 +99,18 @@ const anchor = await startAnchorServer(chained.db);
 try {
   const [withChain, withoutChain] = [await prepare(chained, "chained"), await prepare(unchained, "unchained")];
   const anchorRow = await (await fetch(`${anchor.url}/anchor/rows`, { method: "POST", headers: jsonHeaders, body: JSON.stringify({ value: VALUE_1K }) })).json();
-  const select = (name: string) => load({ ...round, name: `anchor: one SELECT, ${name}`, url: `${anchor.url}/anchor/select/${anchorRow.id}` });
+  const select = (name: string) => load({ ...round, name: `anchor: one SELECT, ${name}`, url: `${anchor.url}/anchor/select/${anchorRow.id}`, measured: anchor });
   const insert = (name: string) =>
-    load({ ...round, name: `anchor: one INSERT, ${name}`, method: "PUT", url: `${anchor.url}/anchor/insert/w`, uniquePaths: true, headers: jsonHeaders, body: JSON.stringify({ value: VALUE_1K }) });
+    load({
+      ...round,
+      name: `anchor: one INSERT, ${name}`,
+      method: "PUT",
+      url: `${anchor.url}/anchor/insert/w`,
+      uniquePaths: true,
+      headers: jsonHeaders,
+      body: JSON.stringify({ value: VALUE_1K }),
+      measured: anchor,
+    });
 
   const reads = await inRounds(READ_ROUNDS, {
     select,

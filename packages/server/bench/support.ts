@@ -4,10 +4,11 @@
  * server's event loop or the benchmark's.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase, type TestDatabase } from "../test/support/postgres.js";
+import { createTestDatabase, withClient, type TestDatabase } from "../test/support/postgres.js";
 import { REPO_ROOT, startServer, type ServerHandle } from "../test/support/harness.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -16,7 +17,43 @@ const ANCHOR_MAIN = join(HERE, "anchor-server.ts");
 /** The 1-minute load average, printed beside every figure: other work on the machine skews them all. */
 export const loadAverage = () => loadavg()[0]!;
 
-export interface BenchServer {
+/** The anchor server's PostgreSQL sessions name themselves, so that the server beside it on one database does not count them. */
+const ANCHOR_APPLICATION = "shardvault-bench-anchor";
+
+/** CPU seconds (user + system) the processes have used so far (Linux /proc; 0 for a process that is gone or elsewhere). */
+function cpuSeconds(pids: readonly number[]): number {
+  const ticksPerSecond = 100; // USER_HZ, 100 on every Linux platform Node runs on
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // not on Linux, or the process ended
+    }
+  }
+  return ticks / ticksPerSecond;
+}
+
+/** The PostgreSQL backends serving a database: the anchor's, or everyone else's. */
+async function backendPids(db: TestDatabase, anchor: boolean): Promise<number[]> {
+  const rows = await withClient(db.url, (c) =>
+    c.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name ${anchor ? "=" : "<>"} $2 AND pid <> pg_backend_pid()`, [
+      db.name,
+      ANCHOR_APPLICATION,
+    ]),
+  );
+  return rows.rows.map((r) => r.pid);
+}
+
+/** A server under load: its process and its database sessions, whose CPU time a load counts. */
+export interface Measured {
+  /** The server's pid and its PostgreSQL backends' pids, as they are now. */
+  pids(): Promise<{ server: number[]; database: number[] }>;
+}
+
+export interface BenchServer extends Measured {
   server: ServerHandle;
   db: TestDatabase;
   token: string;
@@ -45,6 +82,7 @@ export async function startBenchServer(env: Record<string, string> = {}, main?: 
     db,
     token,
     call: (method, path, body, headers) => call(method, path, body, headers),
+    pids: async () => ({ server: [server.process.pid!], database: await backendPids(db, false) }),
     async close() {
       await server.stop();
       await db.drop();
@@ -53,9 +91,15 @@ export async function startBenchServer(env: Record<string, string> = {}, main?: 
 }
 
 /** The anchor routes (bench/anchor-server.ts) on an existing bench database; `close` stops the server only. */
-export async function startAnchorServer(db: TestDatabase): Promise<{ url: string; close(): Promise<void> }> {
-  const server = await startServer({ database: "postgres", databaseUrl: db.url, main: ANCHOR_MAIN });
-  return { url: server.url, close: async () => void (await server.stop()) };
+export async function startAnchorServer(db: TestDatabase): Promise<Measured & { url: string; close(): Promise<void> }> {
+  const url = new URL(db.url);
+  url.searchParams.set("application_name", ANCHOR_APPLICATION);
+  const server = await startServer({ database: "postgres", databaseUrl: url.toString(), main: ANCHOR_MAIN });
+  return {
+    url: server.url,
+    pids: async () => ({ server: [server.process.pid!], database: await backendPids(db, true) }),
+    close: async () => void (await server.stop()),
+  };
 }
 
 export interface LoadResult {
@@ -67,6 +111,12 @@ export interface LoadResult {
   non2xx: number;
   /** The 1-minute load average when the measured run ended. */
   loadAverage: number;
+  /**
+   * CPU time per request of the server process and of its PostgreSQL backends, in µs, when the load was given
+   * `measured`: unlike requests/s, these hardly depend on what else the machine runs.
+   */
+  serverCpuUs?: number;
+  databaseCpuUs?: number;
 }
 
 export interface LoadOptions {
@@ -82,6 +132,8 @@ export interface LoadOptions {
   amount?: number;
   /** Send every request to its own path (the URL's path plus `-<n>`). */
   uniquePaths?: boolean;
+  /** The server under load, whose CPU time per request is reported. */
+  measured?: Measured;
 }
 
 /** Runs autocannon in a child process: warm-up first (results discarded), then the measured run. */
@@ -100,7 +152,11 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
       child.on("close", (code) => (code === 0 && out ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited ${code}: ${err}`))));
     });
   if (opts.warmupSeconds) await run({ duration: opts.warmupSeconds });
+  const pids = await opts.measured?.pids();
+  const before = pids && [cpuSeconds(pids.server), cpuSeconds(pids.database)];
   const result = await run(opts.amount ? { amount: opts.amount } : { duration: opts.durationSeconds ?? 10 });
+  const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, result.requests.total);
+  const cpu = pids && before ? { serverCpuUs: perRequest(cpuSeconds(pids.server) - before[0]!), databaseCpuUs: perRequest(cpuSeconds(pids.database) - before[1]!) } : {};
   return {
     name: opts.name,
     requestsPerSecond: result.requests.average,
@@ -109,6 +165,7 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     non2xx: result.non2xx,
     loadAverage: loadAverage(),
+    ...cpu,
   };
 }
 
@@ -124,15 +181,19 @@ export function meanOf(runs: readonly LoadResult[], name = `${runs[0]!.name} (me
     errors: total((r) => r.errors),
     non2xx: total((r) => r.non2xx),
     loadAverage: mean((r) => r.loadAverage),
+    ...(runs.every((r) => r.serverCpuUs !== undefined) ? { serverCpuUs: mean((r) => r.serverCpuUs!), databaseCpuUs: mean((r) => r.databaseCpuUs!) } : {}),
   };
 }
 
 export function printTable(title: string, rows: LoadResult[]): void {
   console.log(`\n${title}`);
-  console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx | load avg |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  const us = (value: number | undefined) => (value === undefined ? "" : value.toFixed(0));
+  console.log("| endpoint | req/s | p50 ms | p99 ms | errors | non-2xx | load avg | server CPU µs/req | PostgreSQL CPU µs/req |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.non2xx} | ${r.loadAverage.toFixed(2)} |`);
+    console.log(
+      `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ${r.non2xx} | ${r.loadAverage.toFixed(2)} | ${us(r.serverCpuUs)} | ${us(r.databaseCpuUs)} |`,
+    );
   }
 }
 

@@ -17,7 +17,7 @@ import type { Queryable } from "../db/database.js";
 import { unauthorized } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { rulesJson, toRules } from "../policies/policy-queries.js";
-import { vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
+import { pickVault, vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
 import { AGENT_KEY_PREFIX, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
 import { readableFrom, readableVersionSql } from "../secrets/secret-queries.js";
 import type { Principal, SecretRead } from "./principal.js";
@@ -131,7 +131,7 @@ export function createAuthenticator(db: Queryable, keys: SigningKeys): Authentic
     }
     const { p_kind, p_id, p_org, p_role, p_scopes, p_vault_ids, p_key_hash: _hash, p_rules, ...rest } = row;
     // The read's `s_*` columns are not the vault's.
-    const vault = read ? (Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith("s_"))) as Partial<VaultRow>) : rest;
+    const vault = read ? pickVault(rest) : rest;
     return {
       type: p_kind,
       id: p_id,
