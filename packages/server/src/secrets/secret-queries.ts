@@ -157,12 +157,17 @@ export async function countAccess(db: Queryable, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function listLatest(db: Queryable, vaultId: string, prefix: string): Promise<SecretMetaRow[]> {
+/**
+ * The newest live version of each path under `prefix` whose path sorts after `after` ('' for all), in path
+ * order, at most `limit` of them (null: all). An index range scan of (vault_id, path, version): a page costs
+ * the same in a vault of any size.
+ */
+export async function listLatest(db: Queryable, vaultId: string, prefix: string, after = "", limit: number | null = null): Promise<SecretMetaRow[]> {
   return db.query<SecretMetaRow>(
     `SELECT DISTINCT ON (path) ${META} FROM secret_versions
-      WHERE vault_id = $1 AND deleted_at IS NULL AND NOT is_disabled AND starts_with(path, $2)
-      ORDER BY path, version DESC`,
-    [vaultId, prefix],
+      WHERE vault_id = $1 AND deleted_at IS NULL AND NOT is_disabled AND starts_with(path, $2) AND path > $3
+      ORDER BY path, version DESC LIMIT $4`,
+    [vaultId, prefix, after, limit],
   );
 }
 

@@ -23,6 +23,7 @@ import { nestsDeeperThan } from "../json-depth.js";
 import { futureExpiry } from "../times.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
+import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import * as q from "./secret-queries.js";
 
 export interface WriteInput {
@@ -268,11 +269,27 @@ export function createSecretService(deps: {
       }
     },
 
-    /** The latest version of each path under `prefix` that the caller may read. */
-    async list(principal: Principal, vaultId: string, prefix: string): Promise<SecretMeta[]> {
+    /**
+     * The latest version of each path under `prefix` that the caller may read, in path order: all of them, or
+     * with `limit` a page of at most that many and a cursor while more follow. Paths the caller's policies hide
+     * are skipped, never counted, never named by a cursor (it names the page's last shown path).
+     */
+    async list(principal: Principal, vaultId: string, prefix: string, page: { limit?: number; cursor?: string } = {}): Promise<{ secrets: SecretMeta[]; next_cursor?: string }> {
       const { vault, standing } = await vaults.authorize(principal, vaultId, "view");
-      const rows = await q.listLatest(db, vault.id, prefix);
-      return rows.filter((row) => standing.decide("read", row.path).allowed).map(toMeta);
+      let after = page.cursor === undefined ? "" : decodeListCursor(page.cursor);
+      const readable = (row: q.SecretMetaRow) => standing.decide("read", row.path).allowed;
+      if (page.limit === undefined) return { secrets: (await q.listLatest(db, vault.id, prefix, after)).filter(readable).map(toMeta) };
+      // One more than the page, to know whether another follows; batches again while hidden paths leave it short.
+      const wanted = page.limit + 1;
+      const shown: q.SecretMetaRow[] = [];
+      for (;;) {
+        const batch = await q.listLatest(db, vault.id, prefix, after, wanted);
+        shown.push(...batch.filter(readable).slice(0, wanted - shown.length));
+        if (shown.length === wanted || batch.length < wanted) break;
+        after = batch.at(-1)!.path;
+      }
+      const secrets = shown.slice(0, page.limit);
+      return { secrets: secrets.map(toMeta), ...(shown.length > page.limit ? { next_cursor: encodeListCursor(secrets.at(-1)!.path) } : {}) };
     },
 
     async versions(principal: Principal, vaultId: string, path: string): Promise<SecretMeta[]> {

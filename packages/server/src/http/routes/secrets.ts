@@ -124,10 +124,16 @@ export const secretRoutes =
       },
     );
 
-    app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string } }>(
+    app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string; limit?: string; cursor?: string } }>(
       "/v1/vaults/:vault_id/secrets",
       { schema: { querystring: listSecretsQuery, response: { 200: secretListResponse, ...problemResponses } } },
-      async (request) => ({ secrets: await secrets.list(principalOf(request), request.params.vault_id, request.query.prefix ?? "") }),
+      async (request) => {
+        const { prefix, limit, cursor } = request.query;
+        return secrets.list(principalOf(request), request.params.vault_id, prefix ?? "", {
+          ...(limit !== undefined ? { limit: Number(limit) } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+      },
     );
 
     app.delete<{ Params: Params }>("/v1/vaults/:vault_id/secrets/*", { schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
