@@ -132,6 +132,8 @@ export interface LoadOptions {
   amount?: number;
   /** Send every request to its own path (the URL's path plus `-<n>`). */
   uniquePaths?: boolean;
+  /** Send the requests round N paths (the URL's path plus `-0` … `-<N-1>`). */
+  cyclePaths?: number;
   /** The server under load, whose CPU time per request is reported. */
   measured?: Measured;
 }
