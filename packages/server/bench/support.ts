@@ -20,20 +20,26 @@ export const loadAverage = () => loadavg()[0]!;
 /** The anchor server's PostgreSQL sessions name themselves, so that the server beside it on one database does not count them. */
 const ANCHOR_APPLICATION = "shardvault-bench-anchor";
 
-/** CPU seconds (user + system) the processes have used so far (Linux /proc; 0 for a process that is gone or elsewhere). */
-function cpuSeconds(pids: readonly number[]): number {
-  const ticksPerSecond = 100; // USER_HZ, 100 on every Linux platform Node runs on
-  let ticks = 0;
+/** CPU ticks (user + system, 1/100 s) each process has used so far (Linux /proc; absent for a process that is gone or elsewhere). */
+function cpuTicks(pids: readonly number[]): Map<number, number> {
+  const ticks = new Map<number, number>();
   for (const pid of pids) {
     try {
       // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
     } catch {
       // not on Linux, or the process ended
     }
   }
-  return ticks / ticksPerSecond;
+  return ticks;
+}
+
+/** CPU seconds used between two readings, by the processes present in both. */
+function cpuSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let ticks = 0;
+  for (const [pid, then] of before) ticks += Math.max(0, (after.get(pid) ?? then) - then);
+  return ticks / 100; // USER_HZ, 100 on every Linux platform Node runs on
 }
 
 /** The PostgreSQL backends serving a database: the anchor's, or everyone else's. */
@@ -155,10 +161,13 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
     });
   if (opts.warmupSeconds) await run({ duration: opts.warmupSeconds });
   const pids = await opts.measured?.pids();
-  const before = pids && [cpuSeconds(pids.server), cpuSeconds(pids.database)];
+  const before = pids && [cpuTicks(pids.server), cpuTicks(pids.database)];
   const result = await run(opts.amount ? { amount: opts.amount } : { duration: opts.durationSeconds ?? 10 });
   const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, result.requests.total);
-  const cpu = pids && before ? { serverCpuUs: perRequest(cpuSeconds(pids.server) - before[0]!), databaseCpuUs: perRequest(cpuSeconds(pids.database) - before[1]!) } : {};
+  const cpu =
+    pids && before
+      ? { serverCpuUs: perRequest(cpuSecondsBetween(before[0]!, cpuTicks(pids.server))), databaseCpuUs: perRequest(cpuSecondsBetween(before[1]!, cpuTicks(pids.database))) }
+      : {};
   return {
     name: opts.name,
     requestsPerSecond: result.requests.average,
