@@ -59,18 +59,21 @@ export interface Measured {
   pids(): Promise<{ server: number[]; database: number[] }>;
 }
 
-export interface BenchServer extends Measured {
+/** A started server and a client logged in as its admin. */
+export interface BenchClient extends Measured {
   server: ServerHandle;
-  db: TestDatabase;
   token: string;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any>;
   close(): Promise<void>;
 }
 
-/** A server on a fresh database; `main` runs a variant of the server (see startServer's `main`). */
-export async function startBenchServer(env: Record<string, string> = {}, main?: string): Promise<BenchServer> {
-  const db = await createTestDatabase("bench");
-  const server = await startServer({ database: "postgres", databaseUrl: db.url, env, ...(main ? { main } : {}) });
+/** A server on PostgreSQL, on a database of its own. */
+export interface BenchServer extends BenchClient {
+  db: TestDatabase;
+}
+
+/** The admin's client of `server`. */
+async function clientOf(server: ServerHandle, pids: Measured["pids"], close: () => Promise<void>): Promise<BenchClient> {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, auth = token) => {
     const response = await fetch(server.url + path, {
       method,
@@ -83,17 +86,21 @@ export async function startBenchServer(env: Record<string, string> = {}, main?: 
   };
   let token = "";
   token = (await call("POST", "/v1/auth/api-key-token", { api_key: server.adminKey }, {}, "")).access_token;
-  return {
-    server,
-    db,
-    token,
-    call: (method, path, body, headers) => call(method, path, body, headers),
-    pids: async () => ({ server: [server.process.pid!], database: await backendPids(db, false) }),
-    async close() {
-      await server.stop();
-      await db.drop();
-    },
-  };
+  return { server, token, call: (method, path, body, headers) => call(method, path, body, headers), pids, close };
+}
+
+/** A server on a fresh PostgreSQL database; `main` runs a variant of the server (see startServer's `main`). */
+export async function startBenchServer(env: Record<string, string> = {}, main?: string): Promise<BenchServer> {
+  const db = await createTestDatabase("bench");
+  const server = await startServer({ database: "postgres", databaseUrl: db.url, env, ...(main ? { main } : {}) });
+  const pids = async () => ({ server: [server.process.pid!], database: await backendPids(db, false) });
+  return { db, ...(await clientOf(server, pids, async () => (await server.stop(), await db.drop()))) };
+}
+
+/** A server on its embedded database (PGlite, in its own process), in a fresh data folder. */
+export async function startEmbeddedBenchServer(): Promise<BenchClient> {
+  const server = await startServer({ database: "pglite" });
+  return clientOf(server, async () => ({ server: [server.process.pid!], database: [] }), async () => void (await server.stop()));
 }
 
 /** The anchor routes (bench/anchor-server.ts) on an existing bench database; `close` stops the server only. */

@@ -1,6 +1,8 @@
 import type { StoredShare } from "../envelope/mpc.js";
 import type { VersionLayout } from "../envelope/protection.js";
 import type { Queryable } from "../db/database.js";
+import type { AuditedChange } from "../audit/audit.js";
+import { vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
 
 export interface SecretVersionRow {
   id: string;
@@ -39,36 +41,66 @@ const FULL_NAMES = [...META_NAMES, "ciphertext", "dek_commitment", "wrapped_dek"
 const META = META_NAMES.join(", ");
 const FULL = FULL_NAMES.join(", ");
 
-/** Reserves the next version number of a path in its own statement (its own short transaction). */
-export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
-  const [row] = await db.query<{ last_version: number }>(
-    `INSERT INTO secret_paths (vault_id, path, last_version) VALUES ($1, $2, 1)
-     ON CONFLICT (vault_id, path) DO UPDATE SET last_version = secret_paths.last_version + 1
-     RETURNING last_version`,
+/**
+ * Reserves the next version number of a path in its own statement (its own short transaction), and reads the
+ * vault's per-slot MPC KEKs in the same round trip (none for a plain vault).
+ */
+export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<{ version: number; mpcKeks: Map<string, string> }> {
+  const [row] = await db.query<{ last_version: number; keks: Record<string, string> | null }>(
+    `WITH reserved AS (
+       INSERT INTO secret_paths (vault_id, path, last_version) VALUES ($1, $2, 1)
+       ON CONFLICT (vault_id, path) DO UPDATE SET last_version = secret_paths.last_version + 1
+       RETURNING last_version)
+     SELECT last_version, (SELECT json_object_agg(provider, kek_id) FROM vault_mpc_keks WHERE vault_id = $1) AS keks FROM reserved`,
     [vaultId, path],
   );
-  return row!.last_version;
+  return { version: row!.last_version, mpcKeks: new Map(Object.entries(row!.keks ?? {})) };
 }
 
-export async function insertVersion(
-  db: Queryable,
-  row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">,
-  layout: VersionLayout | undefined,
-): Promise<SecretMetaRow> {
-  const [inserted] = await db.query<SecretMetaRow>(
-    `INSERT INTO secret_versions (id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek,
-       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type, cmek_fingerprint, mpc_generation, mpc_providers)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-     RETURNING ${META}`,
-    [
-      row.id, row.vault_id, row.path, row.version, row.type,
-      row.metadata === null ? null : JSON.stringify(row.metadata),
-      row.ciphertext, row.dek_commitment, row.wrapped_dek, row.kek_slot, row.kek_id,
-      row.expires_at, row.max_access_count, row.created_by, row.created_by_type, row.cmek_fingerprint,
-      layout?.generation ?? null, layout?.holders ?? null,
-    ],
-  );
-  return inserted!;
+/** A new version's row, as a write stores it. */
+export type NewVersion = Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
+
+/** What `versionChange` answers: the vault row as the write locked it (absent: deleted), and the stored version. */
+export interface VersionChangeAnswer {
+  vault: VaultRow | null;
+  version: SecretMetaRow | null;
+}
+
+/**
+ * A new version and its shares, as a change stored in one statement with its audit event (audit.recordWith).
+ * The vault row is locked FOR SHARE, so enabling MPC and a lifecycle switch (FOR UPDATE) wait for the write;
+ * the gate: its protection columns are still those of `seen`, the row the version was sealed under. When they
+ * are not, nothing is stored and the answer's vault row says what changed.
+ */
+export function versionChange(row: NewVersion, layout: VersionLayout | undefined, shares: readonly StoredShare[], seen: VaultRow): AuditedChange {
+  return {
+    sql(p, name) {
+      const [vault, version, stored] = [name("vault"), name("version"), name("shares")];
+      const columns = `id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id, expires_at, max_access_count,
+        created_by, created_by_type, cmek_fingerprint, mpc_generation, mpc_providers`;
+      return {
+        read: `${vault} AS MATERIALIZED (SELECT ${vaultColumns("v")} FROM vaults v WHERE v.id = ${p(row.vault_id)}::uuid FOR SHARE)`,
+        gate: `EXISTS (SELECT 1 FROM ${vault} WHERE (cmek_fingerprint, mpc_custody, kek_id, mpc_generation, mpc_providers) IS NOT DISTINCT FROM
+                 (${p(seen.cmek_fingerprint)}::text, ${p(seen.mpc_custody)}::text, ${p(seen.kek_id)}::text, ${p(seen.mpc_generation)}::int, ${p(seen.mpc_providers)}::text[]))`,
+        store: (when) => `${version} AS (
+            INSERT INTO secret_versions (${columns})
+            SELECT ${p(row.id)}::uuid, ${p(row.vault_id)}::uuid, ${p(row.path)}::text, ${p(row.version)}::int, ${p(row.type)}::text,
+                   ${p(row.metadata === null ? null : JSON.stringify(row.metadata))}::jsonb, ${p(row.ciphertext)}::bytea, ${p(row.dek_commitment)}::bytea,
+                   ${p(row.wrapped_dek)}::bytea, ${p(row.kek_slot)}::text, ${p(row.kek_id)}::text, ${p(row.expires_at)}::timestamptz, ${p(row.max_access_count)}::int,
+                   ${p(row.created_by)}::uuid, ${p(row.created_by_type)}::text, ${p(row.cmek_fingerprint)}::text, ${p(layout?.generation ?? null)}::int,
+                   ${p(layout?.holders ?? null)}::text[]
+             WHERE ${when}
+            RETURNING ${META}),
+          ${stored} AS (
+            INSERT INTO secret_dek_shares (version_id, vault_id, provider, share_index, kek_id, wrapped_share)
+            SELECT ${p(row.id)}::uuid, ${p(row.vault_id)}::uuid, *
+              FROM unnest(${p(shares.map((s) => s.provider))}::text[], ${p(shares.map((s) => s.shareIndex))}::int[], ${p(shares.map((s) => s.kekId))}::text[],
+                          ${p(shares.map((s) => s.wrappedShare))}::bytea[])
+             WHERE ${when})`,
+        answer: `json_build_object('vault', (SELECT row_to_json(x) FROM ${vault} x), 'version', (SELECT row_to_json(x) FROM ${version} x))`,
+      };
+    },
+  };
 }
 
 /** The newest live (not deleted, not disabled) version of a path, or a given version. */

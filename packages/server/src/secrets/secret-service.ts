@@ -16,7 +16,7 @@ import type { CorruptShareEvent } from "../health/health-monitor.js";
 import type { AuditAction, AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
+import { findVaultById, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { isUuid } from "../ids.js";
 import { nestsDeeperThan } from "../json-depth.js";
@@ -113,10 +113,13 @@ export function createSecretService(deps: {
     const vault = await vaults.require(principal, vaultId, { permission: action === "secret.rotate" ? "rotate" : "write", path });
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
-    let protection = await vaultProtection(db, providers, vault, "write");
-    const version = await q.reserveVersion(db, vault.id, path);
+    const { version, mpcKeks } = await q.reserveVersion(db, vault.id, path);
+    let protection = await vaultProtection(db, providers, vault, "write", mpcKeks);
+    // The vault row the version is sealed under: the write stores it only while the row's protection is unchanged.
+    let sealedUnder = vault;
     const id = randomUUID();
     const ref = { vaultId: vault.id, path, version };
+    const event = { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } } as const;
     // A vault whose MPC layout changed meanwhile (a lifecycle job started) is sealed for again under the new
     // layout, so no version written under a layout a job has moved past ever commits.
     for (let attempt = 1; ; attempt++) {
@@ -128,51 +131,42 @@ export function createSecretService(deps: {
         const current = attempt < MAX_WRITE_ATTEMPTS ? await findVaultById(db, vault.id) : undefined;
         if (!current || !relaidOut(protection, current)) throw error;
         protection = await vaultProtection(db, providers, current, "write");
+        sealedUnder = current;
         continue;
       }
-      const outcome = await db.transaction(async (tx): Promise<{ relayout: VaultRow } | { inserted: q.SecretMetaRow }> => {
-        // FOR SHARE: enabling MPC and starting a lifecycle job (FOR UPDATE) wait for this write, and a write
-        // sealed under the old protection cannot commit after the switch.
-        const locked = await lockVault(tx, vault.id, "share");
-        if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-        if (locked.cmek_fingerprint !== vault.cmek_fingerprint) {
-          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
-        }
-        if (!sameProtection(protection, locked)) {
-          if (relaidOut(protection, locked) && attempt < MAX_WRITE_ATTEMPTS) return { relayout: locked };
-          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
-        }
-        const inserted = await q.insertVersion(
-          tx,
-          {
-            id,
-            vault_id: vault.id,
-            path,
-            version,
-            type: input.type ?? "generic",
-            metadata: input.metadata ?? null,
-            ciphertext: sealed.ciphertext,
-            dek_commitment: sealed.commitment,
-            wrapped_dek: sealed.wrappedDek,
-            kek_slot: sealed.kekSlot,
-            kek_id: sealed.kekId,
-            expires_at: expiresAt,
-            max_access_count: input.max_access_count ?? null,
-            created_by: principal.id,
-            created_by_type: principal.type,
-            cmek_fingerprint: vault.cmek_fingerprint,
-          },
-          sealed.layout,
-        );
-        await q.insertShares(tx, vault.id, id, sealed.shares);
-        await deps.audit.recordIn(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
-        return { inserted };
-      });
-      if ("relayout" in outcome) {
-        protection = await vaultProtection(db, providers, outcome.relayout, "write");
-        continue;
+      const row: q.NewVersion = {
+        id,
+        vault_id: vault.id,
+        path,
+        version,
+        type: input.type ?? "generic",
+        metadata: input.metadata ?? null,
+        ciphertext: sealed.ciphertext,
+        dek_commitment: sealed.commitment,
+        wrapped_dek: sealed.wrappedDek,
+        kek_slot: sealed.kekSlot,
+        kek_id: sealed.kekId,
+        expires_at: expiresAt,
+        max_access_count: input.max_access_count ?? null,
+        created_by: principal.id,
+        created_by_type: principal.type,
+        cmek_fingerprint: vault.cmek_fingerprint,
+      };
+      // One statement: the vault row locked FOR SHARE (enabling MPC and starting a lifecycle job, FOR UPDATE, wait
+      // for this write) and checked unchanged, the version, its shares and its audit event.
+      const outcome = await deps.audit.recordWith(principal, event, q.versionChange(row, sealed.layout, sealed.shares, sealedUnder));
+      const answer = outcome.answer as q.VersionChangeAnswer;
+      if (outcome.stored) return { ...toMeta(answer.version!), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+      const locked = answer.vault;
+      if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+      if (locked.cmek_fingerprint !== vault.cmek_fingerprint || attempt >= MAX_WRITE_ATTEMPTS) {
+        throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
       }
-      return { ...toMeta(outcome.inserted), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+      if (!sameProtection(protection, locked)) {
+        if (!relaidOut(protection, locked)) throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+        protection = await vaultProtection(db, providers, locked, "write");
+      }
+      sealedUnder = locked;
     }
   }
 
