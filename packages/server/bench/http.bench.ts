@@ -17,10 +17,23 @@
  * are of the rounds' means. The chain's cost is also an A/B of two servers on the same PostgreSQL, each on its
  * own database: the built server, and bench/unchained-server.ts (the same build, audit events written without
  * the chain), loaded side by side (both at once, 25 connections each, so that whatever else runs on the machine
- * weighs on both alike), which decides that target. The load average is printed beside every figure.
+ * weighs on both alike), which decides that target. Last, the same GETs and PUT on the embedded default
+ * (PGlite, in the server's process; no anchor, no target). The load average is printed beside every figure,
+ * and the CPU time per request of the server and of its PostgreSQL sessions, which vary far less with it.
  */
 import { fileURLToPath } from "node:url";
-import { load, loadAverage, meanOf, printTable, startAnchorServer, startBenchServer, VALUE_1K, type BenchServer, type LoadResult } from "./support.js";
+import {
+  load,
+  loadAverage,
+  meanOf,
+  printTable,
+  startAnchorServer,
+  startBenchServer,
+  startEmbeddedBenchServer,
+  VALUE_1K,
+  type BenchClient,
+  type LoadResult,
+} from "./support.js";
 
 const CONNECTIONS = 50;
 const READ_ROUNDS = 3;
@@ -32,14 +45,14 @@ const load1 = () => loadAverage().toFixed(2);
 const jsonHeaders = { "content-type": "application/json" };
 
 /** A vault (plain, or MPC in `mode`) with one 1 KiB secret to read: its URL. */
-async function vaultWithSecret(bench: BenchServer, mode?: string): Promise<string> {
+async function vaultWithSecret(bench: BenchClient, mode?: string): Promise<string> {
   const vault = await bench.call("POST", "/v1/vaults", { name: `bench-${mode ?? "plain"}`, ...(mode ? { custody_mode: mode } : {}) });
   await bench.call("PUT", `/v1/vaults/${vault.id}/secrets/bench/read`, { type: "api_key", value: VALUE_1K });
   return `${bench.server.url}/v1/vaults/${vault.id}/secrets/bench/read`;
 }
 
 /** The loads on one server: GETs of a plain and a multi-HSM vault, by the owner and by an agent, and PUTs. */
-async function prepare(bench: BenchServer, label: string) {
+async function prepare(bench: BenchClient, label: string) {
   const auth = { authorization: `Bearer ${bench.token}` };
   const measured = bench;
   const url = await vaultWithSecret(bench);
@@ -145,7 +158,18 @@ try {
   report("secret GET with the audit chain / without, side by side", chainedTogether, unchainedTogether, 0.9);
   report("secret GET with the audit chain / without, in rounds", means.get!, means.unchainedGet!);
   report("secret PUT with the audit chain / without, in rounds", means.put!, means.unchainedPut!);
-  console.log(`load average (1 min) at end: ${load1()}`);
 } finally {
   await Promise.all([anchor.close(), chained.close(), unchained.close()]);
 }
+
+// The embedded default: what `npm start` runs without DATABASE_URL.
+const embedded = await startEmbeddedBenchServer();
+try {
+  const loads = await prepare(embedded, "PGlite");
+  const runs = await inRounds(WRITE_ROUNDS, { get: (n) => loads.get(n), mpcGet: loads.mpcGet, put: loads.put });
+  const means = Object.values(runs).map((r) => meanOf(r, `${r[0]!.name.replace(/, round 1$/, "")}, rounds' mean`));
+  printTable(`HTTP on the embedded database (PGlite), JWT auth, 1 KiB values (${CONNECTIONS} connections; no target)`, [...Object.values(runs).flat(), ...means]);
+} finally {
+  await embedded.close();
+}
+console.log(`\nload average (1 min) at end: ${load1()}`);
