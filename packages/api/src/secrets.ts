@@ -37,8 +37,22 @@ export type RotateSecretBody = Known<FromSchema<typeof rotateSecretBody>>;
 export const readSecretQuery = { type: "object", properties: { version: { type: "string" } } } as const;
 export type ReadSecretQuery = Known<FromSchema<typeof readSecretQuery>>;
 
-/** `GET …/secrets?prefix=` */
-export const listSecretsQuery = { type: "object", properties: { prefix: { type: "string", maxLength: 1024 } } } as const;
+/** The largest page `GET …/secrets?limit=` serves. */
+export const SECRET_LIST_MAX_LIMIT = 1000;
+
+/**
+ * `GET …/secrets?prefix=&limit=&cursor=`. Without `limit`, every path under the prefix (1claw's list); with it,
+ * at most `limit` paths in path order, and `next_cursor` in the answer while more may follow, to pass back as
+ * `cursor` (opaque).
+ */
+export const listSecretsQuery = {
+  type: "object",
+  properties: {
+    prefix: { type: "string", maxLength: 1024 },
+    limit: { type: "string", pattern: "^(1000|[1-9][0-9]{0,2})$" },
+    cursor: { type: "string", minLength: 1, maxLength: 8192 },
+  },
+} as const;
 export type ListSecretsQuery = Known<FromSchema<typeof listSecretsQuery>>;
 
 // ---- responses ------------------------------------------------------------------------------------------
@@ -77,12 +91,12 @@ export const secretResponse = {
 } as const;
 export type Secret = FromSchema<typeof secretResponse>;
 
-/** Latest version per path. */
+/** Latest version per path, in path order; `next_cursor` when a page (`limit`) was asked for and more follow. */
 export const secretListResponse = {
   type: "object",
   required: ["secrets"],
   additionalProperties: false,
-  properties: { secrets: { type: "array", items: secretMetaSchema } },
+  properties: { secrets: { type: "array", items: secretMetaSchema }, next_cursor: { type: "string" } },
 } as const;
 export type SecretList = FromSchema<typeof secretListResponse>;
 

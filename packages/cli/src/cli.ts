@@ -39,6 +39,8 @@ const OPTIONS = {
   "client-share": { type: "string" },
   version: { type: "string" },
   prefix: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
   generate: { type: "boolean" },
   length: { type: "string" },
   charset: { type: "string" },
@@ -177,7 +179,13 @@ const COMMANDS: Record<string, Command> = {
     options: ["version", "client-share-file", "client-share", "vault"],
     details: ["The value exactly, with a line break after it only when standard output is a terminal.", ...SHARE_FILE_DETAILS],
   },
-  "secret list": { run: secretCommands.list, usage: "secret list <vault-id> [--prefix PREFIX]", summary: "list secrets (latest versions, no values)", options: ["prefix", "vault"] },
+  "secret list": {
+    run: secretCommands.list,
+    usage: "secret list <vault-id> [--prefix PREFIX] [--limit N [--cursor CURSOR]]",
+    summary: "list secrets (latest versions, no values)",
+    options: ["prefix", "limit", "cursor", "vault"],
+    details: ["With --limit (1-1000), one page in path order; while more follow, the command for the next page goes to standard error (--json: next_cursor)."],
+  },
   "secret versions": { run: secretCommands.versions, usage: "secret versions <vault-id> <path>", summary: "list a secret's versions", options: ["vault"] },
   "secret delete": { run: secretCommands.delete, usage: "secret delete <vault-id> <path>", summary: "delete a secret (every version)", options: ["vault", "yes"] },
   "secret rotate": {

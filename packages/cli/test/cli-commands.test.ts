@@ -128,6 +128,17 @@ describe("shardvault commands against a real server", () => {
     const listed = (await expectExit(["secret", "list", vault.id, "--prefix", "api/", "--json"], 0)).json;
     assert.deepEqual(listed.secrets.map((s: any) => s.path), ["api/key"]);
     assert.ok(!JSON.stringify(listed).includes("k1"), "lists never carry values");
+    // --limit pages in path order; the next page's command goes to standard error, its cursor into --json.
+    const firstPage = await expectExit(["secret", "list", vault.id, "--limit", "1"], 0);
+    assert.match(firstPage.stdout, /^api\/key\s/m);
+    assert.doesNotMatch(firstPage.stdout, /db\/password/);
+    const next = /--cursor (\S+)/.exec(firstPage.stderr)?.[1];
+    assert.ok(next, `no next-page command: ${firstPage.stderr}`);
+    const secondPage = (await expectExit(["secret", "list", vault.id, "--limit", "1", "--cursor", next, "--json"], 0)).json;
+    assert.deepEqual(secondPage.secrets.map((s: any) => s.path), ["db/password"]);
+    assert.equal(secondPage.next_cursor, undefined, "the last page has no cursor");
+    await expectExit(["secret", "list", vault.id, "--cursor", next], 2);
+    await expectExit(["secret", "list", vault.id, "--limit", "0"], 2);
 
     const rotated = (await expectExit(["secret", "rotate", vault.id, "api/key", "--json"], 0, { input: "k2" })).json;
     assert.equal(rotated.version, 2);

@@ -23,41 +23,62 @@ function fail(message: string): never {
   throw new CryptoError("invalid_argument", message);
 }
 
-function u32(n: number): Buffer {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(n);
-  return out;
-}
+const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 
-function encodeString(s: string): Buffer[] {
+function checkString(s: string): void {
   // UTF-8 encoding turns an unpaired surrogate into U+FFFD, which would make "\ud800" and "\ufffd" collide.
-  if (/[\uD800-\uDFFF]/u.test(s)) fail("context strings must be well-formed UTF-16 (no unpaired surrogates)");
-  const bytes = Buffer.from(s, "utf8");
-  return [u32(bytes.length), bytes];
+  if (UNPAIRED_SURROGATE.test(s)) fail("context strings must be well-formed UTF-16 (no unpaired surrogates)");
 }
 
+// One pass checks every field and adds up the length, a second writes into one buffer of that length:
+// contexts are encoded several times per secret read, and a buffer per piece cost more than the rest.
 export function encodeContext(context: Context): Buffer {
   const names = Object.keys(context).sort();
   if (names.length > 0xffff) fail("context has too many fields");
-  const header = Buffer.alloc(2);
-  header.writeUInt16BE(names.length);
-  const parts: Buffer[] = [MAGIC, header];
+  let length = MAGIC.length + 2;
   for (const name of names) {
     if (!FIELD_NAME.test(name)) fail(`context field name ${JSON.stringify(name)} is not allowed`);
     const value = context[name];
-    parts.push(Buffer.from([name.length]), Buffer.from(name, "latin1"));
+    length += 2 + name.length;
     if (typeof value === "string") {
-      parts.push(Buffer.from([1]), ...encodeString(value));
+      checkString(value);
+      length += 4 + Buffer.byteLength(value, "utf8");
     } else if (typeof value === "number") {
       if (!Number.isSafeInteger(value) || value < 0) fail(`context field ${name} must be a non-negative integer`);
-      const out = Buffer.alloc(8);
-      out.writeBigUInt64BE(BigInt(value));
-      parts.push(Buffer.from([2]), out);
+      length += 8;
     } else if (Array.isArray(value) && value.every((item) => typeof item === "string")) {
-      parts.push(Buffer.from([3]), u32(value.length), ...value.flatMap(encodeString));
+      length += 4;
+      for (const item of value as readonly string[]) {
+        checkString(item);
+        length += 4 + Buffer.byteLength(item, "utf8");
+      }
     } else {
       fail(`context field ${name} must be a string, an integer or a list of strings`);
     }
   }
-  return Buffer.concat(parts);
+  const out = Buffer.alloc(length);
+  let at = out.write(MAGIC.toString("latin1"), 0, "latin1");
+  at = out.writeUInt16BE(names.length, at);
+  const writeString = (s: string) => {
+    const written = out.write(s, at + 4, "utf8");
+    out.writeUInt32BE(written, at);
+    at += 4 + written;
+  };
+  for (const name of names) {
+    const value = context[name]!;
+    at = out.writeUInt8(name.length, at);
+    at += out.write(name, at, "latin1");
+    if (typeof value === "string") {
+      at = out.writeUInt8(1, at);
+      writeString(value);
+    } else if (typeof value === "number") {
+      at = out.writeUInt8(2, at);
+      at = out.writeBigUInt64BE(BigInt(value), at);
+    } else {
+      at = out.writeUInt8(3, at);
+      at = out.writeUInt32BE(value.length, at);
+      for (const item of value) writeString(item);
+    }
+  }
+  return out;
 }

@@ -301,8 +301,9 @@ export type Secret = {
   cmek_encrypted: boolean;
 };
 
-/** Latest version per path. */
+/** Latest version per path, in path order; `next_cursor` when a page (`limit`) was asked for and more follow. */
 export type SecretList = {
+  next_cursor?: string | undefined;
   secrets: SecretMeta[];
 };
 

@@ -8,7 +8,7 @@ export type { ClientSideCmekRotation, RotatedSecret } from "./cmek-rotation.js";
 export { CmekError, cmekDecrypt, cmekDecryptBytes, cmekEncrypt, cmekFingerprint, generateCmekKey, type CmekErrorCode } from "./cmek.js";
 export { errorType } from "./errors.js";
 export { encodeSecretPath, secretPathProblem } from "./paths.js";
-export type { SetSecretOptions } from "./resources/secrets.js";
+export type { ListPage, SetSecretOptions } from "./resources/secrets.js";
 export type { AuditFilters, AuditWindow } from "./resources/audit.js";
 export type { VaultResource } from "./resources/vault.js";
 export type { MpcResource } from "./resources/mpc.js";

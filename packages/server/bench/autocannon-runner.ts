@@ -1,7 +1,7 @@
 /**
  * Runs one autocannon load in its own process (spawned by support.ts) and prints autocannon's result as
- * JSON. With `uniquePaths`, every request goes to its own path (`…-<n>`): autocannon's CLI cannot vary
- * the URL, its API can.
+ * JSON. With `uniquePaths`, every request goes to its own path (`…-<n>`); with `cyclePaths: N`, requests go
+ * round the paths `…-0` to `…-<N-1>`: autocannon's CLI cannot vary the URL, its API can.
  */
 import autocannon from "autocannon";
 
@@ -14,6 +14,7 @@ const opts = JSON.parse(process.argv[2]!) as {
   duration?: number;
   amount?: number;
   uniquePaths?: boolean;
+  cyclePaths?: number;
 };
 const target = new URL(opts.url);
 let counter = 0;
@@ -27,7 +28,9 @@ const result = await autocannon({
       path: target.pathname + target.search,
       headers: opts.headers,
       ...(opts.body ? { body: opts.body } : {}),
-      ...(opts.uniquePaths ? { setupRequest: (req: any) => ({ ...req, path: `${target.pathname}-${counter++}` }) } : {}),
+      ...(opts.uniquePaths || opts.cyclePaths
+        ? { setupRequest: (req: any) => ({ ...req, path: `${target.pathname}-${opts.cyclePaths ? counter++ % opts.cyclePaths : counter++}${target.search}` }) }
+        : {}),
     },
   ],
 });

@@ -4,8 +4,12 @@
  * 1. Local slots: secret GET requests/s for a plain vault and each custody mode, in one run.
  *    Target: multi-HSM ≥ 85% of plain.
  * 2. Cloud slots through their official SDKs against the local wire peers, with added latency gcp 20 ms,
- *    aws 50 ms, azure 300 ms; 500 requests at 10 connections. Targets: multi-HSM read p50 ≤ 65 ms,
- *    write p50 ≤ 315 ms.
+ *    aws 50 ms, azure 300 ms (an RSA key: its wraps are made with the public key, its unwraps by the peer);
+ *    500 requests at 10 connections. Targets: multi-HSM read p50 ≤ the second-fastest slot's latency + 15 ms
+ *    (a read needs two shares, asked of the fastest slots), write p50 ≤ the second-slowest's + 15 ms (a write
+ *    wraps at all three, but Azure's RSA wrap waits for no round trip).
+ *
+ * The load average is printed beside every figure.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,9 +17,11 @@ import { makeTempDir } from "../test/support/harness.js";
 import { awsKmsSlotConfig, startAwsKmsPeer } from "../test/support/peers/aws-kms-peer.js";
 import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer } from "../test/support/peers/azure-keyvault-peer.js";
 import { gcpKmsSlotConfig, startGcpKmsPeer } from "../test/support/peers/gcp-kms-peer.js";
-import { load, printTable, startBenchServer, VALUE_1K, type BenchServer, type LoadResult } from "./support.js";
+import { load, loadAverage, printTable, startBenchServer, VALUE_1K, type BenchServer, type LoadResult } from "./support.js";
 
 const MODES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+/** The latency each cloud peer adds to every answer, in ms. */
+const LATENCY_MS = { gcp: 20, aws: 50, azure: 300 };
 
 /** A vault in `mode` (or plain) holding one 1 KiB secret; the headers a GET of it needs. */
 async function vaultWithSecret(bench: BenchServer, mode?: string): Promise<{ url: string; headers: Record<string, string> }> {
@@ -37,6 +43,7 @@ async function localSlots(): Promise<void> {
     }
     printTable("Part 1 — local slots, PostgreSQL, 50 connections, secret GET (1 KiB)", rows);
     const ratio = rows[2]!.requestsPerSecond / rows[0]!.requestsPerSecond;
+    console.log(`load average ${loadAverage().toFixed(2)}`);
     console.log(`\nmulti-HSM / plain: ${(ratio * 100).toFixed(1)}% (target ≥ 85%: ${ratio >= 0.85 ? "PASS" : "MISS"})`);
   } finally {
     await bench.close();
@@ -59,26 +66,35 @@ async function cloudSlots(): Promise<void> {
   const env = Object.assign({ SHARDVAULT_CONFIG: configFile }, ...Object.values(slots).map((c) => c.env));
   const bench = await startBenchServer(env);
   try {
-    await Promise.all([gcp.fault({ latencyMs: 20 }), aws.fault({ latencyMs: 50 }), azure.fault({ latencyMs: 300 })]);
+    await Promise.all([gcp.fault({ latencyMs: LATENCY_MS.gcp }), aws.fault({ latencyMs: LATENCY_MS.aws }), azure.fault({ latencyMs: LATENCY_MS.azure })]);
     const read = await vaultWithSecret(bench, "2of3_multi_hsm");
     const vaultUrl = read.url.replace(/\/secrets\/bench\/read$/, "");
-    const common = { connections: 10, amount: 500 };
+    const write = {
+      url: `${vaultUrl}/secrets/bench/w`,
+      uniquePaths: true,
+      method: "PUT",
+      headers: { authorization: `Bearer ${bench.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "api_key", value: VALUE_1K }),
+    };
     const rows = [
       await load({ name: "GET multi-HSM, 1 connection", ...read, connections: 1, amount: 100 }),
-      await load({ name: "GET multi-HSM", ...read, ...common }),
-      await load({
-        name: "PUT multi-HSM",
-        url: `${vaultUrl}/secrets/bench/w`,
-        uniquePaths: true,
-        method: "PUT",
-        headers: { authorization: `Bearer ${bench.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ type: "api_key", value: VALUE_1K }),
-        ...common,
-      }),
+      await load({ name: "GET multi-HSM, 10 connections", ...read, connections: 10, amount: 500 }),
+      await load({ name: "PUT multi-HSM, 1 connection", ...write, connections: 1, amount: 100 }),
+      await load({ name: "PUT multi-HSM, 10 connections", ...write, connections: 10, amount: 500 }),
     ];
-    printTable("Part 2 — peers at gcp 20 ms, aws 50 ms, azure 300 ms; 500 requests, 10 connections", rows);
-    const [, reads, writes] = rows as [LoadResult, LoadResult, LoadResult];
-    console.log(`\nmulti-HSM read p50 ${reads.p50} ms (target ≤ 65: ${reads.p50 <= 65 ? "PASS" : "MISS"}); write p50 ${writes.p50} ms (target ≤ 315: ${writes.p50 <= 315 ? "PASS" : "MISS"})`);
+    printTable(`Part 2 — peers at gcp ${LATENCY_MS.gcp} ms, aws ${LATENCY_MS.aws} ms, azure ${LATENCY_MS.azure} ms`, rows);
+    const sorted = Object.values(LATENCY_MS).sort((a, b) => a - b);
+    const [readTarget, writeTarget] = [sorted[1]! + 15, sorted.at(-2)! + 15];
+    console.log("");
+    for (const [row, target, what] of [
+      [rows[0]!, readTarget, "second-fastest"],
+      [rows[1]!, readTarget, "second-fastest"],
+      [rows[2]!, writeTarget, "second-slowest"],
+      [rows[3]!, writeTarget, "second-slowest"],
+    ] as const) {
+      console.log(`${row.name}: p50 ${row.p50} ms (target ≤ ${what} + 15 = ${target}: ${row.p50 <= target ? "PASS" : "MISS"})`);
+    }
+    console.log(`load average ${loadAverage().toFixed(2)}`);
   } finally {
     await bench.close();
     await Promise.all([gcp.stop(), aws.stop(), azure.stop()]);

@@ -1,18 +1,22 @@
 /**
  * The azure-keyvault backend through the official @azure/keyvault-keys clients, against a local peer
  * speaking the Key Vault keys REST protocol over loopback (with the 401 challenge the service sends first):
- * conformance for RSA (RSA-OAEP-256) and oct-HSM (A256KW) keys, faults, the digest binding, configuration
- * (an RSA slot cannot be the default provider), and the server on PostgreSQL with an azure-keyvault oct-HSM
- * key as its default provider.
+ * conformance for RSA (RSA-OAEP-256) and oct-HSM (A256KW) keys, faults (of the vault's wrap and unwrap, with
+ * oct-HSM keys, whose wraps the vault makes), RSA wraps made with the public key (no wrap request; the key read
+ * once per key version, checked against the KEK's id, re-checked after its interval), the digest binding,
+ * configuration (an RSA slot cannot be the default provider), and the server on PostgreSQL with an
+ * azure-keyvault oct-HSM key as its default provider.
  */
 import assert from "node:assert/strict";
 import { createHash, createPublicKey, publicEncrypt, constants, randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { test } from "node:test";
-import { azureKeyVaultBackend } from "../src/providers/azure-keyvault.js";
+import { after, afterEach, before, describe, test } from "node:test";
+import { azureKeyVaultBackend, createAzureKeyVaultProvider } from "../src/providers/azure-keyvault.js";
+import { PUBLIC_KEY_RECHECK_MS } from "../src/providers/azure-public-keys.js";
+import type { KeyProvider } from "../src/providers/provider.js";
 import { makeTempDir } from "./support/harness.js";
 import { postgresSkipReason } from "./support/postgres.js";
-import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer } from "./support/peers/azure-keyvault-peer.js";
+import { azureKeyVaultSlotConfig, startAzureKeyVaultPeer, type AzureKeyVaultPeer } from "./support/peers/azure-keyvault-peer.js";
 import {
   assertKind,
   describeCloudProviderFaults,
@@ -20,6 +24,7 @@ import {
   describeServerWithDefaultProvider,
   loadConfig,
   providerFrom,
+  silentLog,
 } from "./support/peers/cloud-suites.js";
 import { describeProviderConformance } from "./support/provider-conformance.js";
 
@@ -44,15 +49,17 @@ describeProviderConformance("azure-keyvault oct-HSM (SDK → loopback Key Vault 
   };
 });
 
+const OCT = { key_type: "oct-HSM" };
+
 describeCloudProviderFaults(
-  "azure-keyvault",
+  "azure-keyvault oct-HSM",
   async () => {
     const peer = await startAzureKeyVaultPeer();
     return {
       peer,
-      provider: await providerFrom(azureKeyVaultBackend, "azure", azureKeyVaultSlotConfig(peer, SMALL_RSA), FAST_RETRIES),
+      provider: await providerFrom(azureKeyVaultBackend, "azure", azureKeyVaultSlotConfig(peer, OCT), FAST_RETRIES),
       refusedCredentials: () =>
-        providerFrom(azureKeyVaultBackend, "azure", { ...azureKeyVaultSlotConfig(peer, SMALL_RSA), env: { SV_PEER_AZURE_TOKEN: "eyJ.not-the-token" } }, FAST_RETRIES),
+        providerFrom(azureKeyVaultBackend, "azure", { ...azureKeyVaultSlotConfig(peer, OCT), env: { SV_PEER_AZURE_TOKEN: "eyJ.not-the-token" } }, FAST_RETRIES),
       wrapOperation: "WrapKey",
       disableKek: (kekId) => peer.disableKey(kekId.split("/")[0]!),
       cleanup: () => peer.stop(),
@@ -73,7 +80,7 @@ describeCloudProviderFaults(
 
     test("a fresh client goes through the challenge exactly once, then sends its token", { timeout: 60_000 }, async () => {
       const { peer, kekId } = get();
-      const fresh = await providerFrom(azureKeyVaultBackend, "azure", azureKeyVaultSlotConfig(peer, SMALL_RSA), FAST_RETRIES);
+      const fresh = await providerFrom(azureKeyVaultBackend, "azure", azureKeyVaultSlotConfig(peer, OCT), FAST_RETRIES);
       try {
         const challenged = peer.unauthenticated;
         const input = randomBytes(32);
@@ -86,25 +93,6 @@ describeCloudProviderFaults(
       }
     });
 
-    test("the digest check rejects a share wrapped with the public key for another binding", { timeout: 60_000 }, async () => {
-      const { provider, peer, kekId } = get();
-      const [name, version] = kekId.split("/");
-      // Anyone can fetch the public key and RSA-OAEP-256-wrap what they like: here a share for binding B.
-      const res = await fetch(`${peer.vaultUrl}/keys/${name}/${version}?api-version=7.6`, { headers: { authorization: `Bearer ${peer.token}` } });
-      const jwk = ((await res.json()) as { key: { n: string; e: string } }).key;
-      const publicKey = createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" });
-      const share = randomBytes(33);
-      const forge = (binding: string) =>
-        publicEncrypt(
-          { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" },
-          Buffer.concat([createHash("sha256").update(binding).digest(), share]),
-        );
-      await assertKind(provider.unwrap(kekId, forge("binding B"), Buffer.from("binding A")), "integrity");
-      // With a matching digest the forgery unwraps: RSA wraps are forgeable, which the envelope knows
-      // (azure-rsa-integrity.test.ts: never a DEK from RSA-wrapped material alone).
-      assert.deepEqual(Buffer.from(await provider.unwrap(kekId, forge("binding A"), Buffer.from("binding A"))), share);
-    });
-
     test("a share wrapped by the provider for another binding is rejected by the digest check", { timeout: 60_000 }, async () => {
       const { provider, peer, kekId } = get();
       const wrapped = await provider.wrap(kekId, randomBytes(32), Buffer.from("binding B"));
@@ -114,6 +102,139 @@ describeCloudProviderFaults(
     });
   },
 );
+
+describe("azure-keyvault RSA: wraps made with the key's public key, unwraps by the vault", () => {
+  const TEST = { timeout: 60_000 };
+  const aad = Buffer.from("binding: vault v1, path p, version 1");
+  let peer: AzureKeyVaultPeer;
+  let provider: KeyProvider;
+  let kekId: string;
+  const fresh = (opts: { now?: () => number } = {}) => {
+    const { fields, env } = azureKeyVaultSlotConfig(peer, SMALL_RSA);
+    const ctx = { env, log: silentLog, configDir: process.cwd() };
+    return createAzureKeyVaultProvider("azure", { ...azureKeyVaultBackend.parse("azure", fields, ctx), retryBaseMs: 10 }, env, opts);
+  };
+
+  before(async () => {
+    peer = await startAzureKeyVaultPeer();
+    provider = await fresh();
+    kekId = await provider.createKek(randomUUID());
+  });
+  afterEach(() => peer.reset());
+  after(async () => {
+    await provider?.close();
+    await peer?.stop();
+  });
+
+  test("no wrap request reaches the vault: the key version's public key came with its creation; unwraps are the vault's", TEST, async () => {
+    peer.resetCounts();
+    const inputs = [randomBytes(32), randomBytes(33), randomBytes(48)];
+    const wrapped = await Promise.all(inputs.map((input) => provider.wrap(kekId, input, aad)));
+    assert.equal(peer.count("WrapKey"), 0);
+    assert.equal(peer.count("GetKey"), 0);
+    for (const [i, w] of wrapped.entries()) assert.deepEqual(Buffer.from(await provider.unwrap(kekId, w, aad)), inputs[i]);
+    assert.equal(peer.count("UnwrapKey"), inputs.length);
+    assert.notDeepEqual(Buffer.from(await provider.wrap(kekId, inputs[0]!, aad)), Buffer.from(wrapped[0]!), "OAEP padding is random");
+  });
+
+  test("a KEK made elsewhere: its public key is read once per key version, then wraps cost no request", TEST, async () => {
+    const other = await fresh();
+    try {
+      await other.health(); // the client's first request meets the authentication challenge
+      peer.resetCounts();
+      for (let i = 0; i < 5; i++) await other.wrap(kekId, randomBytes(32), aad);
+      assert.deepEqual([peer.count("GetKey"), peer.count("WrapKey")], [1, 0]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("reading the public key is retried like any call: throttling, then success", TEST, async () => {
+    const other = await fresh();
+    try {
+      await other.health(); // the client's first request meets the authentication challenge
+      peer.resetCounts();
+      await peer.fault({ throttle: 2 });
+      const input = randomBytes(32);
+      const wrapped = await other.wrap(kekId, input, aad);
+      assert.equal(peer.count("GetKey"), 3);
+      assert.deepEqual(Buffer.from(await provider.unwrap(kekId, wrapped, aad)), input);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("a public key the vault gives for another key version is refused, and nothing is wrapped with it", TEST, async () => {
+    const elsewhere = await provider.createKek(randomUUID());
+    peer.substituteKey(kekId, elsewhere);
+    const other = await fresh();
+    try {
+      await assertKind(other.wrap(kekId, randomBytes(32), aad), "misconfigured");
+      // Still refused, asked again each time: nothing was remembered.
+      peer.resetCounts();
+      await assertKind(other.wrap(kekId, randomBytes(32), aad), "misconfigured");
+      assert.equal(peer.count("GetKey"), 1);
+    } finally {
+      await other.close();
+      peer.substituteKey(kekId, kekId);
+    }
+  });
+
+  test("disableKek stops local wraps at once; a key disabled in the vault by hand, once its attributes are re-read", TEST, async () => {
+    let clock = Date.now();
+    const timed = await fresh({ now: () => clock });
+    try {
+      const viaProvider = await timed.createKek(randomUUID());
+      await timed.wrap(viaProvider, randomBytes(32), aad);
+      await timed.disableKek!(viaProvider);
+      await assertKind(timed.wrap(viaProvider, randomBytes(32), aad), "misconfigured");
+
+      const byHand = await timed.createKek(randomUUID());
+      const wrapped = await timed.wrap(byHand, randomBytes(32), aad);
+      peer.disableKey(byHand.split("/")[0]!);
+      await assertKind(timed.unwrap(byHand, wrapped, aad), "misconfigured");
+      clock += PUBLIC_KEY_RECHECK_MS;
+      await assertKind(timed.wrap(byHand, randomBytes(32), aad), "misconfigured");
+    } finally {
+      await timed.close();
+    }
+  });
+
+  test("a key version past its expiry date wraps nothing", TEST, async () => {
+    let clock = Date.now();
+    const timed = await fresh({ now: () => clock });
+    try {
+      const [name, version] = kekId.split("/") as [string, string];
+      // The peer's keys carry no dates: an expiry set at the vault arrives with the next re-read.
+      const expires = Math.floor(clock / 1000) + 60;
+      await fetch(`${peer.vaultUrl}/keys/${name}/${version}?api-version=7.6`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${peer.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ attributes: { exp: expires } }),
+      });
+      await timed.wrap(kekId, randomBytes(32), aad);
+      clock = (expires + 1) * 1000;
+      await assertKind(timed.wrap(kekId, randomBytes(32), aad), "misconfigured");
+    } finally {
+      await timed.close();
+    }
+  });
+
+  test("the digest check rejects a share wrapped with the public key for another binding", TEST, async () => {
+    const [name, version] = kekId.split("/");
+    // Anyone can fetch the public key and RSA-OAEP-256-wrap what they like: here a share for binding B.
+    const res = await fetch(`${peer.vaultUrl}/keys/${name}/${version}?api-version=7.6`, { headers: { authorization: `Bearer ${peer.token}` } });
+    const jwk = ((await res.json()) as { key: { n: string; e: string } }).key;
+    const publicKey = createPublicKey({ key: { kty: "RSA", n: jwk.n, e: jwk.e }, format: "jwk" });
+    const share = randomBytes(33);
+    const forge = (binding: string) =>
+      publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, Buffer.concat([createHash("sha256").update(binding).digest(), share]));
+    await assertKind(provider.unwrap(kekId, forge("binding B"), Buffer.from("binding A")), "integrity");
+    // With a matching digest the forgery unwraps: RSA wraps are forgeable, which the envelope knows
+    // (azure-rsa-integrity.test.ts: never a DEK from RSA-wrapped material alone).
+    assert.deepEqual(Buffer.from(await provider.unwrap(kekId, forge("binding A"), Buffer.from("binding A"))), share);
+  });
+});
 
 test("azure-keyvault with the shared strategy pins the shared key's current version", async () => {
   const peer = await startAzureKeyVaultPeer();

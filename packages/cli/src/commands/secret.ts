@@ -3,7 +3,7 @@ import type { SecretMeta, SecretType, SecretWritten, ShardvaultClient } from "@s
 import { args, client, positiveInt, str, type Context } from "../context.js";
 import { unwrap, usageError } from "../errors.js";
 import { readSecretValue, refuseArgvSecret } from "../input.js";
-import { clientShareNotice, printJson, printRecord, printTable } from "../output.js";
+import { clientShareNotice, printJson, printRecord, printTable, warn } from "../output.js";
 import { checkShareFile, clientSharesFrom, CLI_SHARE_HELP, readSecret, recordShares, shareProblem } from "../shares.js";
 
 /** `<vault-id> <path>`, or `<path>` with `--vault ID` (or SHARDVAULT_VAULT_ID). */
@@ -103,9 +103,14 @@ export const secretCommands = {
 
   async list(ctx: Context) {
     const [vault] = vaultAnd(ctx, []);
-    const { secrets } = unwrap(await client(ctx).secrets.list(vault, str(ctx.options, "prefix")));
-    if (ctx.json) return printJson({ secrets });
+    const limit = positiveInt(str(ctx.options, "limit"), "--limit");
+    const cursor = str(ctx.options, "cursor");
+    if (cursor !== undefined && limit === undefined) throw usageError("--cursor goes with --limit");
+    const prefix = str(ctx.options, "prefix");
+    const { secrets, next_cursor } = unwrap(await client(ctx).secrets.list(vault, prefix, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}) }));
+    if (ctx.json) return printJson({ secrets, ...(next_cursor ? { next_cursor } : {}) });
     printTable(secrets, metaColumns);
+    if (next_cursor) warn(`more: shardvault secret list ${vault}${prefix ? ` --prefix ${prefix}` : ""} --limit ${limit} --cursor ${next_cursor}`);
   },
 
   async versions(ctx: Context) {

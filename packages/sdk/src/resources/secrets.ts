@@ -6,6 +6,12 @@ import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
 import type { Transport } from "../transport.js";
 import type { ReadOptions, ShardvaultResponse } from "../types.js";
 
+/** A page of `list`: at most `limit` paths, after the page that answered `cursor` (its `next_cursor`). */
+export interface ListPage {
+  limit?: number;
+  cursor?: string;
+}
+
 /** Everything of a write but the value (1claw's `set` options). */
 export type SetSecretOptions = Omit<WriteSecretBody, "value">;
 
@@ -97,11 +103,22 @@ export class SecretsResource {
     return decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }), this.cmekKey);
   }
 
-  /** `GET …/secrets?prefix=`: the latest version of each path, never values. */
-  list(vaultId: string, prefix?: string): Promise<ShardvaultResponse<SecretList>> {
+  /**
+   * `GET …/secrets?prefix=`: the latest version of each path, never values, in path order. Without `page`, all of
+   * them; with `page.limit` (1–1000), at most that many and `next_cursor` while more follow: pass it back as
+   * `page.cursor` for the next page.
+   */
+  list(vaultId: string, prefix?: string, page: ListPage = {}): Promise<ShardvaultResponse<SecretList>> {
     const problem = idProblem("vaultId", vaultId);
     if (problem) return Promise.resolve(clientValidationFailure("invalid_id", problem));
-    return this.http.request({ method: "GET", path: `/v1/vaults/${encodeURIComponent(vaultId)}/secrets`, query: { prefix: prefix || undefined } });
+    if (page.limit !== undefined && !(Number.isInteger(page.limit) && page.limit >= 1 && page.limit <= 1000)) {
+      return Promise.resolve(clientValidationFailure("invalid_limit", "limit must be an integer from 1 to 1000"));
+    }
+    return this.http.request({
+      method: "GET",
+      path: `/v1/vaults/${encodeURIComponent(vaultId)}/secrets`,
+      query: { prefix: prefix || undefined, limit: page.limit, cursor: page.cursor || undefined },
+    });
   }
 
   /** `DELETE …/secrets/{path}`: soft-deletes every version. */

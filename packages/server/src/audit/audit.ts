@@ -89,50 +89,112 @@ const EVENT_COLUMNS = {
 } as const;
 const CHAIN_COLUMNS = { ...EVENT_COLUMNS, chain_seq: "int8", created_at: "timestamptz", prev_event_id: "uuid", integrity_hash: "text" } as const;
 
-/**
- * One INSERT for any number of events: each column travels as one array parameter (`$1…`), and `condition`
- * may hold the rows back. Answers the statement and its parameters.
- */
-function insertEvents<E extends NewEvent>(columns: Record<string, string>, events: E[], condition = ""): [string, unknown[][]] {
-  const names = Object.keys(columns);
-  const arrays = names.map((name) => events.map((e) => (name === "details" ? JSON.stringify(e.details) : e[name as keyof E])));
-  const sql = `INSERT INTO audit_events (${names.join(", ")}) SELECT * FROM unnest(${names.map((name, i) => `$${i + 1}::${columns[name]}[]`).join(", ")}) ${condition}`;
-  return [sql, arrays];
+/** Collects a statement's parameters: `p(value)` adds one and answers its placeholder (`$n`). */
+function parameters(): { p: (value: unknown) => string; values: unknown[] } {
+  const values: unknown[] = [];
+  return { values, p: (value) => `$${values.push(value)}` };
 }
 
 /**
- * Chains one organization's `events`, in order, after `head`, and stores them with the head moved past them in
- * one statement, if the stored head is still `head` (compare and set: the UPDATE locks the head row until the
- * transaction ends, and an append that moved the head first makes this one match nothing and store nothing).
- * Answers the new head, or undefined when the head had moved.
+ * One INSERT for any number of events: each column travels as one array parameter, and `condition` may hold the
+ * rows back.
  */
-async function appendAfter(q: Queryable, key: KeyObject, orgId: string, head: Head, events: NewEvent[]): Promise<Head | undefined> {
+function insertEvents<E extends NewEvent>(columns: Record<string, string>, events: E[], p: (value: unknown) => string, condition = ""): string {
+  const names = Object.keys(columns);
+  const arrays = names.map((name) => p(events.map((e) => (name === "details" ? JSON.stringify(e.details) : e[name as keyof E]))));
+  return `INSERT INTO audit_events (${names.join(", ")}) SELECT * FROM unnest(${names.map((name, i) => `${arrays[i]}::${columns[name]}[]`).join(", ")}) ${condition}`;
+}
+
+/**
+ * A change stored by the same statement as the event that records it: neither is stored without the other,
+ * and a write costs one round trip. It is SQL around the append, built with `p` (adds a parameter, answers its
+ * placeholder) and `name` (makes a common table expression's name unique in the statement):
+ * - `read`: common table expressions evaluated first (`x AS (…)`, comma-separated; may lock rows);
+ * - `gate`: a boolean over them; the change and its event (and, in a batch, every other's) are stored only
+ *   when it holds;
+ * - `store(stored)`: common table expressions that store the change, where `stored` is the SQL boolean "the
+ *   events are stored" (their own conditions must include it);
+ * - `answer`: one JSON value the statement answers for the change.
+ */
+export interface AuditedChange {
+  sql(p: (value: unknown) => string, name: (cte: string) => string): { read: string; gate: string; store(stored: string): string; answer: string };
+}
+
+/** What became of a recorded change: stored with its event, or not (its gate did not hold), and its answer. */
+export interface ChangeOutcome {
+  stored: boolean;
+  answer: unknown;
+}
+
+/** One event to append, and the change it records if any. */
+interface Entry {
+  event: NewEvent;
+  change?: AuditedChange;
+}
+
+/** A statement appending `entries` (each change's SQL around it), and how to read its answer. */
+function changesSql(entries: readonly Entry[], p: (value: unknown) => string) {
+  const parts = entries.map((entry, i) => entry.change?.sql(p, (cte) => `c${i}_${cte}`));
+  const present = parts.filter((part) => part !== undefined);
+  const gate = present.length === 0 ? "true" : present.map((part) => `(${part.gate})`).join(" AND ");
+  return {
+    reads: present.map((part) => `${part.read}, `).join(""),
+    gate,
+    stores: (stored: string) => present.map((part) => `, ${part.store(stored)}`).join(""),
+    answers: `ARRAY[${parts.map((part) => (part ? `(${part.gate})` : "true")).join(", ")}]::boolean[] AS gates, json_build_array(${parts.map((part) => part?.answer ?? "NULL").join(", ")}) AS answers`,
+  };
+}
+
+interface AppendAnswer {
+  appended: number;
+  /** Per entry: whether its gate held. */
+  gates: boolean[];
+  answers: unknown[];
+}
+
+/**
+ * Chains one organization's events, in order, after `head`, and stores them with the head moved past them and
+ * their changes in one statement, if every change's gate holds and the stored head is still `head` (compare and
+ * set: the UPDATE locks the head row until the transaction ends, and an append that moved the head first makes
+ * this one match nothing and store nothing). Answers the new head (undefined when nothing was stored) and the
+ * statement's answer.
+ */
+async function appendAfter(q: Queryable, key: KeyObject, orgId: string, head: Head, entries: readonly Entry[]): Promise<{ next?: Head; answer: AppendAnswer }> {
   const time = Math.max(Date.now(), head.last_time);
   const createdAt = new Date(time).toISOString();
   let next = head;
-  const chained: StoredAuditEvent[] = events.map((event) => {
+  const chained: StoredAuditEvent[] = entries.map(({ event }) => {
     const fields = { ...event, chain_seq: next.last_seq + 1, created_at: createdAt, prev_event_id: next.last_event_id };
     const hash = chainHash(key, fields, next.last_hash);
     next = { last_seq: fields.chain_seq, last_event_id: event.id, last_hash: hash, last_time: time };
     return { ...fields, integrity_hash: hash };
   });
-  const [insert, columns] = insertEvents(CHAIN_COLUMNS, chained, "WHERE EXISTS (SELECT 1 FROM moved)");
-  const n = columns.length;
-  const [row] = await q.query<{ appended: number }>(
-    `WITH moved AS (
-       UPDATE audit_chain_heads SET last_seq = $${n + 1}, last_event_id = $${n + 2}, last_hash = $${n + 3}, last_created_at = $${n + 4}
-        WHERE org_id = $${n + 5} AND last_seq = $${n + 6} AND last_event_id IS NOT DISTINCT FROM $${n + 7}::uuid
+  const { p, values } = parameters();
+  const changes = changesSql(entries, p);
+  const stored = "EXISTS (SELECT 1 FROM moved)";
+  const [answer] = await q.query<AppendAnswer>(
+    `WITH ${changes.reads}moved AS (
+       UPDATE audit_chain_heads SET last_seq = ${p(next.last_seq)}, last_event_id = ${p(next.last_event_id)}, last_hash = ${p(next.last_hash)}, last_created_at = ${p(createdAt)}
+        WHERE org_id = ${p(orgId)} AND last_seq = ${p(head.last_seq)} AND last_event_id IS NOT DISTINCT FROM ${p(head.last_event_id)}::uuid AND ${changes.gate}
         RETURNING 1
-     ), inserted AS (${insert} RETURNING 1)
-     SELECT count(*)::int AS appended FROM inserted`,
-    [...columns, next.last_seq, next.last_event_id, next.last_hash, createdAt, orgId, head.last_seq, head.last_event_id],
+     ), inserted AS (${insertEvents(CHAIN_COLUMNS, chained, p, `WHERE ${stored}`)} RETURNING 1)${changes.stores(stored)}
+     SELECT (SELECT count(*)::int FROM inserted) AS appended, ${changes.answers}`,
+    values,
   );
-  return row!.appended === events.length ? next : undefined;
+  return { ...(answer!.appended === entries.length ? { next } : {}), answer: answer! };
 }
 
-/** The benchmark baseline's write: the events alone, with no place in any chain. */
-async function insertUnchained(db: Queryable, events: NewEvent[]): Promise<void> {
-  await db.query(...insertEvents(EVENT_COLUMNS, events));
+/** The benchmark baseline's append: the events (and their changes) with no place in any chain. */
+async function insertUnchained(q: Queryable, entries: readonly Entry[]): Promise<AppendAnswer> {
+  const { p, values } = parameters();
+  const changes = changesSql(entries, p);
+  const stored = `(${changes.gate})`;
+  const [answer] = await q.query<AppendAnswer>(
+    `WITH ${changes.reads}inserted AS (${insertEvents(EVENT_COLUMNS, entries.map((e) => e.event), p, `WHERE ${stored}`)} RETURNING 1)${changes.stores(stored)}
+     SELECT (SELECT count(*)::int FROM inserted) AS appended, ${changes.answers}`,
+    values,
+  );
+  return answer!;
 }
 
 type InTransaction = <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T>;
@@ -147,21 +209,50 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
   /** The newest head this process knows per organization, so that an append needs no read before it writes. */
   const knownHeads = new Map<string, Head>();
 
-  /** Appends one organization's events through `q`; `inTransaction` runs the locked fallback. */
-  async function append(q: Queryable, inTransaction: InTransaction, orgId: string, events: NewEvent[]): Promise<void> {
-    if (!("key" in chaining)) return insertUnchained(q, events);
+  /**
+   * Appends one organization's entries through `q`, all or none; `inTransaction` runs the locked fallback.
+   * Answers the statement's answer, with `appended` 0 when a change's gate did not hold (nothing stored).
+   */
+  async function append(q: Queryable, inTransaction: InTransaction, orgId: string, entries: readonly Entry[]): Promise<AppendAnswer> {
+    if (!("key" in chaining)) return insertUnchained(q, entries);
     const { key } = chaining;
     const known = knownHeads.get(orgId);
-    let next = known && (await appendAfter(q, key, orgId, known, events));
+    let result = known && (await appendAfter(q, key, orgId, known, entries));
     // No head known here yet, or it moved (another instance appended, or a write that appended rolled back):
-    // lock it, read it, append after it.
-    next ??= await inTransaction(async (tx) => appendAfter(tx, key, orgId, await lockHead(tx, orgId), events));
-    if (!next) throw new Error("the audit chain head moved while it was locked");
-    knownHeads.set(orgId, next);
+    // lock it, read it, append after it. A gate that did not hold stored nothing either way.
+    if (!result?.next && (!result || result.answer.gates.every(Boolean))) {
+      result = await inTransaction(async (tx) => appendAfter(tx, key, orgId, await lockHead(tx, orgId), entries));
+      if (!result.next && result.answer.gates.every(Boolean)) throw new Error("the audit chain head moved while it was locked");
+    }
+    if (result.next) knownHeads.set(orgId, result.next);
+    return result.answer;
   }
 
-  let queue: Array<{ event: NewEvent; resolve(): void; reject(error: unknown): void }> = [];
+  type Pending = Entry & { resolve(outcome: ChangeOutcome): void; reject(error: unknown): void };
+  let queue: Pending[] = [];
   let flushing = false;
+
+  /**
+   * Stores one organization's pending entries in one statement, all or none: a failed statement fails them
+   * all; when a change's gate does not hold, nothing is stored and each entry is tried again on its own, so
+   * that each caller learns its own change's outcome.
+   */
+  async function store(orgId: string, pending: Pending[]): Promise<void> {
+    let answer: AppendAnswer;
+    try {
+      answer = await append(db, (fn) => db.transaction(fn), orgId, pending);
+    } catch (error) {
+      for (const p of pending) p.reject(error);
+      return;
+    }
+    const stored = answer.appended === pending.length;
+    if (!stored && pending.length > 1) {
+      for (const one of pending) await store(orgId, [one]);
+      return;
+    }
+    pending.forEach((p, i) => p.resolve({ stored, answer: answer.answers[i] }));
+  }
+
   async function flush(): Promise<void> {
     flushing = true;
     while (queue.length > 0) {
@@ -175,19 +266,16 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
         else byOrg.set(b.event.org_id, [b]);
       }
       // One statement per organization in the batch, each settling its own callers.
-      await Promise.all(
-        [...byOrg].map(async ([orgId, pending]) => {
-          try {
-            await append(db, (fn) => db.transaction(fn), orgId, pending.map((p) => p.event));
-            for (const p of pending) p.resolve();
-          } catch (error) {
-            for (const p of pending) p.reject(error);
-          }
-        }),
-      );
+      await Promise.all([...byOrg].map(([orgId, pending]) => store(orgId, pending)));
     }
     flushing = false;
   }
+
+  const enqueue = (event: NewEvent, change?: AuditedChange) =>
+    new Promise<ChangeOutcome>((resolve, reject) => {
+      queue.push({ event, ...(change ? { change } : {}), resolve, reject });
+      if (!flushing) void flush();
+    });
 
   return {
     /**
@@ -195,8 +283,8 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
      * it the transaction's last statement: it locks the organization's chain head until the commit, and every
      * other append to that organization waits meanwhile.
      */
-    recordIn(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
-      return append(tx, (fn) => fn(tx), actor.orgId, [newEvent(actor, entry)]);
+    async recordIn(tx: Queryable, actor: Actor, entry: AuditEntry): Promise<void> {
+      await append(tx, (fn) => fn(tx), actor.orgId, [{ event: newEvent(actor, entry) }]);
     },
 
     /**
@@ -204,11 +292,17 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
      * is being written go together in the next one (one statement per organization, chaining its events in
      * arrival order), and each caller's promise settles only when its events are stored.
      */
-    record(actor: Actor, entry: AuditEntry): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ event: newEvent(actor, entry), resolve, reject });
-        if (!flushing) void flush();
-      });
+    async record(actor: Actor, entry: AuditEntry): Promise<void> {
+      await enqueue(newEvent(actor, entry));
+    },
+
+    /**
+     * Stores `change` and the event recording it in one statement, with group commit like `record` (the
+     * changes of a batch, their gates and the chain append in one statement per organization, all or none).
+     * Answers whether they were stored (not when the change's gate did not hold) and the change's answer.
+     */
+    recordWith(actor: Actor, entry: AuditEntry, change: AuditedChange): Promise<ChangeOutcome> {
+      return enqueue(newEvent(actor, entry), change);
     },
   };
 }

@@ -6,8 +6,10 @@
  * One query per request does all of it: it checks the credential against the database (the key still active,
  * the user still a member, the agent still active with the same key generation, the session generation
  * unchanged), reads the caller's current role, scopes and `vault_ids`, and, when the URL names a vault, loads
- * that vault and the caller's policies on it. Revocation, removal and demotion therefore count from the next
- * request on every instance, and the access decision (policies/decide.ts) needs no further round trip.
+ * that vault and the caller's policies on it, and when the route reads a value, the version it names (with its
+ * shares in an MPC vault). Revocation, removal and demotion therefore count from the next request on every
+ * instance, and neither the access decision (policies/decide.ts) nor the read needs a further round trip. What
+ * is loaded for a read is used only once the decision allowed it.
  */
 import { equalBytes } from "@shardvault/crypto";
 import type { Role } from "@shardvault/api";
@@ -15,13 +17,14 @@ import type { Queryable } from "../db/database.js";
 import { unauthorized } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { rulesJson, toRules } from "../policies/policy-queries.js";
-import { vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
+import { pickVault, vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
 import { AGENT_KEY_PREFIX, hashApiKey, USER_KEY_PREFIX } from "./api-key.js";
-import type { Principal } from "./principal.js";
+import { readableFrom, readableVersionSql } from "../secrets/secret-queries.js";
+import type { Principal, SecretRead } from "./principal.js";
 import type { SigningKeys } from "./signing-keys.js";
-import { verifyToken } from "./tokens.js";
+import { createTokenVerifier, type TokenVerifier } from "./verified-tokens.js";
 
-export type Authenticator = (authorization: string | undefined, opts?: { ip?: string; vaultId?: string }) => Promise<Principal>;
+export type Authenticator = (authorization: string | undefined, opts?: { ip?: string; vaultId?: string; read?: SecretRead }) => Promise<Principal>;
 
 export function bearerToken(authorization: string | undefined): string {
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? "");
@@ -36,14 +39,14 @@ type Credential =
   | { kind: "session"; userId: string; orgId: string; generation: number }
   | { kind: "agent"; agentId: string; orgId: string; generation: number };
 
-async function readCredential(keys: SigningKeys, authorization: string | undefined): Promise<Credential> {
+async function readCredential(verify: TokenVerifier, authorization: string | undefined): Promise<Credential> {
   const token = bearerToken(authorization);
   if (token.startsWith(USER_KEY_PREFIX)) return { kind: "user_key", keyHash: hashApiKey(token) };
   // Agent keys are exchanged for a token (as 1claw's clients do); the contract lets only user keys be bearers.
   if (token.startsWith(AGENT_KEY_PREFIX)) {
     throw unauthorized("an agent API key (ocv_…) is not a bearer token: exchange it at POST /v1/auth/agent-token first");
   }
-  const claims = await verifyToken(keys, token);
+  const claims = await verify(token);
   const [kind, id] = claims.sub.split(":");
   // Ids reach the query as uuid parameters: a malformed one (only a forged token could carry it) is refused here.
   if (!id || !isUuid(id) || !isUuid(claims.org)) throw unauthorized("invalid token");
@@ -104,24 +107,31 @@ const REFUSED: Record<Credential["kind"], string> = {
 };
 
 export function createAuthenticator(db: Queryable, keys: SigningKeys): Authenticator {
+  const verify = createTokenVerifier(keys);
   return async (authorization, opts = {}) => {
-    const credential = await readCredential(keys, authorization);
+    const credential = await readCredential(verify, authorization);
     const principal = principalQuery(credential);
     // A vault id that is not a UUID names no vault: it is not sent as a uuid parameter.
     const vaultId = opts.vaultId !== undefined && isUuid(opts.vaultId) ? opts.vaultId.toLowerCase() : null;
     const at = principal.params.length + 1;
+    const read = vaultId !== null ? opts.read : undefined;
+    const secret = read && readableVersionSql(at + 1, read.version === undefined ? undefined : at + 2);
     const [row] = await db.query<AccessRow>(
       `WITH p AS (${principal.sql})
        SELECT p.*, ${vaultColumns("v")},
               (SELECT ${rulesJson("x")} FROM policies x WHERE x.vault_id = v.id AND x.principal_id = p.p_id AND x.principal_type = p.p_kind) AS p_rules
-         FROM p LEFT JOIN vaults v ON v.id = $${at}::uuid AND v.org_id = p.p_org`,
-      [...principal.params, vaultId],
+              ${secret ? `, ${secret.columns}` : ""}
+         FROM p LEFT JOIN vaults v ON v.id = $${at}::uuid AND v.org_id = p.p_org
+         ${secret ? secret.joins : ""}`,
+      [...principal.params, vaultId, ...(read ? [read.path, ...(read.version === undefined ? [] : [read.version])] : [])],
     );
     // The key's hash was found through the unique index; it is compared again in constant time.
     if (!row || (credential.kind === "user_key" && !(row.p_key_hash && equalBytes(row.p_key_hash, credential.keyHash)))) {
       throw unauthorized(REFUSED[credential.kind]);
     }
-    const { p_kind, p_id, p_org, p_role, p_scopes, p_vault_ids, p_key_hash: _hash, p_rules, ...vault } = row;
+    const { p_kind, p_id, p_org, p_role, p_scopes, p_vault_ids, p_key_hash: _hash, p_rules, ...rest } = row;
+    // The read's `s_*` columns are not the vault's.
+    const vault = read ? pickVault(rest) : rest;
     return {
       type: p_kind,
       id: p_id,
@@ -131,7 +141,14 @@ export function createAuthenticator(db: Queryable, keys: SigningKeys): Authentic
       ...(p_vault_ids ? { vaultIds: p_vault_ids } : {}),
       ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
       ...(opts.vaultId !== undefined
-        ? { loaded: { vaultId: vaultId ?? opts.vaultId, vault: vault.id ? (vault as VaultRow) : undefined, policies: toRules(p_rules) } }
+        ? {
+            loaded: {
+              vaultId: vaultId ?? opts.vaultId,
+              vault: vault.id ? (vault as VaultRow) : undefined,
+              policies: toRules(p_rules),
+              ...(read ? { secret: { ...read, found: readableFrom(row as unknown as Record<string, unknown>) } } : {}),
+            },
+          }
         : {}),
     };
   };

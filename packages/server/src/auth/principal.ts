@@ -1,6 +1,7 @@
 /** Who is making a request, as established by authentication, and what was loaded about them with it. */
 import type { Role } from "@shardvault/api";
 import type { PolicyRule, Subject } from "../policies/decide.js";
+import type { ReadableVersion } from "../secrets/secret-queries.js";
 import type { VaultRow } from "../vaults/vault-queries.js";
 
 export interface Principal {
@@ -27,6 +28,19 @@ export interface LoadedVault {
   vaultId: string;
   vault: VaultRow | undefined;
   policies: PolicyRule[];
+  /** A value read's version, when the route named one (`SecretRead`), loaded in the same statement. */
+  secret?: LoadedSecret;
+}
+
+/** The path and version (absent: the newest live one) a value read names. */
+export interface SecretRead {
+  path: string;
+  version?: number;
+}
+
+/** What was found for a `SecretRead`: undefined when no such version (or no such vault). */
+export interface LoadedSecret extends SecretRead {
+  found: ReadableVersion | undefined;
 }
 
 /** The principal as the access decision sees it. */

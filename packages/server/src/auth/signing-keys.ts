@@ -63,6 +63,8 @@ export interface SigningKeys {
   current: { kid: string; privateKey: CryptoKey };
   /** Public keys by kid, from memory; reloaded on a key change, or at most once per interval for an unknown kid. */
   publicKey(kid: string): Promise<CryptoKey | undefined>;
+  /** Whether the key list in memory (as of the last reload) holds `kid`; never reloads. */
+  has(kid: string): boolean;
   jwks(): Promise<{ keys: JsonWebKey[] }>;
 }
 
@@ -135,6 +137,7 @@ export async function loadSigningKeys(db: Database, providers: ProviderRegistry,
       }
       return row ? toPublic(row) : undefined;
     },
+    has: (kid) => rows.some((r) => r.kid === kid),
     async jwks() {
       return { keys: rows.map((row) => ({ ...row.public_jwk, kid: row.kid, alg: "EdDSA", use: "sig" })) };
     },

@@ -53,12 +53,18 @@ export interface SealedVersion extends StoredVersion {
 }
 
 /**
- * The vault's protection. Writes need each MPC slot's KEK (`"write"`); reads take the KEK of each share
- * from its own row, so they skip that query.
+ * The vault's protection. Writes need each MPC slot's KEK (`"write"`; queried unless given as `mpcKeks`); reads
+ * take the KEK of each share from its own row, so they skip that query.
  */
-export async function vaultProtection(db: Queryable, providers: ProviderRegistry, vault: VaultRow, use: "read" | "write"): Promise<VaultProtection> {
+export async function vaultProtection(
+  db: Queryable,
+  providers: ProviderRegistry,
+  vault: VaultRow,
+  use: "read" | "write",
+  mpcKeks?: ReadonlyMap<string, string>,
+): Promise<VaultProtection> {
   if (vault.mpc_custody) {
-    const keks = use === "write" ? await findMpcKeks(db, vault.id) : new Map<string, string>();
+    const keks = use === "write" ? (mpcKeks ?? (await findMpcKeks(db, vault.id))) : new Map<string, string>();
     return { kind: "mpc", vault: { mode: custodyMode(vault.mpc_custody), holders: vault.mpc_providers ?? [], keks }, generation: vault.mpc_generation };
   }
   return { kind: "plain", kek: { provider: configuredProvider(providers, vault.kek_slot), kekId: vault.kek_id } };

@@ -120,11 +120,13 @@ export function buildApp(deps: HttpDeps): FastifyInstance {
   });
 
   // One query authenticates the caller and, for a route under /v1/vaults/{vault_id}, loads that vault with the
-  // caller's policies on it; the services decide from those rows. Scopes are checked here, before anything runs.
+  // caller's policies on it (and, for a value read, the version it names); the services decide from those rows.
+  // Scopes are checked here, before anything runs.
   app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config.public || request.is404) return;
     const { vault_id: vaultId } = request.params as { vault_id?: string };
-    const principal = await deps.authenticate(request.headers.authorization, { ip: request.ip, ...(vaultId !== undefined ? { vaultId } : {}) });
+    const read = vaultId !== undefined ? request.routeOptions.config.secretRead?.(request) : undefined;
+    const principal = await deps.authenticate(request.headers.authorization, { ip: request.ip, ...(vaultId !== undefined ? { vaultId } : {}), ...(read ? { read } : {}) });
     request.principal = principal;
     const { scope } = routeScopeOf(request);
     if (scope && !scopeAllows(principal.scopes, scope)) {

@@ -1,6 +1,6 @@
 /** What routes read from a request and set on a reply, shared by every route file. */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Principal } from "../auth/principal.js";
+import type { Principal, SecretRead } from "../auth/principal.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -11,6 +11,11 @@ declare module "fastify" {
     public?: boolean;
     /** A route ending in a wildcard: the segments the OpenAPI document names it with (default `["path"]`). */
     wildcard?: readonly string[];
+    /**
+     * Value reads: the path and version the request names, loaded with the credentials in one query; undefined
+     * when the URL does not name one validly (the handler then answers the error, after authentication).
+     */
+    secretRead?: (request: FastifyRequest) => SecretRead | undefined;
   }
 }
 

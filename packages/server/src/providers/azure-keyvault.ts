@@ -11,6 +11,9 @@
  * is `sha256(binding) || plaintext` (for A256KW padded to a multiple of 8 bytes, ISO/IEC 7816-4 style), and
  * unwrap checks the digest in constant time before returning anything.
  *
+ * RSA wraps are made here with the key version's public key (azure-public-keys.ts), so they cost no round trip;
+ * unwraps, and A256KW wraps, go to the vault.
+ *
  * A256KW authenticates: only the key's holder can make a wrap that unwraps. RSA-OAEP does not: anyone with the
  * public key can wrap `sha256(binding) || anything`, so an RSA slot's wraps are `forgeableWraps`. The server
  * therefore refuses an RSA slot as the default provider (a plain vault's only KEK, and the signing key's) and
@@ -43,6 +46,7 @@ import {
   type KekStrategy,
 } from "./cloud-common.js";
 import { ProviderError, type CallOptions, type KeyProvider } from "./provider.js";
+import { rsaPublicKeys } from "./azure-public-keys.js";
 
 export type AzureKeyType = "RSA" | "oct-HSM";
 
@@ -207,7 +211,12 @@ async function credentialFor(slot: string, config: AzureKeyVaultConfig, env: Nod
   return new identity.DefaultAzureCredential();
 }
 
-export async function createAzureKeyVaultProvider(slot: string, config: AzureKeyVaultConfig, env: NodeJS.ProcessEnv): Promise<KeyProvider> {
+export async function createAzureKeyVaultProvider(
+  slot: string,
+  config: AzureKeyVaultConfig,
+  env: NodeJS.ProcessEnv,
+  opts: { now?: () => number } = {},
+): Promise<KeyProvider> {
   const credential = await credentialFor(slot, config, env);
   // The SDK loads when a slot uses it, not with every server start.
   const { KeyClient } = await import("@azure/keyvault-keys");
@@ -224,6 +233,8 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
   const padded = config.keyType === "oct-HSM";
   const algorithm = padded ? "A256KW" : "RSA-OAEP-256";
   const retry = { maxRetries: config.maxRetries, baseDelayMs: config.retryBaseMs };
+  // RSA keys: wraps are made here with each key version's public key; A256KW wraps need the key itself.
+  const rsaKeys = padded ? undefined : rsaPublicKeys(slot, config.vaultUrl, opts.now);
   let knownKey: { name: string; version: string } | undefined;
 
   function parseKekId(kekId: string): { name: string; version: string } {
@@ -232,9 +243,13 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
     return { name: match[1]!, version: match[2]! };
   }
 
+  /** The KEK a call uses, remembered as the one health checks. */
+  function using(kekId: string): { name: string; version: string } {
+    return (knownKey = parseKekId(kekId));
+  }
+
   function cryptoFor(kekId: string): CryptographyClient {
-    const { name, version } = parseKekId(kekId);
-    knownKey = { name, version };
+    const { name, version } = using(kekId);
     let client = cryptoClients.get(kekId);
     if (!client) {
       client = keys.getCryptographyClient(name, { keyVersion: version });
@@ -257,7 +272,9 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
         );
         if (!key.properties.version) throw new ProviderError("misconfigured", slot, `key ${config.keyName} has no version`);
         knownKey = { name: config.keyName!, version: key.properties.version };
-        return `${config.keyName}/${key.properties.version}`;
+        const kekId = `${config.keyName}/${key.properties.version}`;
+        rsaKeys?.remember(kekId, key);
+        return kekId;
       }
       const name = newKekKeyName(vaultId);
       const key = await callWithRetries(
@@ -278,10 +295,22 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
       const version = key.properties.version;
       if (!version) throw new ProviderError("unavailable", slot, "createKey answered without a key version");
       knownKey = { name, version };
+      rsaKeys?.remember(`${name}/${version}`, key);
       return `${name}/${version}`;
     },
 
     async wrap(kekId, plaintext, aad, opts) {
+      if (rsaKeys) {
+        const { name, version } = using(kekId);
+        const framed = frame(aad, plaintext, padded);
+        try {
+          return await rsaKeys.wrap(kekId, framed, () =>
+            callWithRetries(slot, "getKey", opts, retry, classifyAzureError("getKey"), (abortSignal) => keys.getKey(name, { version, ...(abortSignal ? { abortSignal } : {}) })),
+          );
+        } finally {
+          wipe(framed);
+        }
+      }
       const crypto = cryptoFor(kekId);
       const framed = frame(aad, plaintext, padded);
       try {
@@ -313,6 +342,7 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
       // One shared key serves every vault: it is never disabled on behalf of one of them.
       if (config.kekStrategy === "shared") return;
       const { name, version } = parseKekId(kekId);
+      rsaKeys?.forget(kekId);
       await callWithRetries(slot, "updateKeyProperties", opts, retry, classifyAzureError("updateKeyProperties"), (abortSignal) =>
         keys.updateKeyProperties(name, version, { enabled: false, ...(abortSignal ? { abortSignal } : {}) }),
       );
@@ -334,6 +364,7 @@ export async function createAzureKeyVaultProvider(slot: string, config: AzureKey
 
     async close() {
       cryptoClients.clear();
+      rsaKeys?.clear();
     },
   };
 }

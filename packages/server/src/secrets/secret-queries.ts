@@ -1,6 +1,8 @@
 import type { StoredShare } from "../envelope/mpc.js";
 import type { VersionLayout } from "../envelope/protection.js";
 import type { Queryable } from "../db/database.js";
+import type { AuditedChange } from "../audit/audit.js";
+import { vaultColumns, type VaultRow } from "../vaults/vault-queries.js";
 
 export interface SecretVersionRow {
   id: string;
@@ -31,40 +33,74 @@ export interface SecretVersionRow {
 
 export type SecretMetaRow = Omit<SecretVersionRow, "ciphertext" | "dek_commitment" | "wrapped_dek" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
 
-const META = `id, vault_id, path, version, type, metadata, kek_slot, kek_id, cmek_fingerprint, expires_at, max_access_count,
-  access_count, is_disabled, deleted_at, created_by, created_by_type, created_at`;
-const FULL = `${META}, ciphertext, dek_commitment, wrapped_dek, mpc_generation, mpc_providers, mpc_commitment_providers`;
+const META_NAMES = [
+  "id", "vault_id", "path", "version", "type", "metadata", "kek_slot", "kek_id", "cmek_fingerprint", "expires_at", "max_access_count",
+  "access_count", "is_disabled", "deleted_at", "created_by", "created_by_type", "created_at",
+] as const;
+const FULL_NAMES = [...META_NAMES, "ciphertext", "dek_commitment", "wrapped_dek", "mpc_generation", "mpc_providers", "mpc_commitment_providers"] as const;
+const META = META_NAMES.join(", ");
+const FULL = FULL_NAMES.join(", ");
 
-/** Reserves the next version number of a path in its own statement (its own short transaction). */
-export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<number> {
-  const [row] = await db.query<{ last_version: number }>(
-    `INSERT INTO secret_paths (vault_id, path, last_version) VALUES ($1, $2, 1)
-     ON CONFLICT (vault_id, path) DO UPDATE SET last_version = secret_paths.last_version + 1
-     RETURNING last_version`,
+/**
+ * Reserves the next version number of a path in its own statement (its own short transaction), and reads the
+ * vault's per-slot MPC KEKs in the same round trip (none for a plain vault).
+ */
+export async function reserveVersion(db: Queryable, vaultId: string, path: string): Promise<{ version: number; mpcKeks: Map<string, string> }> {
+  const [row] = await db.query<{ last_version: number; keks: Record<string, string> | null }>(
+    `WITH reserved AS (
+       INSERT INTO secret_paths (vault_id, path, last_version) VALUES ($1, $2, 1)
+       ON CONFLICT (vault_id, path) DO UPDATE SET last_version = secret_paths.last_version + 1
+       RETURNING last_version)
+     SELECT last_version, (SELECT json_object_agg(provider, kek_id) FROM vault_mpc_keks WHERE vault_id = $1) AS keks FROM reserved`,
     [vaultId, path],
   );
-  return row!.last_version;
+  return { version: row!.last_version, mpcKeks: new Map(Object.entries(row!.keks ?? {})) };
 }
 
-export async function insertVersion(
-  db: Queryable,
-  row: Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">,
-  layout: VersionLayout | undefined,
-): Promise<SecretMetaRow> {
-  const [inserted] = await db.query<SecretMetaRow>(
-    `INSERT INTO secret_versions (id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek,
-       kek_slot, kek_id, expires_at, max_access_count, created_by, created_by_type, cmek_fingerprint, mpc_generation, mpc_providers)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-     RETURNING ${META}`,
-    [
-      row.id, row.vault_id, row.path, row.version, row.type,
-      row.metadata === null ? null : JSON.stringify(row.metadata),
-      row.ciphertext, row.dek_commitment, row.wrapped_dek, row.kek_slot, row.kek_id,
-      row.expires_at, row.max_access_count, row.created_by, row.created_by_type, row.cmek_fingerprint,
-      layout?.generation ?? null, layout?.holders ?? null,
-    ],
-  );
-  return inserted!;
+/** A new version's row, as a write stores it. */
+export type NewVersion = Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
+
+/** What `versionChange` answers: the vault row as the write locked it (absent: deleted), and the stored version. */
+export interface VersionChangeAnswer {
+  vault: VaultRow | null;
+  version: SecretMetaRow | null;
+}
+
+/**
+ * A new version and its shares, as a change stored in one statement with its audit event (audit.recordWith).
+ * The vault row is locked FOR SHARE, so enabling MPC and a lifecycle switch (FOR UPDATE) wait for the write;
+ * the gate: its protection columns are still those of `seen`, the row the version was sealed under. When they
+ * are not, nothing is stored and the answer's vault row says what changed.
+ */
+export function versionChange(row: NewVersion, layout: VersionLayout | undefined, shares: readonly StoredShare[], seen: VaultRow): AuditedChange {
+  return {
+    sql(p, name) {
+      const [vault, version, stored] = [name("vault"), name("version"), name("shares")];
+      const columns = `id, vault_id, path, version, type, metadata, ciphertext, dek_commitment, wrapped_dek, kek_slot, kek_id, expires_at, max_access_count,
+        created_by, created_by_type, cmek_fingerprint, mpc_generation, mpc_providers`;
+      return {
+        read: `${vault} AS MATERIALIZED (SELECT ${vaultColumns("v")} FROM vaults v WHERE v.id = ${p(row.vault_id)}::uuid FOR SHARE)`,
+        gate: `EXISTS (SELECT 1 FROM ${vault} WHERE (cmek_fingerprint, mpc_custody, kek_id, mpc_generation, mpc_providers) IS NOT DISTINCT FROM
+                 (${p(seen.cmek_fingerprint)}::text, ${p(seen.mpc_custody)}::text, ${p(seen.kek_id)}::text, ${p(seen.mpc_generation)}::int, ${p(seen.mpc_providers)}::text[]))`,
+        store: (when) => `${version} AS (
+            INSERT INTO secret_versions (${columns})
+            SELECT ${p(row.id)}::uuid, ${p(row.vault_id)}::uuid, ${p(row.path)}::text, ${p(row.version)}::int, ${p(row.type)}::text,
+                   ${p(row.metadata === null ? null : JSON.stringify(row.metadata))}::jsonb, ${p(row.ciphertext)}::bytea, ${p(row.dek_commitment)}::bytea,
+                   ${p(row.wrapped_dek)}::bytea, ${p(row.kek_slot)}::text, ${p(row.kek_id)}::text, ${p(row.expires_at)}::timestamptz, ${p(row.max_access_count)}::int,
+                   ${p(row.created_by)}::uuid, ${p(row.created_by_type)}::text, ${p(row.cmek_fingerprint)}::text, ${p(layout?.generation ?? null)}::int,
+                   ${p(layout?.holders ?? null)}::text[]
+             WHERE ${when}
+            RETURNING ${META}),
+          ${stored} AS (
+            INSERT INTO secret_dek_shares (version_id, vault_id, provider, share_index, kek_id, wrapped_share)
+            SELECT ${p(row.id)}::uuid, ${p(row.vault_id)}::uuid, *
+              FROM unnest(${p(shares.map((s) => s.provider))}::text[], ${p(shares.map((s) => s.shareIndex))}::int[], ${p(shares.map((s) => s.kekId))}::text[],
+                          ${p(shares.map((s) => s.wrappedShare))}::bytea[])
+             WHERE ${when})`,
+        answer: `json_build_object('vault', (SELECT row_to_json(x) FROM ${vault} x), 'version', (SELECT row_to_json(x) FROM ${version} x))`,
+      };
+    },
+  };
 }
 
 /** The newest live (not deleted, not disabled) version of a path, or a given version. */
@@ -93,6 +129,56 @@ export async function findVersionById(db: Queryable, orgId: string, versionId: s
   return row;
 }
 
+/** A version as a value read uses it: its row and, in an MPC vault, its shares and the path's last reserved number. */
+export interface ReadableVersion {
+  row: SecretVersionRow;
+  /** MPC vaults: the commitment, layout and shares, from the same statement as the row (one snapshot). */
+  mpc: MpcState | undefined;
+  /** MPC vaults: the highest version number ever reserved for the path (client-share checks); else 0. */
+  lastVersion: number;
+}
+
+/**
+ * What a value read loads, as parts of a statement in which `v` is the vault row (a LEFT JOIN, so possibly
+ * null): select-list items (`s_*` columns) and LATERAL joins. `$path` and `$version` are the parameter
+ * numbers of the path and, when the read names one, the version; without it, the newest live version.
+ * Shares and the counter are read for MPC vaults only. Authentication embeds it in its one query, so that a
+ * read costs one round trip (auth/authenticate.ts); `findReadable` runs it alone.
+ */
+export function readableVersionSql(path: number, version?: number): { columns: string; joins: string } {
+  const which = version === undefined ? "AND deleted_at IS NULL AND NOT is_disabled ORDER BY version DESC LIMIT 1" : `AND version = $${version}`;
+  return {
+    columns: [...FULL_NAMES.map((name) => `s.${name} AS s_${name}`), "v.mpc_custody IS NOT NULL AS s_mpc", "sh.shares AS s_shares", "sp.last_version AS s_last_version"].join(", "),
+    joins: `LEFT JOIN LATERAL (SELECT ${FULL} FROM secret_versions WHERE vault_id = v.id AND path = $${path} ${which}) s ON true
+      LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object('provider', provider, 'share_index', share_index, 'kek_id', kek_id, 'wrapped_share', encode(wrapped_share, 'base64'))
+                        ORDER BY share_index) AS shares
+          FROM secret_dek_shares WHERE v.mpc_custody IS NOT NULL AND version_id = s.id) sh ON true
+      LEFT JOIN secret_paths sp ON v.mpc_custody IS NOT NULL AND sp.vault_id = v.id AND sp.path = $${path}`,
+  };
+}
+
+/** The `ReadableVersion` in a row selected with `readableVersionSql`'s columns; undefined when no version matched. */
+export function readableFrom(row: Record<string, unknown>): ReadableVersion | undefined {
+  if (row.s_id === null || row.s_id === undefined) return undefined;
+  const version = Object.fromEntries(FULL_NAMES.map((name) => [name, row[`s_${name}`]])) as unknown as SecretVersionRow;
+  const shares = row.s_shares as Array<{ provider: string; share_index: number; kek_id: string; wrapped_share: string }> | null;
+  const mpc = row.s_mpc
+    ? mpcStateOf(
+        version,
+        (shares ?? []).map((s) => ({ provider: s.provider, shareIndex: s.share_index, kekId: s.kek_id, wrappedShare: Buffer.from(s.wrapped_share, "base64") })),
+      )
+    : undefined;
+  return { row: version, mpc, lastVersion: (row.s_last_version as number | null) ?? 0 };
+}
+
+/** `readableVersionSql` on its own: the version a read names (the newest live one without `version`). */
+export async function findReadable(db: Queryable, vaultId: string, path: string, version?: number): Promise<ReadableVersion | undefined> {
+  const { columns, joins } = readableVersionSql(2, version === undefined ? undefined : 3);
+  const [row] = await db.query(`SELECT ${columns} FROM vaults v ${joins} WHERE v.id = $1`, [vaultId, path, ...(version === undefined ? [] : [version])]);
+  return row && readableFrom(row);
+}
+
 /** Whether the path ever had a version (to tell "deleted or all disabled" from "never existed"). */
 export async function pathExists(db: Queryable, vaultId: string, path: string): Promise<boolean> {
   const rows = await db.query("SELECT 1 FROM secret_versions WHERE vault_id = $1 AND path = $2 LIMIT 1", [vaultId, path]);
@@ -112,12 +198,17 @@ export async function countAccess(db: Queryable, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function listLatest(db: Queryable, vaultId: string, prefix: string): Promise<SecretMetaRow[]> {
+/**
+ * The newest live version of each path under `prefix` whose path sorts after `after` ('' for all), in path
+ * order, at most `limit` of them (null: all). An index range scan of (vault_id, path, version): a page costs
+ * the same in a vault of any size.
+ */
+export async function listLatest(db: Queryable, vaultId: string, prefix: string, after = "", limit: number | null = null): Promise<SecretMetaRow[]> {
   return db.query<SecretMetaRow>(
     `SELECT DISTINCT ON (path) ${META} FROM secret_versions
-      WHERE vault_id = $1 AND deleted_at IS NULL AND NOT is_disabled AND starts_with(path, $2)
-      ORDER BY path, version DESC`,
-    [vaultId, prefix],
+      WHERE vault_id = $1 AND deleted_at IS NULL AND NOT is_disabled AND starts_with(path, $2) AND path > $3
+      ORDER BY path, version DESC LIMIT $4`,
+    [vaultId, prefix, after, limit],
   );
 }
 
@@ -176,13 +267,18 @@ interface MpcStateRow {
   wrapped_share: Uint8Array | null;
 }
 
-const toMpcState = (rows: MpcStateRow[]): MpcState => ({
-  commitment: rows[0]!.dek_commitment,
-  layout: { generation: rows[0]!.mpc_generation, holders: rows[0]!.mpc_providers, commitmentHolders: rows[0]!.mpc_commitment_providers },
-  shares: rows
-    .filter((r) => r.provider !== null)
-    .map((r) => ({ provider: r.provider!, shareIndex: r.share_index!, kekId: r.kek_id!, wrappedShare: r.wrapped_share! })),
+/** A version's MPC state from its row's commitment and layout columns (every version of an MPC vault records them) and its shares. */
+const mpcStateOf = (version: Pick<SecretVersionRow, "dek_commitment" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">, shares: StoredShare[]): MpcState => ({
+  commitment: version.dek_commitment,
+  layout: { generation: version.mpc_generation!, holders: version.mpc_providers!, commitmentHolders: version.mpc_commitment_providers },
+  shares,
 });
+
+const toMpcState = (rows: MpcStateRow[]): MpcState =>
+  mpcStateOf(
+    rows[0]!,
+    rows.filter((r) => r.provider !== null).map((r) => ({ provider: r.provider!, shareIndex: r.share_index!, kekId: r.kek_id!, wrappedShare: r.wrapped_share! })),
+  );
 
 /**
  * A version's commitment, layout and shares in one statement, so one snapshot: a lifecycle job moving the

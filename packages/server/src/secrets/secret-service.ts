@@ -17,13 +17,14 @@ import type { CorruptShareEvent } from "../health/health-monitor.js";
 import type { AuditAction, AuditLog } from "../audit/audit.js";
 import { AppError, badRequest, conflict, gone, notFound, tooLarge } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
-import { findVaultById, lockVault, type VaultRow } from "../vaults/vault-queries.js";
+import { findVaultById, type VaultRow } from "../vaults/vault-queries.js";
 import type { VaultService } from "../vaults/vault-service.js";
 import { isUuid } from "../ids.js";
 import { nestsDeeperThan } from "../json-depth.js";
 import { futureExpiry } from "../times.js";
 import { checkCmekValue } from "../cmek/cmek-format.js";
 import { generateValue, type Charset } from "./generate.js";
+import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import * as q from "./secret-queries.js";
 
 export interface WriteInput {
@@ -113,10 +114,13 @@ export function createSecretService(deps: {
     const vault = await vaults.require(principal, vaultId, { permission: action === "secret.rotate" ? "rotate" : "write", path });
     // In a CMEK vault the client has encrypted the value itself; the server checks its shape only.
     if (vault.cmek_fingerprint) checkCmekValue(input.value.toString("latin1"));
-    let protection = await vaultProtection(db, providers, vault, "write");
-    const version = await q.reserveVersion(db, vault.id, path);
+    const { version, mpcKeks } = await q.reserveVersion(db, vault.id, path);
+    let protection = await vaultProtection(db, providers, vault, "write", mpcKeks);
+    // The vault row the version is sealed under: the write stores it only while the row's protection is unchanged.
+    let sealedUnder = vault;
     const id = randomUUID();
     const ref = { vaultId: vault.id, path, version };
+    const event = { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } } as const;
     // A vault whose MPC layout changed meanwhile (a lifecycle job started) is sealed for again under the new
     // layout, so no version written under a layout a job has moved past ever commits.
     for (let attempt = 1; ; attempt++) {
@@ -128,51 +132,42 @@ export function createSecretService(deps: {
         const current = attempt < MAX_WRITE_ATTEMPTS ? await findVaultById(db, vault.id) : undefined;
         if (!current || !relaidOut(protection, current)) throw error;
         protection = await vaultProtection(db, providers, current, "write");
+        sealedUnder = current;
         continue;
       }
-      const outcome = await db.transaction(async (tx): Promise<{ relayout: VaultRow } | { inserted: q.SecretMetaRow }> => {
-        // FOR SHARE: enabling MPC and starting a lifecycle job (FOR UPDATE) wait for this write, and a write
-        // sealed under the old protection cannot commit after the switch.
-        const locked = await lockVault(tx, vault.id, "share");
-        if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
-        if (locked.cmek_fingerprint !== vault.cmek_fingerprint) {
-          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
-        }
-        if (!sameProtection(protection, locked)) {
-          if (relaidOut(protection, locked) && attempt < MAX_WRITE_ATTEMPTS) return { relayout: locked };
-          throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
-        }
-        const inserted = await q.insertVersion(
-          tx,
-          {
-            id,
-            vault_id: vault.id,
-            path,
-            version,
-            type: input.type ?? "generic",
-            metadata: input.metadata ?? null,
-            ciphertext: sealed.ciphertext,
-            dek_commitment: sealed.commitment,
-            wrapped_dek: sealed.wrappedDek,
-            kek_slot: sealed.kekSlot,
-            kek_id: sealed.kekId,
-            expires_at: expiresAt,
-            max_access_count: input.max_access_count ?? null,
-            created_by: principal.id,
-            created_by_type: principal.type,
-            cmek_fingerprint: vault.cmek_fingerprint,
-          },
-          sealed.layout,
-        );
-        await q.insertShares(tx, vault.id, id, sealed.shares);
-        await deps.audit.recordIn(tx, principal, { action, resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version } });
-        return { inserted };
-      });
-      if ("relayout" in outcome) {
-        protection = await vaultProtection(db, providers, outcome.relayout, "write");
-        continue;
+      const row: q.NewVersion = {
+        id,
+        vault_id: vault.id,
+        path,
+        version,
+        type: input.type ?? "generic",
+        metadata: input.metadata ?? null,
+        ciphertext: sealed.ciphertext,
+        dek_commitment: sealed.commitment,
+        wrapped_dek: sealed.wrappedDek,
+        kek_slot: sealed.kekSlot,
+        kek_id: sealed.kekId,
+        expires_at: expiresAt,
+        max_access_count: input.max_access_count ?? null,
+        created_by: principal.id,
+        created_by_type: principal.type,
+        cmek_fingerprint: vault.cmek_fingerprint,
+      };
+      // One statement: the vault row locked FOR SHARE (enabling MPC and starting a lifecycle job, FOR UPDATE, wait
+      // for this write) and checked unchanged, the version, its shares and its audit event.
+      const outcome = await deps.audit.recordWith(principal, event, q.versionChange(row, sealed.layout, sealed.shares, sealedUnder));
+      const answer = outcome.answer as q.VersionChangeAnswer;
+      if (outcome.stored) return { ...toMeta(answer.version!), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+      const locked = answer.vault;
+      if (!locked) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+      if (locked.cmek_fingerprint !== vault.cmek_fingerprint || attempt >= MAX_WRITE_ATTEMPTS) {
+        throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
       }
-      return { ...toMeta(outcome.inserted), ...(sealed.clientShare ? { client_share: sealed.clientShare } : {}) };
+      if (!sameProtection(protection, locked)) {
+        if (!relaidOut(protection, locked)) throw conflict("vault_protection_changed", "the vault's protection changed during this write; retry it");
+        protection = await vaultProtection(db, providers, locked, "write");
+      }
+      sealedUnder = locked;
     }
   }
 
@@ -206,15 +201,18 @@ export function createSecretService(deps: {
     return undefined;
   }
 
-  /** Opens a version's value; client-share errors are decided before any provider is called. The caller wipes it. */
-  async function openRow(vault: VaultRow, row: q.SecretVersionRow, given: string | undefined): Promise<Buffer> {
+  /**
+   * Opens a version's value; client-share errors are decided before any provider is called. The caller wipes it.
+   * `loaded`: the version's MPC state and its path's last version, when the read loaded them with the row.
+   */
+  async function openRow(vault: VaultRow, row: q.SecretVersionRow, given: string | undefined, loaded?: Pick<q.ReadableVersion, "mpc" | "lastVersion">): Promise<Buffer> {
     const ref = { vaultId: vault.id, path: row.path, version: row.version };
     const protection = await vaultProtection(db, providers, vault, "read");
-    const pendingMpc = protection.kind === "mpc" ? q.findMpcState(db, row.id) : Promise.resolve(undefined);
+    const pendingMpc = protection.kind !== "mpc" ? Promise.resolve(undefined) : loaded ? Promise.resolve(loaded.mpc) : q.findMpcState(db, row.id);
     pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
     const clientShare =
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
-        ? checkClientShare(given, protection.vault.mode, ref, await q.lastVersion(db, vault.id, row.path))
+        ? checkClientShare(given, protection.vault.mode, ref, loaded ? loaded.lastVersion : await q.lastVersion(db, vault.id, row.path))
         : undefined;
     const mpc = await pendingMpc;
     return openVersion(
@@ -230,18 +228,26 @@ export function createSecretService(deps: {
     ).finally(() => clientShare && wipe(clientShare.share));
   }
 
+  /** The version a read names: as loaded with the caller's credentials when the route asked for it, else queried. */
+  async function readable(principal: Principal, vault: VaultRow, path: string, version: number | undefined): Promise<q.ReadableVersion | undefined> {
+    const loaded = principal.loaded;
+    if (loaded?.vault?.id === vault.id && loaded.secret?.path === path && loaded.secret.version === version) return loaded.secret.found;
+    return q.findReadable(db, vault.id, path, version);
+  }
+
   async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
     const { version } = opts;
-    const row = await q.findVersion(db, vault.id, path, version);
-    if (!row) {
+    const found = await readable(principal, vault, path, version);
+    if (!found) {
       if (version === undefined && (await q.pathExists(db, vault.id, path))) {
         throw gone("secret_unavailable", `secret ${path} has no live version (deleted or disabled)`);
       }
       throw notFound("secret_not_found", version === undefined ? `secret ${path} not found` : `secret ${path} version ${version} not found`);
     }
+    const { row } = found;
     const refusal = unreadable(row);
     if (refusal) throw refusal;
-    const value = await openRow(vault, row, opts.clientShare);
+    const value = await openRow(vault, row, opts.clientShare, found);
     const event = { action: "secret.read", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } } as const;
     try {
       if (row.max_access_count === null) {
@@ -303,11 +309,27 @@ export function createSecretService(deps: {
       }
     },
 
-    /** The latest version of each path under `prefix` that the caller may read. */
-    async list(principal: Principal, vaultId: string, prefix: string): Promise<SecretMeta[]> {
+    /**
+     * The latest version of each path under `prefix` that the caller may read, in path order: all of them, or
+     * with `limit` a page of at most that many and a cursor while more follow. Paths the caller's policies hide
+     * are skipped, never counted, never named by a cursor (it names the page's last shown path).
+     */
+    async list(principal: Principal, vaultId: string, prefix: string, page: { limit?: number; cursor?: string } = {}): Promise<{ secrets: SecretMeta[]; next_cursor?: string }> {
       const { vault, standing } = await vaults.authorize(principal, vaultId, "view");
-      const rows = await q.listLatest(db, vault.id, prefix);
-      return rows.filter((row) => standing.decide("read", row.path).allowed).map(toMeta);
+      let after = page.cursor === undefined ? "" : decodeListCursor(page.cursor);
+      const readable = (row: q.SecretMetaRow) => standing.decide("read", row.path).allowed;
+      if (page.limit === undefined) return { secrets: (await q.listLatest(db, vault.id, prefix, after)).filter(readable).map(toMeta) };
+      // One more than the page, to know whether another follows; batches again while hidden paths leave it short.
+      const wanted = page.limit + 1;
+      const shown: q.SecretMetaRow[] = [];
+      for (;;) {
+        const batch = await q.listLatest(db, vault.id, prefix, after, wanted);
+        shown.push(...batch.filter(readable).slice(0, wanted - shown.length));
+        if (shown.length === wanted || batch.length < wanted) break;
+        after = batch.at(-1)!.path;
+      }
+      const secrets = shown.slice(0, page.limit);
+      return { secrets: secrets.map(toMeta), ...(shown.length > page.limit ? { next_cursor: encodeListCursor(secrets.at(-1)!.path) } : {}) };
     },
 
     async versions(principal: Principal, vaultId: string, path: string): Promise<SecretMeta[]> {

@@ -24,6 +24,9 @@ const COLUMNS = NAMES.join(", ");
 /** The vault columns of a query that joins `vaults` under another alias (e.g. `v.id, v.org_id, …`). */
 export const vaultColumns = (alias: string) => NAMES.map((name) => `${alias}.${name}`).join(", ");
 
+/** The vault's columns of a row that holds others beside them. */
+export const pickVault = (row: Record<string, unknown>): Partial<VaultRow> => Object.fromEntries(NAMES.map((name) => [name, row[name]]));
+
 export async function insertVault(db: Queryable, vault: Omit<VaultRow, "created_at" | "mpc_custody" | "mpc_threshold" | "mpc_providers" | "mpc_generation" | "cmek_fingerprint">): Promise<VaultRow> {
   const [row] = await db.query<VaultRow>(
     `INSERT INTO vaults (id, org_id, name, description, created_by, created_by_type, kek_slot, kek_id)

@@ -15,7 +15,8 @@ import {
   writeSecretBody,
 } from "@shardvault/api";
 import { decodeSecretPath } from "../../secrets/secret-path.js";
-import type { SecretRead } from "../../secrets/secret-service.js";
+import type { SecretRead as ReadAnswer } from "../../secrets/secret-service.js";
+import type { SecretRead } from "../../auth/principal.js";
 import type { Charset } from "../../secrets/generate.js";
 import type { HttpDeps } from "../deps.js";
 import { noStore, principalOf } from "../request.js";
@@ -53,7 +54,7 @@ function versionQuery(raw: string | undefined): { version?: number } {
 }
 
 /** The secret read as JSON. The plaintext buffer is wiped once it has become the response string. */
-function readAnswer(secret: SecretRead) {
+function readAnswer(secret: ReadAnswer) {
   const { value, ...meta } = secret;
   const text = value.toString("utf8");
   wipe(value);
@@ -71,6 +72,17 @@ export const secretRoutes =
       const { rawPath, version } = splitVersion(rawTail(request, route));
       return { path: decodeSecretPath(rawPath, limits.maxPathLength), version };
     };
+    // What a value read names, for authentication to load with the credentials; a URL that names nothing valid
+    // loads nothing here, and the handler answers its error once the caller is authenticated.
+    const named = (name: (request: FastifyRequest) => SecretRead) => (request: FastifyRequest) => {
+      try {
+        return name(request);
+      } catch {
+        return undefined;
+      }
+    };
+    const latestOrVersion = named((request) => ({ path: pathFrom(request, "secrets"), ...versionQuery((request.query as { version?: string }).version) }));
+    const atVersion = named((request) => versionFrom(request, "secret-version"));
 
     app.put<{ Params: Params; Body: WriteBody }>("/v1/vaults/:vault_id/secrets/*", { schema: { body: writeSecretBody, response: { 201: secretWrittenResponse, ...problemResponses } } }, async (request, reply) => {
       // A lone surrogate would silently become U+FFFD: refuse it rather than store another value.
@@ -89,7 +101,7 @@ export const secretRoutes =
 
     app.get<{ Params: Params; Querystring: { version?: string } }>(
       "/v1/vaults/:vault_id/secrets/*",
-      { schema: { querystring: readSecretQuery, response: { 200: secretResponse, ...problemResponses } } },
+      { config: { secretRead: latestOrVersion }, schema: { querystring: readSecretQuery, response: { 200: secretResponse, ...problemResponses } } },
       async (request, reply) => {
         const secret = await secrets.read(principalOf(request), request.params.vault_id, pathFrom(request, "secrets"), {
           ...versionQuery(request.query.version),
@@ -112,10 +124,16 @@ export const secretRoutes =
       },
     );
 
-    app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string } }>(
+    app.get<{ Params: { vault_id: string }; Querystring: { prefix?: string; limit?: string; cursor?: string } }>(
       "/v1/vaults/:vault_id/secrets",
       { schema: { querystring: listSecretsQuery, response: { 200: secretListResponse, ...problemResponses } } },
-      async (request) => ({ secrets: await secrets.list(principalOf(request), request.params.vault_id, request.query.prefix ?? "") }),
+      async (request) => {
+        const { prefix, limit, cursor } = request.query;
+        return secrets.list(principalOf(request), request.params.vault_id, prefix ?? "", {
+          ...(limit !== undefined ? { limit: Number(limit) } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+      },
     );
 
     app.delete<{ Params: Params }>("/v1/vaults/:vault_id/secrets/*", { schema: { response: { 204: noContentSchema, ...problemResponses } } }, async (request, reply) => {
@@ -127,7 +145,7 @@ export const secretRoutes =
       versions: await secrets.versions(principalOf(request), request.params.vault_id, pathFrom(request, "secret-versions")),
     }));
 
-    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", { config: VERSIONED, schema: { response: { 200: secretResponse, ...problemResponses } } }, async (request, reply) => {
+    app.get<{ Params: Params }>("/v1/vaults/:vault_id/secret-version/*", { config: { ...VERSIONED, secretRead: atVersion }, schema: { response: { 200: secretResponse, ...problemResponses } } }, async (request, reply) => {
       const { path, version } = versionFrom(request, "secret-version");
       return noStore(reply).send(readAnswer(await secrets.read(principalOf(request), request.params.vault_id, path, { version, ...clientShareOf(request) })));
     });

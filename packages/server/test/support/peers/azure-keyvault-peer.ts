@@ -4,7 +4,7 @@
  *
  *   POST /keys/{name}/create                 {"kty", "key_size", "key_ops"} → key bundle (JWK + attributes)
  *   GET  /keys/{name}[/{version}]            → key bundle (the public JWK: kid, kty, key_ops, n, e)
- *   PATCH /keys/{name}/{version}             {"attributes": {"enabled"}} → key bundle
+ *   PATCH /keys/{name}/{version}             {"attributes": {"enabled", "exp"}} → key bundle
  *   GET  /keys?maxresults=n                  → {"value": [key items], "nextLink": null}
  *   POST /keys/{name}/{version}/wrapkey      {"alg", "value": base64url} → {"kid", "value"}
  *   POST /keys/{name}/{version}/unwrapkey    {"alg", "value": base64url} → {"kid", "value"}
@@ -34,6 +34,8 @@ export interface AzureKeyVaultPeer extends WirePeer {
   /** Every KEK the peer holds, as KEK ids (`name/version`). */
   kekIds(): string[];
   keyCount(): number;
+  /** From now on, a read of key version `asked` (`name/version`) answers key version `answered` instead: a misrouted answer. */
+  substituteKey(asked: string, answered: string): void;
 }
 
 interface KeyVersion {
@@ -41,6 +43,8 @@ interface KeyVersion {
   kty: "RSA" | "RSA-HSM" | "oct-HSM";
   keyOps: string[];
   enabled: boolean;
+  /** Expiry, in seconds since the epoch, when one was set. */
+  expires?: number;
   created: number;
   rsa?: { privateKey: KeyObject; publicKey: KeyObject; bytes: number };
   aes?: Buffer;
@@ -83,12 +87,14 @@ export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}
   const token = opts.token ?? `eyJ0eXAiOiJKV1QifQ.test-${randomBytes(24).toString("base64url")}`;
   const resource = opts.resource ?? "https://vault.azure.net";
   const keys = new Map<string, KeyVersion[]>();
+  const substituted = new Map<string, string>();
   let unauthenticated = 0;
   let base = "";
 
   const kid = (name: string, v: KeyVersion) => `${base}/keys/${name}/${v.version}`;
   const attributes = (v: KeyVersion) => ({
     enabled: v.enabled,
+    ...(v.expires !== undefined ? { exp: v.expires } : {}),
     created: Math.floor(v.created / 1000),
     updated: Math.floor(v.created / 1000),
     recoveryLevel: "Recoverable+Purgeable",
@@ -238,12 +244,15 @@ export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}
           switch (operation) {
             case "CreateKey":
               return sendJson(res, 200, await create(name!, input));
-            case "GetKey":
-              return sendJson(res, 200, bundle(name!, findVersion(name!, version)));
+            case "GetKey": {
+              const [shownName, shownVersion] = (substituted.get(`${name}/${version}`) ?? `${name}/${version ?? ""}`).split("/");
+              return sendJson(res, 200, bundle(shownName!, findVersion(shownName!, shownVersion || undefined)));
+            }
             case "UpdateKey": {
               const v = findVersion(name!, version);
-              const enabled = (input.attributes as { enabled?: unknown } | undefined)?.enabled;
+              const { enabled, exp } = (input.attributes as { enabled?: unknown; exp?: unknown } | undefined) ?? {};
               if (typeof enabled === "boolean") v.enabled = enabled;
+              if (typeof exp === "number") v.expires = exp;
               return sendJson(res, 200, bundle(name!, v));
             }
             case "ListKeys": {
@@ -299,6 +308,7 @@ export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}
     },
     kekIds: () => [...keys].flatMap(([name, versions]) => versions.map((v) => `${name}/${v.version}`)),
     keyCount: () => keys.size,
+    substituteKey: (asked: string, answered: string) => void substituted.set(asked, answered),
   });
 }
 
