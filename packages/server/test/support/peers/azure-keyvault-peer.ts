@@ -15,7 +15,7 @@
  * Keys are real: RSA (RSA-OAEP-256 and RSA-OAEP with node:crypto) and oct-HSM AES-256 (A256KW, RFC 3394).
  * Errors are `{"error": {"code", "message"}}`.
  */
-import { createCipheriv, createDecipheriv, generateKeyPair, privateDecrypt, publicEncrypt, randomBytes, constants, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, generateKeyPair, privateDecrypt, publicEncrypt, randomBytes, constants, timingSafeEqual, type KeyObject, type KeyPairKeyObjectResult } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { promisify } from "node:util";
 import { extendPeer, sendJson, startWirePeer, type PeerRequest, type WirePeer } from "./faults.js";
@@ -62,6 +62,33 @@ class VaultError extends Error {
 }
 
 const generateRsa = promisify(generateKeyPair);
+
+/**
+ * 2048-bit RSA key pairs (the size the deployments use) made ahead of the creates that take them, each given
+ * out once. Making one costs up to a few hundred ms of CPU, which a loaded 2-core machine stretched past the 2 s
+ * provider deadline of the fault suites (a healthy peer's create then read as a failure): a create takes a
+ * ready pair and the next one is made in the background. Other sizes are made when asked for.
+ */
+const READY_BITS = 2048;
+const READY_PAIRS = 3;
+const readyPairs: Array<Promise<KeyPairKeyObjectResult>> = [];
+
+function fillReadyPairs() {
+  while (readyPairs.length < READY_PAIRS) {
+    const pair = generateRsa("rsa", { modulusLength: READY_BITS });
+    pair.catch(() => undefined); // a failure surfaces in the create that takes it
+    readyPairs.push(pair);
+  }
+  return readyPairs;
+}
+
+function rsaPair(bits: number): Promise<KeyPairKeyObjectResult> {
+  if (bits !== READY_BITS) return generateRsa("rsa", { modulusLength: bits });
+  const pair = fillReadyPairs().shift()!;
+  fillReadyPairs();
+  return pair;
+}
+
 const AES_KW_IV = Buffer.from("A6A6A6A6A6A6A6A6", "hex");
 const KEY_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"];
 
@@ -86,6 +113,7 @@ export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}
   const tenantId = opts.tenantId ?? "72f988bf-86f1-41af-91ab-2d7cd011db47";
   const token = opts.token ?? `eyJ0eXAiOiJKV1QifQ.test-${randomBytes(24).toString("base64url")}`;
   const resource = opts.resource ?? "https://vault.azure.net";
+  await Promise.all(fillReadyPairs());
   const keys = new Map<string, KeyVersion[]>();
   const substituted = new Map<string, string>();
   let unauthenticated = 0;
@@ -149,7 +177,7 @@ export async function startAzureKeyVaultPeer(opts: AzureKeyVaultPeerOptions = {}
     if (kty === "RSA" || kty === "RSA-HSM") {
       const bits = body.key_size === undefined ? 2048 : body.key_size;
       if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new VaultError(400, "BadParameter", "Invalid key_size for RSA.");
-      const pair = await generateRsa("rsa", { modulusLength: bits });
+      const pair = await rsaPair(bits);
       v.rsa = { privateKey: pair.privateKey, publicKey: pair.publicKey, bytes: bits / 8 };
     } else if (kty === "oct-HSM" || kty === "oct") {
       const bits = body.key_size === undefined ? 256 : body.key_size;
