@@ -30,7 +30,8 @@ const quiet: Logger = { info: () => undefined, warn: () => undefined, error: () 
 
 /**
  * The database with the deployment's providers and the audit chain key, as a started server has them (the
- * providers unwrap the chain key; no key file is created or recorded here: start-up does that).
+ * providers unwrap the chain key). A slot whose key file is missing or wrong stands in as unavailable, as at
+ * start-up; no check value is recorded here.
  */
 async function withServerState<T>(fn: (db: Database, audit: AuditLog) => Promise<T>): Promise<T> {
   const settings = readSettings();
