@@ -3,7 +3,7 @@
  * acceptance; per principal on writes (reads never count); 429 `rate_limited` in the problem shape with
  * `Retry-After`; limits from the configuration file; counted together by every instance on one PostgreSQL;
  * `trust_proxy` deciding whose address counts. A route opts into a named limit with
- * `config: { rateLimited: name }` (the sharing routes will use `share_creation`, per organization).
+ * `config: { rateLimited: name }` (share creation uses `share_creation`, per organization: shares.test.ts).
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
