@@ -47,7 +47,7 @@ describe("RSA-wrapped material is never the only protection of a DEK (postgres, 
       config,
       JSON.stringify({
         default_provider: "gcp",
-        deadline_ms: 5000,
+        deadline_ms: 30_000, // a safety net no working call comes near, even on a loaded machine
         providers: {
           gcp: { backend: "local", key_file: join(dir, "gcp.key") },
           aws: { backend: "local", key_file: join(dir, "aws.key") },

@@ -310,7 +310,7 @@ export function describeServerWithDefaultProvider(name: string, skip: string | f
       target = await setup();
       const dir = makeTempDir("sv-provider-server-");
       const config = join(dir, "shardvault.json");
-      writeFileSync(config, JSON.stringify({ default_provider: "kms", deadline_ms: 5000, providers: { kms: { backend: target.backend, ...target.slot.fields } } }));
+      writeFileSync(config, JSON.stringify({ default_provider: "kms", deadline_ms: 30_000, providers: { kms: { backend: target.backend, ...target.slot.fields } } }));
       database = await createTestDatabase(target.backend.replace(/-/g, "_"));
       server = await startServer({ database: "postgres", databaseUrl: database.url, env: { SHARDVAULT_CONFIG: config, ...target.slot.env } });
     });
