@@ -6,9 +6,11 @@
  * - answers the same job to the same call without running it (one runner per job: A still holds it, its
  *   advisory lock is the only one, the job's runner is still A's and nothing more was processed), and refuses
  *   another lifecycle call (409 job_unfinished);
- * - once A is killed with kill -9 (its lock gone with its session), resumes the job to completion when the call
- *   is posted again: processed = total, every secret reads, every share is under its slot's new KEK, the old
- *   KEKs are disabled, and the audit log has one start and one end.
+ * - once A is killed with kill -9 (its lock gone with its session), answers the same job to the same call and
+ *   takes it over (by that call or by its sweeper, whichever comes first): B pauses its jobs too, so the job is
+ *   unfinished when the call is posted, on any machine, and B's run stops after one more batch (100 done);
+ * - B stopped, a third instance C (not pausing) completes the job: processed = total, every secret reads, every
+ *   share is under its slot's new KEK, the old KEKs are disabled, and the audit log has one start and one end.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -49,7 +51,7 @@ describe("a lifecycle job across two instances on postgres", { skip: await postg
   before(async () => {
     deployment = await deploy("postgres", { env: { SHARDVAULT_KEYS_DIR: keysDir, SHARDVAULT_JOB_PAUSE_AFTER_BATCHES: "1" } });
     a = api(deployment.server.url, deployment.server.adminKey);
-    const second = await deployment.restart({ env: { SHARDVAULT_KEYS_DIR: keysDir } });
+    const second = await deployment.restart();
     b = api(second.url, second.adminKey);
     sql = await connect(deployment.database!.url);
   });
@@ -59,7 +61,7 @@ describe("a lifecycle job across two instances on postgres", { skip: await postg
     await deployment?.dispose();
   });
 
-  test("started on A, served by B meanwhile, resumed by B after A is killed; one runner at a time", async () => {
+  test("started on A, served by B meanwhile, taken over by B after A is killed, completed by C; one runner at a time", async () => {
     const created = await a.post("/v1/vaults", { name: "two instances", custody_mode: "2of3_multi_hsm" });
     assert.equal(created.status, 201, created.text);
     const vaultId = created.body.id;
@@ -89,23 +91,25 @@ describe("a lifecycle job across two instances on postgres", { skip: await postg
 
     // A dies; its session, and the lock with it, go.
     await deployment.servers[0]!.kill9();
-    // B resumes the job: its sweeper may claim it first (every 10 s), else the same call posted again does; while
-    // the job is unfinished that call answers it rather than starting another.
-    for (let i = 0; i < 1000 && (await advisoryLocks()) > 0 && (await runnerOf(jobId)).runner === held.runner; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.ok((await advisoryLocks()) === 0 || (await runnerOf(jobId)).runner !== held.runner, "the dead runner's lock was never released");
-    if ((await getJob(b, vaultId, jobId)).status !== "completed") {
-      assert.equal(assertStarted(await postJob(b, vaultId, "rotate"), "rotate", vaultId), jobId);
-    }
-    const done = await waitForJob(b, vaultId, jobId);
-    assert.deepEqual([done.status, done.total, done.processed], ["completed", 120, 120], JSON.stringify(done));
+    // B takes the job over: its sweeper may claim it first (every 10 s), else the same call posted again does;
+    // either way that call answers the job, which B's pause keeps unfinished.
+    assert.equal(assertStarted(await postJob(b, vaultId, "rotate"), "rotate", vaultId), jobId);
+    const resumed = await waitForJob(b, vaultId, jobId, (j) => j.processed >= 100 || j.status !== "running");
+    assert.deepEqual([resumed.status, resumed.processed], ["running", 100], "B goes on from A's first batch");
     assert.notEqual((await runnerOf(jobId)).runner, held.runner);
+    assert.equal(await advisoryLocks(), 1, "B's runner holds the job's lock");
 
-    await assertAllRead(b, vaultId, [...secrets, ...late], "after the resume on B");
+    // B stops (its job stays running in the table); C, not pausing, picks the job up as it starts.
+    await deployment.servers[1]!.stop();
+    const third = await deployment.restart({ env: { SHARDVAULT_KEYS_DIR: keysDir } });
+    const c = api(third.url, third.adminKey);
+    const done = await waitForJob(c, vaultId, jobId);
+    assert.deepEqual([done.status, done.total, done.processed], ["completed", 120, 120], JSON.stringify(done));
+
+    await assertAllRead(c, vaultId, [...secrets, ...late], "after the resume");
     for (const share of await shareRows(sql, vaultId)) assert.equal(share.kek_id, newKeks[share.provider], `a share at ${share.provider} under an old KEK`);
     for (const [slot, kek] of Object.entries(oldKeks)) assert.ok(disabledKeks(join(keysDir, `${slot}.key`)).includes(kek), `the old KEK at ${slot} is not disabled`);
-    const actions = (await allAuditEvents(b)).filter((e) => e.resource_id === vaultId && e.action.startsWith("mpc.")).map((e) => e.action);
+    const actions = (await allAuditEvents(c)).filter((e) => e.resource_id === vaultId && e.action.startsWith("mpc.")).map((e) => e.action);
     assert.deepEqual(actions.sort(), ["mpc.rotate_completed", "mpc.rotate_started"]);
   });
 });
