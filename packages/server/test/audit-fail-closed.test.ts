@@ -8,7 +8,7 @@
  * - Over HTTP, on PGlite and on PostgreSQL, with a trigger on `audit_events` refusing the events of paths under
  *   `audit-fail/`: reads of those paths, fired together (batched), all fail with 500 internal_error and no value;
  *   a refused read whose refusal cannot be recorded fails the same way; a write fails and commits nothing (no
- *   version row, no share row: the event is in the write's transaction); other paths keep working, and once
+ *   version row, no share row: the event is stored by the write's own statement); other paths keep working, and once
  *   the trigger is gone so do these.
  */
 import assert from "node:assert/strict";

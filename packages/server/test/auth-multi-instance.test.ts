@@ -4,8 +4,9 @@
  *
  * - both publish the same JWKS, and each one's JWKS verifies the other's tokens (jose, EdDSA);
  * - a user token and an agent token issued by A work on B and the other way round;
- * - revocation is seen by every instance at once: a user key revoked on A ends the tokens B issued from it on
- *   B and on A; an agent deactivated on B ends the token A issued, on both; an agent re-keyed on A ends B's
+ * - revocation is seen by every instance at once, also for tokens both have verified before (their signatures
+ *   are remembered; revocation is not): a user key revoked on A ends the tokens B issued from it on B and on A,
+ *   value reads included; an agent deactivated on B ends the token A issued, on both; an agent re-keyed on A ends B's
  *   token on both, and B exchanges the new key;
  * - an agent's vault scope changed on one instance applies on the other to a token already issued;
  * - the outputs hold no key and no token.
@@ -77,16 +78,34 @@ describe("auth-multi-instance on postgres", { skip: await postgresSkipReason() }
     assert.equal(got.body.value, value);
   });
 
-  test("a user key revoked on A ends, on both instances, the tokens B issued from it", async () => {
+  test("a user key revoked on A ends, on both instances, the tokens B issued from it (both had verified and remembered them), value reads included", async () => {
     const created = await api(b.url, adminKey).post("/v1/auth/api-keys", { name: "roaming key" });
     assert.equal(created.status, 201, created.text);
     const key = keep(created.body.api_key as string);
+    const vault = await makeVault(api(a.url, adminKey), "revocation");
+    const value = keep(secretValue("revocation"));
+    assert.equal((await api(a.url, adminKey).put(`/v1/vaults/${vault.id}/secrets/revoked/read`, { value })).status, 201);
+    const read = `/v1/vaults/${vault.id}/secrets/revoked/read`;
     const fromB = keep((await userToken(b.url, key)).access_token);
     const fromA = keep((await userToken(a.url, key)).access_token);
-    for (const server of [a, b]) for (const t of [fromA, fromB]) assert.equal((await api(server.url, t).get("/v1/vaults")).status, 200);
+    // Each instance verifies each token (and remembers its signature as checked) before the revocation.
+    for (const server of [a, b]) {
+      for (const t of [fromA, fromB]) {
+        assert.equal((await api(server.url, t).get("/v1/vaults")).status, 200);
+        const got = await api(server.url, t).get(read);
+        assert.equal(got.status, 200, got.text);
+        assert.equal(got.body.value, value);
+      }
+    }
     assert.equal((await api(a.url, adminKey).delete(`/v1/auth/api-keys/${created.body.key.id}`)).status, 204);
     for (const server of [a, b]) {
-      for (const t of [fromA, fromB, key]) assertProblem(await api(server.url, t).get("/v1/vaults"), 401, "unauthorized", undefined, server === a ? "on A" : "on B");
+      const where = server === a ? "on A" : "on B";
+      for (const t of [fromA, fromB, key]) {
+        assertProblem(await api(server.url, t).get("/v1/vaults"), 401, "unauthorized", undefined, where);
+        const refused = await api(server.url, t).get(read);
+        assertProblem(refused, 401, "unauthorized", undefined, `value read ${where}`);
+        assert.ok(!refused.text.includes(value), where);
+      }
     }
   });
 

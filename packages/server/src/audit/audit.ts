@@ -132,22 +132,26 @@ interface Entry {
   change?: AuditedChange;
 }
 
-/** A statement appending `entries` (each change's SQL around it), and how to read its answer. */
+/** At most this many changes go in one statement (its text grows with them; a few kinds of text are prepared). */
+const MAX_CHANGES_PER_STATEMENT = 16;
+
+/**
+ * The SQL the changes of `entries` put around an append. Its text depends only on how many changes there are
+ * (events without one add nothing to it), so that statements are prepared once per connection for each count.
+ */
 function changesSql(entries: readonly Entry[], p: (value: unknown) => string) {
-  const parts = entries.map((entry, i) => entry.change?.sql(p, (cte) => `c${i}_${cte}`));
-  const present = parts.filter((part) => part !== undefined);
-  const gate = present.length === 0 ? "true" : present.map((part) => `(${part.gate})`).join(" AND ");
+  const parts = entries.filter((entry) => entry.change).map((entry, i) => entry.change!.sql(p, (cte) => `c${i}_${cte}`));
   return {
-    reads: present.map((part) => `${part.read}, `).join(""),
-    gate,
-    stores: (stored: string) => present.map((part) => `, ${part.store(stored)}`).join(""),
-    answers: `ARRAY[${parts.map((part) => (part ? `(${part.gate})` : "true")).join(", ")}]::boolean[] AS gates, json_build_array(${parts.map((part) => part?.answer ?? "NULL").join(", ")}) AS answers`,
+    reads: parts.map((part) => `${part.read}, `).join(""),
+    gate: parts.length === 0 ? "true" : parts.map((part) => `(${part.gate})`).join(" AND "),
+    stores: (stored: string) => parts.map((part) => `, ${part.store(stored)}`).join(""),
+    answers: `ARRAY[${parts.map((part) => `(${part.gate})`).join(", ")}]::boolean[] AS gates, json_build_array(${parts.map((part) => part.answer).join(", ")}) AS answers`,
   };
 }
 
 interface AppendAnswer {
   appended: number;
-  /** Per entry: whether its gate held. */
+  /** Per change, in the order of the entries that have one: whether its gate held, and its answer. */
   gates: boolean[];
   answers: unknown[];
 }
@@ -250,7 +254,23 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
       for (const one of pending) await store(orgId, [one]);
       return;
     }
-    pending.forEach((p, i) => p.resolve({ stored, answer: answer.answers[i] }));
+    let change = 0;
+    for (const p of pending) p.resolve({ stored, answer: p.change ? answer.answers[change++] : null });
+  }
+
+  /** An organization's pending entries in statements of at most MAX_CHANGES_PER_STATEMENT changes, in order. */
+  function statementsOf(pending: Pending[]): Pending[][] {
+    const statements: Pending[][] = [[]];
+    let changes = 0;
+    for (const entry of pending) {
+      if (entry.change && changes === MAX_CHANGES_PER_STATEMENT) {
+        statements.push([]);
+        changes = 0;
+      }
+      if (entry.change) changes++;
+      statements.at(-1)!.push(entry);
+    }
+    return statements;
   }
 
   async function flush(): Promise<void> {
@@ -265,8 +285,12 @@ export function createAuditLog(db: Database, chaining: AuditChaining, onBatch: (
         if (same) same.push(b);
         else byOrg.set(b.event.org_id, [b]);
       }
-      // One statement per organization in the batch, each settling its own callers.
-      await Promise.all([...byOrg].map(([orgId, pending]) => store(orgId, pending)));
+      // One statement per organization in the batch (more for many changes), each settling its own callers.
+      await Promise.all(
+        [...byOrg].map(async ([orgId, pending]) => {
+          for (const statement of statementsOf(pending)) await store(orgId, statement);
+        }),
+      );
     }
     flushing = false;
   }
