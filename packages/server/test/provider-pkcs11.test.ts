@@ -549,7 +549,8 @@ describe("the server with a pkcs11 default provider, on PostgreSQL", { skip: ski
         await restarted.stop();
 
         for (const server of deployment.servers) {
-          assert.match(server.output(), /logged in to token "sv-server"/);
+          // A JSON log line: the token label comes with its quotes escaped.
+          assert.match(server.output(), /logged in to token \\"sv-server\\"/);
           assertNoLeak(server.output(), [value, token.pin, token.soPin]);
         }
       } finally {

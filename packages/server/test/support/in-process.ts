@@ -90,7 +90,7 @@ export async function composeInProcess(kind: DatabaseKind, opts: ComposeOptions 
     "gcp",
   );
   const org = await db.transaction((tx) => createOrganization(tx, "in-process"));
-  const principal: Principal = { type: "user", id: org.adminUserId, orgId: org.orgId };
+  const principal: Principal = { type: "user", id: org.adminUserId, orgId: org.orgId, scopes: [] };
   const log = memoryLogger();
   const corruptShares: CorruptShareEvent[] = [];
   const reportCorruptShare = (event: CorruptShareEvent) => void corruptShares.push(event);
