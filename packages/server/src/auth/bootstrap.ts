@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { createOrganization } from "../orgs/org-service.js";
 import { hashApiKey } from "./api-key.js";
 
+/** Its lines belong to the plain start-up summary (server.ts), not to the JSON logs. */
 export async function bootstrap(db: Database, configuredAdminKey: string | undefined, log: Logger): Promise<void> {
   // The first-start key may be gone with its owner (removed as a member): the bootstrap row still says "done".
   const [existing] = await db.query<{ key_hash: Uint8Array | null }>(
@@ -15,7 +16,7 @@ export async function bootstrap(db: Database, configuredAdminKey: string | undef
   );
   if (existing) {
     if (configuredAdminKey !== undefined && !(existing.key_hash && equalBytes(existing.key_hash, hashApiKey(configuredAdminKey)))) {
-      log.warn("SHARDVAULT_ADMIN_API_KEY differs from the admin key created at first start; it is ignored");
+      log.raw("[shardvault] WARNING: SHARDVAULT_ADMIN_API_KEY differs from the admin key created at first start; it is ignored");
     }
     return;
   }
@@ -28,6 +29,6 @@ export async function bootstrap(db: Database, configuredAdminKey: string | undef
     // The one place a key is printed, by design: the operator needs it, and it is never shown again.
     log.raw(`Admin API key (shown once): ${adminKey}`);
   } else {
-    log.info("Admin API key set from SHARDVAULT_ADMIN_API_KEY");
+    log.raw("[shardvault] Admin API key set from SHARDVAULT_ADMIN_API_KEY");
   }
 }
