@@ -8,6 +8,8 @@ const UNKNOWN_P95_MS = 250;
 
 export class LatencyTracker {
   private readonly samples = new Map<string, number[]>();
+  /** Each slot's samples sorted, kept until its next sample: every read asks for quantiles several times. */
+  private readonly sorted = new Map<string, number[]>();
 
   /** `onHedge`: told each time the quorum asks one more slot because one was slow or failed. */
   constructor(private readonly onHedge: (reason: "slow" | "failure") => void = () => undefined) {}
@@ -21,12 +23,17 @@ export class LatencyTracker {
     list.push(ms);
     if (list.length > WINDOW) list.shift();
     this.samples.set(slot, list);
+    this.sorted.delete(slot);
   }
 
   private quantile(slot: string, q: number): number | undefined {
-    const list = this.samples.get(slot);
-    if (!list || list.length === 0) return undefined;
-    const sorted = [...list].sort((a, b) => a - b);
+    let sorted = this.sorted.get(slot);
+    if (!sorted) {
+      const list = this.samples.get(slot);
+      if (!list || list.length === 0) return undefined;
+      sorted = [...list].sort((a, b) => a - b);
+      this.sorted.set(slot, sorted);
+    }
     return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   }
 
