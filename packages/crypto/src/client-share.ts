@@ -14,9 +14,11 @@
  * The tag is derived from public context only, so it reveals nothing about the share and lets the server say
  * "this share belongs to another secret or version" before any provider is asked. The check makes a mistyped
  * or truncated share read as malformed rather than as another secret's share.
+ *
+ * Node-free: SHA-256 comes from WebCrypto (hence async), so the server, the SDK and the dashboard decode and
+ * make client shares with this one module.
  */
-import { createHash } from "node:crypto";
-import { assertBytes, equalBytes, wipe } from "./bytes.js";
+import { assertBytes, equalBytes, fromBase64, toBase64, wipe } from "./bytes.js";
 import { CryptoError } from "./errors.js";
 
 export const CLIENT_SHARE_VERSION = 0x01;
@@ -27,7 +29,6 @@ export const CLIENT_SHARE_BYTES = 32;
 export const CLIENT_SHARE_TAG_LENGTH = 8;
 const CHECK_LENGTH = 4;
 const ENCODED_LENGTH = 3 + CLIENT_SHARE_BYTES + CLIENT_SHARE_TAG_LENGTH + CHECK_LENGTH;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface ClientShare {
   scheme: ClientShareScheme;
@@ -39,19 +40,18 @@ export interface ClientShare {
   tag: Uint8Array;
 }
 
-function sha256(...parts: Uint8Array[]): Buffer {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part);
-  return hash.digest();
+/** The first `length` bytes of SHA-256 over `bytes`. */
+async function sha256Prefix(bytes: Uint8Array, length: number): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes), 0, length);
 }
 
 /** The public tag of a secret version: the first 8 bytes of SHA-256 over its canonical context bytes. */
-export function clientShareTag(versionContext: Uint8Array): Uint8Array {
+export async function clientShareTag(versionContext: Uint8Array): Promise<Uint8Array> {
   assertBytes("versionContext", versionContext);
-  return new Uint8Array(sha256(versionContext).subarray(0, CLIENT_SHARE_TAG_LENGTH));
+  return sha256Prefix(versionContext, CLIENT_SHARE_TAG_LENGTH);
 }
 
-export function encodeClientShare(share: ClientShare): string {
+export async function encodeClientShare(share: ClientShare): Promise<string> {
   assertBytes("share", share.share, CLIENT_SHARE_BYTES);
   assertBytes("tag", share.tag, CLIENT_SHARE_TAG_LENGTH);
   if (share.scheme !== SCHEME_XOR && share.scheme !== SCHEME_SHAMIR) {
@@ -66,30 +66,23 @@ export function encodeClientShare(share: ClientShare): string {
   bytes[2] = share.index;
   bytes.set(share.share, 3);
   bytes.set(share.tag, 3 + CLIENT_SHARE_BYTES);
-  bytes.set(sha256(bytes.subarray(0, ENCODED_LENGTH - CHECK_LENGTH)).subarray(0, CHECK_LENGTH), ENCODED_LENGTH - CHECK_LENGTH);
+  bytes.set(await sha256Prefix(bytes.subarray(0, ENCODED_LENGTH - CHECK_LENGTH), CHECK_LENGTH), ENCODED_LENGTH - CHECK_LENGTH);
   // The one permitted string form of key material, made for the HTTP boundary.
-  const encoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
+  const encoded = toBase64(bytes);
   wipe(bytes);
   return encoded;
 }
 
 /** Decodes strictly: standard alphabet, correct padding, and the input must re-encode to itself. */
-export function decodeClientShare(encoded: string): ClientShare {
-  if (typeof encoded !== "string" || !BASE64.test(encoded)) {
-    throw new CryptoError("client_share_bad_encoding", "client share is not standard base64");
-  }
-  const bytes = Buffer.from(encoded, "base64");
+export async function decodeClientShare(encoded: string): Promise<ClientShare> {
+  const bytes = fromBase64(encoded);
+  if (!bytes) throw new CryptoError("client_share_bad_encoding", "client share is not standard base64 (RFC 4648, padded, canonical)");
   try {
-    // The regular expression admits non-zero bits in the last character's unused positions, which
-    // Buffer ignores; re-encoding catches them.
-    if (bytes.toString("base64") !== encoded) {
-      throw new CryptoError("client_share_bad_encoding", "client share is not canonical base64");
-    }
     if (bytes.length <= CHECK_LENGTH + 3) {
       throw new CryptoError("client_share_wrong_length", `client share is ${bytes.length} bytes, ${ENCODED_LENGTH} expected`);
     }
     const body = bytes.subarray(0, bytes.length - CHECK_LENGTH);
-    const check = sha256(body).subarray(0, CHECK_LENGTH);
+    const check = await sha256Prefix(body, CHECK_LENGTH);
     if (!equalBytes(check, bytes.subarray(bytes.length - CHECK_LENGTH))) {
       throw new CryptoError("client_share_bad_check", "client share failed its check: it was mistyped or truncated");
     }

@@ -6,22 +6,21 @@
  * before the value is opened, it tells a wrong DEK (e.g. a wrong client share) apart from a tampered
  * ciphertext, and it closes AES-GCM's key-commitment gap: one ciphertext cannot be made to open under two
  * different DEKs that both pass the check.
+ *
+ * This is the Node, synchronous form the server uses; `web-crypto.ts` derives the same keys through WebCrypto.
  */
 import { createHmac, hkdfSync, randomFillSync } from "node:crypto";
 import { assertBytes, equalBytes, wipe } from "./bytes.js";
+import { COMMITMENT_KEY_LABEL, DEK_LENGTH, VALUE_KEY_LABEL } from "./dek-labels.js";
 
-export const DEK_LENGTH = 32;
-export const COMMITMENT_LENGTH = 32;
-const SALT = Buffer.alloc(0);
-const VALUE_KEY_LABEL = Buffer.from("shardvault/v1/value-key");
-const COMMITMENT_KEY_LABEL = Buffer.from("shardvault/v1/dek-commitment-key");
+const SALT = new Uint8Array(0);
 
 /** A fresh random DEK. The caller wipes it when done. */
 export function generateDek(): Uint8Array {
   return randomFillSync(new Uint8Array(DEK_LENGTH));
 }
 
-function derive(dek: Uint8Array, label: Buffer): Uint8Array {
+function derive(dek: Uint8Array, label: Uint8Array): Uint8Array {
   assertBytes("dek", dek, DEK_LENGTH);
   return new Uint8Array(hkdfSync("sha256", dek, SALT, label, 32));
 }

@@ -4,6 +4,10 @@
  */
 export type CryptoErrorCode =
   | "invalid_argument"
+  | "context_malformed"
+  | "sealed_context_mismatch"
+  | "client_share_mismatch"
+  | "client_share_invalid"
   | "sealed_malformed"
   | "sealed_unknown_version"
   | "sealed_auth_failed"

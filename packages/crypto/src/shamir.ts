@@ -5,8 +5,7 @@
  * Note the argument order: `split(secret, threshold, shares)` — threshold first, the reverse of Vault's
  * `Split(secret, parts, threshold)` and of the `shamir-secret-sharing` package.
  */
-import { randomFillSync } from "node:crypto";
-import { assertBytes, wipe } from "./bytes.js";
+import { assertBytes, randomFill, wipe } from "./bytes.js";
 import { CryptoError } from "./errors.js";
 import { gfInv, gfMul, gfMulWord } from "./gf256.js";
 
@@ -50,7 +49,7 @@ export function splitAt(secret: Uint8Array, threshold: number, xs: readonly numb
   // would bias the shares: a share would never equal the secret byte it hides. Laid out by degree
   // (a(k+1) of byte i at k·length + i) so that four neighbouring bytes' coefficients form one word.
   const coefficients = new Uint8Array(length * degree);
-  randomFillSync(coefficients);
+  randomFill(coefficients);
   const shares: Uint8Array[] = [];
   for (const x of xs) {
     const share = new Uint8Array(length + 1);

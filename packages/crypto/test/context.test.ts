@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
-import { encodeContext, type Context } from "../src/index.js";
+import { decodeContext, encodeContext as encodeBytes, type Context } from "../src/index.js";
 import { throwsCode } from "./support/assert-code.js";
+
+/** The encoding as a Buffer, to compare and print. */
+const encodeContext = (context: Context) => Buffer.from(encodeBytes(context));
 
 /** Same fields inserted in reverse order. */
 const reversed = (context: Context): Context => Object.fromEntries(Object.entries(context).reverse());
@@ -138,4 +141,31 @@ test("encodeContext refuses lists with non-string items and values of other type
       /context field providers must be a string, an integer or a list of strings/,
     );
   }
+});
+
+test("decodeContext reads back every context encodeContext writes (property)", () => {
+  const context = fc.dictionary(
+    fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/),
+    fc.oneof(fc.string({ unit: "grapheme" }), fc.nat(), fc.array(fc.string(), { maxLength: 4 })),
+    { noNullPrototype: true },
+  );
+  fc.assert(
+    fc.property(context, (c) => {
+      assert.deepEqual(decodeContext(encodeBytes(c)), c);
+    }),
+  );
+});
+
+test("decodeContext refuses bytes that are not one canonical context: truncated, extended, bad magic, unknown type, unsorted", () => {
+  const good = encodeBytes({ path: "db/pw", version: 3, providers: ["gcp", "client"] });
+  const unsorted = Buffer.concat([Buffer.from("SVCTX\x01\x00\x02", "latin1"), Buffer.from([1, 0x62, 2, 0, 0, 0, 0, 0, 0, 0, 1]), Buffer.from([1, 0x61, 2, 0, 0, 0, 0, 0, 0, 0, 1])]);
+  const cases: Uint8Array[] = [
+    good.subarray(0, good.length - 1),
+    Uint8Array.from([...good, 0]),
+    Uint8Array.from([0x54, ...good.subarray(1)]),
+    new Uint8Array(0),
+    Buffer.concat([Buffer.from("SVCTX\x01\x00\x01\x01a\x09", "latin1")]),
+    unsorted,
+  ];
+  for (const bytes of cases) throwsCode(() => decodeContext(bytes), "context_malformed");
 });

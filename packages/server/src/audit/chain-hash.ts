@@ -44,7 +44,7 @@ function canonicalDetails(details: Record<string, unknown>): string {
 }
 
 /** The bytes the HMAC covers; distinct events (or links) never encode alike, the encoding being injective. */
-function chainMessage(event: ChainedFields, prevHash: string | null): Buffer {
+function chainMessage(event: ChainedFields, prevHash: string | null): Uint8Array {
   return encodeContext({
     purpose: "audit-event",
     format: 1,

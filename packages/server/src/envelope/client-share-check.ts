@@ -17,13 +17,13 @@ function modesShaped(share: ClientShare): CustodyModeName[] {
     .map(([name]) => name);
 }
 
-export function checkClientShare(header: string | undefined, mode: CustodyMode, ref: VersionRef, lastVersion: number): ClientShare {
+export async function checkClientShare(header: string | undefined, mode: CustodyMode, ref: VersionRef, lastVersion: number): Promise<ClientShare> {
   if (header === undefined || header.trim() === "") {
     throw badRequest("client_share_required", "this vault uses client custody: send the secret's client_share in the X-Client-Share header");
   }
   let share: ClientShare;
   try {
-    share = decodeClientShare(header.trim());
+    share = await decodeClientShare(header.trim());
   } catch (error) {
     if (error instanceof CryptoError) throw badRequest("client_share_malformed", `the X-Client-Share header is malformed: ${error.message}`);
     throw error;
@@ -34,11 +34,11 @@ export function checkClientShare(header: string | undefined, mode: CustodyMode, 
     wipe(share.share);
     throw badRequest("client_share_malformed", "the X-Client-Share header is no custody mode's client share (scheme and index)");
   }
-  if (!equalBytes(share.tag, clientShareTag(clientShareTagContext(ref)))) {
+  if (!equalBytes(share.tag, await clientShareTag(clientShareTagContext(ref)))) {
     wipe(share.share);
     // The tag is public: comparing it with the tags of this path's other versions names the right one.
     for (let version = lastVersion; ownShape && version >= 1; version--) {
-      if (version !== ref.version && equalBytes(share.tag, clientShareTag(clientShareTagContext({ ...ref, version })))) {
+      if (version !== ref.version && equalBytes(share.tag, await clientShareTag(clientShareTagContext({ ...ref, version })))) {
         throw badRequest("client_share_mismatch", `this client share belongs to version ${version} of ${ref.path}, not version ${ref.version}`);
       }
     }

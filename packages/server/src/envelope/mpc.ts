@@ -97,12 +97,12 @@ export async function protectDek(vault: MpcVault, providers: ProviderRegistry, r
     if (!vault.mode.clientHoldsShare) return { commitment, shares };
     const clientIndex = vault.holders.length;
     const clientPart = parts[clientIndex - 1]!;
-    const clientShare = encodeClientShare({
+    const clientShare = await encodeClientShare({
       scheme: vault.mode.scheme === "xor" ? SCHEME_XOR : SCHEME_SHAMIR,
       index: clientIndex,
       // Shamir shares end in their x, which the codec carries as the index.
       share: vault.mode.scheme === "xor" ? clientPart : clientPart.subarray(0, clientPart.length - 1),
-      tag: clientShareTag(clientShareTagContext(ref)),
+      tag: await clientShareTag(clientShareTagContext(ref)),
     });
     return { commitment, shares, clientShare };
   } finally {

@@ -256,7 +256,7 @@ export function createLifecycleService(
       const ref = { vaultId: vault.id, path, version: row.version };
       const state = await findMpcState(db, row.id);
       const source = versionVault(p, state.layout);
-      const clientShare = checkClientShare(opts.clientShare, p.vault.mode, ref, await lastVersion(db, vault.id, path));
+      const clientShare = await checkClientShare(opts.clientShare, p.vault.mode, ref, await lastVersion(db, vault.id, path));
       const fresh = await resplitDek(source, p.vault, providers, ref, state, {
         latency: deps.latency,
         onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path, version: row.version }),

@@ -212,7 +212,7 @@ export function createSecretService(deps: {
     pendingMpc.catch(() => undefined); // awaited below, unless a client-share error ends the read first
     const clientShare =
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
-        ? checkClientShare(given, protection.vault.mode, ref, loaded ? loaded.lastVersion : await q.lastVersion(db, vault.id, row.path))
+        ? await checkClientShare(given, protection.vault.mode, ref, loaded ? loaded.lastVersion : await q.lastVersion(db, vault.id, row.path))
         : undefined;
     const mpc = await pendingMpc;
     return openVersion(
