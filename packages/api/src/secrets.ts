@@ -8,12 +8,43 @@ const secretType = { type: "string", pattern: SECRET_TYPE_PATTERN } as const;
 
 // ---- requests -------------------------------------------------------------------------------------------
 
-/** `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. */
+/** A server share on the client-side reconstruction wire: its x (1: the XOR server part), 32 bytes in base64. */
+const wireShare = {
+  type: "object",
+  required: ["index", "share"],
+  additionalProperties: false,
+  properties: { index: { type: "integer", minimum: 1, maximum: 255 }, share: { type: "string", maxLength: 64 } },
+} as const;
+
+/**
+ * A version sealed by the client (client-side reconstruction): for the version and holders the seal target
+ * (`GET …/secret-seal/{path}`) named, the sealed value, the DEK commitment and the server shares to wrap.
+ */
+export const sealedWriteSchema = {
+  type: "object",
+  required: ["format", "version", "providers", "value", "commitment", "server_shares"],
+  additionalProperties: false,
+  properties: {
+    format: { type: "integer" },
+    version: { type: "integer", minimum: 1, maximum: 2_147_483_647 },
+    providers: { type: "array", maxItems: 16, items: { type: "string", maxLength: 64 } },
+    value: { type: "string" },
+    commitment: { type: "string", maxLength: 64 },
+    server_shares: { type: "array", maxItems: 16, items: wireShare },
+  },
+} as const;
+export type SealedWrite = FromSchema<typeof sealedWriteSchema>;
+
+/**
+ * `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. `value`, or in a client-custody
+ * vault `sealed` (the value sealed by the client; exactly one of the two).
+ */
 export const writeSecretBody = {
   type: "object",
-  required: ["value"],
+  oneOf: [{ required: ["value"] }, { required: ["sealed"] }],
   properties: {
     value: { type: "string" },
+    sealed: sealedWriteSchema,
     type: secretType,
     metadata: { type: "object" },
     expires_at: { type: "string", format: "date-time" },
@@ -90,6 +121,43 @@ export const secretResponse = {
   properties: { ...metaProperties, value: { type: "string" }, created_by: { type: "string" }, cmek_encrypted: { type: "boolean" } },
 } as const;
 export type Secret = FromSchema<typeof secretResponse>;
+
+/** A client-side read (`X-Reconstruct: client`): the secret without its value, and what the client opens it with. */
+export const sealedSecretResponse = {
+  type: "object",
+  required: [...metaRequired, "sealed", "created_by", "cmek_encrypted"],
+  additionalProperties: false,
+  properties: {
+    ...metaProperties,
+    created_by: { type: "string" },
+    cmek_encrypted: { type: "boolean" },
+    sealed: {
+      type: "object",
+      required: ["format", "value", "commitment", "context", "server_shares"],
+      additionalProperties: false,
+      properties: { format: { type: "integer" }, value: { type: "string" }, commitment: { type: "string" }, context: { type: "string" }, server_shares: { type: "array", items: wireShare } },
+    },
+  },
+} as const;
+export type SealedSecret = FromSchema<typeof sealedSecretResponse>;
+
+/** `GET …/secret-seal/{path}`: what a client seals a new version for (the version it may claim, the vault's layout). */
+export const sealTargetResponse = {
+  type: "object",
+  required: ["format", "vault_id", "path", "version", "custody", "scheme", "threshold", "providers"],
+  additionalProperties: false,
+  properties: {
+    format: { type: "integer" },
+    vault_id: { type: "string" },
+    path: { type: "string" },
+    version: { type: "integer" },
+    custody: { type: "string" },
+    scheme: { type: "string", enum: ["xor", "shamir"] },
+    threshold: { type: "integer" },
+    providers: { type: "array", items: { type: "string" } },
+  },
+} as const;
+export type SealTarget = FromSchema<typeof sealTargetResponse>;
 
 /** Latest version per path, in path order; `next_cursor` when a page (`limit`) was asked for and more follow. */
 export const secretListResponse = {

@@ -107,8 +107,8 @@ describe("re-split: fresh coefficients", () => {
       const holders = mode === "2of2_client_custody" ? ["gcp", "client"] : ["gcp", "aws", "client"];
       const vault = await layout(mode, holders);
       const xor = mode === "2of2_client_custody";
-      const part = (encoded: string) => {
-        const share = decodeClientShare(encoded);
+      const part = async (encoded: string) => {
+        const share = await decodeClientShare(encoded);
         return xor ? share.share : Uint8Array.from([...share.share, share.index]);
       };
       const rebuild = (a: Uint8Array, b: Uint8Array) => (xor ? xorCombine(a, b) : combine([a, b]));
@@ -117,12 +117,12 @@ describe("re-split: fresh coefficients", () => {
         fc.asyncProperty(dekArb, async (dek) => {
           const r = ref(n++);
           const before = await protectDek(vault, providers, r, dek);
-          const after = await resplitDek(vault, vault, providers, r, before, { ...opts(), clientShare: decodeClientShare(before.clientShare!) });
+          const after = await resplitDek(vault, vault, providers, r, before, { ...opts(), clientShare: await decodeClientShare(before.clientShare!) });
           assert.notEqual(after.clientShare, before.clientShare);
           const servers = await values(vault, r, after.shares);
           for (const share of servers.values()) {
-            assert.deepEqual(rebuild(share, part(after.clientShare!)), dek, "the new client share with a new server share");
-            assert.ok(!equalBytes(rebuild(share, part(before.clientShare!)), dek), "the old client share combined with a new server share");
+            assert.deepEqual(rebuild(share, await part(after.clientShare!)), dek, "the new client share with a new server share");
+            assert.ok(!equalBytes(rebuild(share, await part(before.clientShare!)), dek), "the old client share combined with a new server share");
           }
         }),
         { numRuns: 30 },

@@ -68,6 +68,7 @@ const ROUTES: ReadonlyArray<readonly [string, string, boolean]> = [
   ["POST", "/v1/vaults/{vault_id}/secret-version-disable/{path}/{version}", false],
   ["POST", "/v1/vaults/{vault_id}/secret-rotate/{path}", true],
   ["POST", "/v1/vaults/{vault_id}/secret-refresh/{path}", false],
+  ["GET", "/v1/vaults/{vault_id}/secret-seal/{path}", false],
   // cmek.ts
   ["POST", "/v1/vaults/{vault_id}/cmek", true],
   ["DELETE", "/v1/vaults/{vault_id}/cmek", false],
@@ -96,7 +97,7 @@ const BODY_FIELDS: Record<string, string[]> = {
   "POST /v1/agents": ["name", "description", "scopes", "vault_ids", "expires_at", "token_ttl_seconds"],
   "PATCH /v1/agents/{agent_id}": ["name", "vault_ids", "is_active", "scopes"],
   "POST /v1/vaults": ["name", "description"],
-  "PUT /v1/vaults/{vault_id}/secrets/{path}": ["value", "type", "metadata", "expires_at", "max_access_count"],
+  "PUT /v1/vaults/{vault_id}/secrets/{path}": ["value", "sealed", "type", "metadata", "expires_at", "max_access_count"],
   "POST /v1/vaults/{vault_id}/secret-rotate/{path}": ["length", "charset", "type"],
   "POST /v1/vaults/{vault_id}/cmek": ["fingerprint"],
   "POST /v1/vaults/{vault_id}/cmek-rotate": ["new_fingerprint"],
@@ -181,7 +182,7 @@ describe("openapi", () => {
     // Required fields as validated.
     assert.deepEqual(doc.paths["/v1/auth/api-key-token"].post.requestBody.content["application/json"].schema.required, ["api_key"]);
     assert.deepEqual(doc.paths["/v1/agents"].post.requestBody.content["application/json"].schema.required, ["name"]);
-    assert.deepEqual(doc.paths["/v1/vaults/{vault_id}/secrets/{path}"].put.requestBody.content["application/json"].schema.required, ["value"]);
+    assert.deepEqual(doc.paths["/v1/vaults/{vault_id}/secrets/{path}"].put.requestBody.content["application/json"].schema.oneOf, [{ required: ["value"] }, { required: ["sealed"] }]);
   });
 
   test("the audit route documents its filters as query parameters", () => {

@@ -62,7 +62,7 @@ export const mpcProtection = (vault: MpcVault): Protection => ({
 });
 
 /** What a version's DEK commitment binds: the holders its DEK was split for. */
-const commitmentProtection = (vault: MpcVault): Protection => ({ ...mpcProtection(vault), providers: vault.commitmentHolders ?? vault.holders });
+export const commitmentProtection = (vault: MpcVault): Protection => ({ ...mpcProtection(vault), providers: vault.commitmentHolders ?? vault.holders });
 
 /** Splits a DEK into one share per holder, each `[y…, x]` for Shamir or the bare share for XOR. */
 function splitDek(vault: MpcVault, dek: Uint8Array): Uint8Array[] {
@@ -70,29 +70,35 @@ function splitDek(vault: MpcVault, dek: Uint8Array): Uint8Array[] {
   return splitAt(dek, vault.mode.threshold, vault.holders.map((_, i) => i + 1));
 }
 
+/**
+ * Wraps each server holder's part (`parts` in holder order; the client's, if any, is not wrapped) at its slot,
+ * in parallel, each bound to the full context. Every slot has to succeed, else nothing is stored.
+ */
+export async function wrapParts(vault: MpcVault, providers: ProviderRegistry, ref: VersionRef, parts: readonly Uint8Array[]): Promise<StoredShare[]> {
+  const protection = mpcProtection(vault);
+  const servers = vault.holders.filter((slot) => slot !== CLIENT);
+  const wraps = await Promise.allSettled(
+    servers.map((slot, i) => {
+      const provider = providers.get(slot);
+      const kekId = vault.keks.get(slot);
+      if (!provider || !kekId) return Promise.reject(new ProviderError("misconfigured", slot, "slot not configured"));
+      const holder = { shareIndex: i + 1, slot, kekId };
+      return provider
+        .wrap(kekId, parts[i]!, keyBindingContext(ref, protection, holder))
+        .then((wrappedShare): StoredShare => ({ provider: slot, shareIndex: i + 1, kekId, wrappedShare }));
+    }),
+  );
+  const failed = servers.filter((_, i) => wraps[i]!.status === "rejected");
+  if (failed.length > 0) throw unavailable("provider_unavailable", `key provider ${failed.join(", ")} is unavailable`);
+  return wraps.map((w) => (w as PromiseFulfilledResult<StoredShare>).value);
+}
+
 /** Splits a DEK under the vault's mode, wraps the server shares in parallel, encodes the client share. */
 export async function protectDek(vault: MpcVault, providers: ProviderRegistry, ref: VersionRef, dek: Uint8Array): Promise<ProtectedDek> {
   const protection = mpcProtection(vault);
   const parts = splitDek(vault, dek);
   try {
-    const wraps = await Promise.allSettled(
-      vault.holders.flatMap((slot, i) => {
-        if (slot === CLIENT) return [];
-        const provider = providers.get(slot);
-        const kekId = vault.keks.get(slot);
-        if (!provider || !kekId) return [Promise.reject(new ProviderError("misconfigured", slot, "slot not configured"))];
-        const holder = { shareIndex: i + 1, slot, kekId };
-        return [
-          provider
-            .wrap(kekId, parts[i]!, keyBindingContext(ref, protection, holder))
-            .then((wrappedShare): StoredShare => ({ provider: slot, shareIndex: i + 1, kekId, wrappedShare })),
-        ];
-      }),
-    );
-    const failed = vault.holders.filter((slot) => slot !== CLIENT).filter((_, i) => wraps[i]!.status === "rejected");
-    // Every slot that must hold a share has to succeed, else nothing is stored.
-    if (failed.length > 0) throw unavailable("provider_unavailable", `key provider ${failed.join(", ")} is unavailable`);
-    const shares = wraps.map((w) => (w as PromiseFulfilledResult<StoredShare>).value);
+    const shares = await wrapParts(vault, providers, ref, parts);
     const commitment = commitDek(dek, commitmentContext(ref, protection));
     if (!vault.mode.clientHoldsShare) return { commitment, shares };
     const clientIndex = vault.holders.length;
@@ -108,6 +114,67 @@ export async function protectDek(vault: MpcVault, providers: ProviderRegistry, r
   } finally {
     wipe(...parts);
   }
+}
+
+/**
+ * Where each stored server share of a version can be unwrapped, checked (`checkedShare`), with each corrupt slot
+ * reported once per read. A share row whose slot is not where the vault's provider list puts it, or a missing
+ * row, is damaged stored data (500) when too few others remain, not an outage (503).
+ */
+function shareSources(vault: MpcVault, providers: ProviderRegistry, ref: VersionRef, stored: readonly StoredShare[], needed: number, opts: QuorumOptions) {
+  const protection = mpcProtection(vault);
+  const reported = new Set<string>();
+  const reportCorrupt = (slot: string) => {
+    if (reported.has(slot)) return;
+    reported.add(slot);
+    opts.onCorruptShare(slot);
+  };
+  const misplaced = stored.filter((share) => vault.holders[share.shareIndex - 1] !== share.provider).map((share) => share.provider);
+  misplaced.forEach(reportCorrupt);
+  const missing = vault.holders.filter((slot) => slot !== CLIENT && !stored.some((share) => share.provider === slot));
+  const sources: ShareSource[] = stored.flatMap((share) => {
+    const provider = providers.get(share.provider);
+    if (!provider || misplaced.includes(share.provider)) return [];
+    const aad = keyBindingContext(ref, protection, { shareIndex: share.shareIndex, slot: share.provider, kekId: share.kekId });
+    return [{ slot: share.provider, fetch: async (signal: AbortSignal) => checkedShare(vault, share, await provider.unwrap(share.kekId, share.wrappedShare, aad, { signal })) }];
+  });
+  const damaged = [...misplaced, ...missing];
+  if (sources.length < needed && damaged.length > 0) {
+    throw new AppError(500, "stored_share_corrupt", `the stored share of provider slot ${damaged.join(", ")} is missing or misplaced`);
+  }
+  return { sources, reportCorrupt };
+}
+
+/** A server share as the client-side reconstruction wire carries it: its x (1: the XOR server part) and its 32 bytes. */
+export interface ClientBoundShare {
+  index: number;
+  share: Uint8Array;
+}
+
+/**
+ * The server shares a client needs beside its own to rebuild a version's DEK itself (client-side
+ * reconstruction): as few as the mode needs with the client's share, fastest slots first, unwrapped and
+ * checked. The server never combines them, and in no client-custody mode do that many server shares rebuild a
+ * DEK without the client's, so what this hands out is useless without the client share the server never sees.
+ * A stored share that unwraps but is wrong cannot be told here (no DEK to check): the client's commitment check
+ * fails instead.
+ */
+export async function serverSharesForClient(
+  vault: MpcVault,
+  providers: ProviderRegistry,
+  ref: VersionRef,
+  stored: readonly StoredShare[],
+  opts: QuorumOptions,
+): Promise<ClientBoundShare[]> {
+  const needed = serverSharesNeeded(vault.mode, true);
+  if (!vault.mode.clientHoldsShare || needed === undefined || vault.mode.decrypts({ client: false, servers: needed })) {
+    throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault");
+  }
+  const { sources, reportCorrupt } = shareSources(vault, providers, ref, stored, needed, opts);
+  const gathered = await gatherQuorum(sources, needed, { ...opts, onCorruptShare: reportCorrupt });
+  return gathered.map(({ value }) =>
+    vault.mode.scheme === "xor" ? { index: 1, share: value } : { index: value[DEK_LENGTH]!, share: value.subarray(0, DEK_LENGTH) },
+  );
 }
 
 export interface RecoverOptions extends QuorumOptions {
@@ -173,32 +240,10 @@ export async function recoverDek(
   stored: { commitment: Uint8Array; shares: StoredShare[] },
   opts: RecoverOptions,
 ): Promise<Uint8Array> {
-  const protection = mpcProtection(vault);
   const client = opts.clientShare;
   const needed = vault.mode.clientHoldsShare && !client ? undefined : serverSharesNeeded(vault.mode, client !== undefined);
   if (needed === undefined) throw badRequest("client_share_required", "this vault uses client custody: the client's share is needed");
-  // Each corrupt slot is reported once per read, however many times it is met.
-  const reported = new Set<string>();
-  const reportCorrupt = (slot: string) => {
-    if (reported.has(slot)) return;
-    reported.add(slot);
-    opts.onCorruptShare(slot);
-  };
-  // A share row whose slot is not where the vault's provider list puts it, or a missing row, is damaged
-  // stored data (500), not an outage (503).
-  const misplaced = stored.shares.filter((share) => vault.holders[share.shareIndex - 1] !== share.provider).map((share) => share.provider);
-  misplaced.forEach(reportCorrupt);
-  const missing = vault.holders.filter((slot) => slot !== CLIENT && !stored.shares.some((share) => share.provider === slot));
-  const sources: ShareSource[] = stored.shares.flatMap((share) => {
-    const provider = providers.get(share.provider);
-    if (!provider || misplaced.includes(share.provider)) return [];
-    const aad = keyBindingContext(ref, protection, { shareIndex: share.shareIndex, slot: share.provider, kekId: share.kekId });
-    return [{ slot: share.provider, fetch: async (signal: AbortSignal) => checkedShare(vault, share, await provider.unwrap(share.kekId, share.wrappedShare, aad, { signal })) }];
-  });
-  const damaged = [...misplaced, ...missing];
-  if (sources.length < needed && damaged.length > 0) {
-    throw new AppError(500, "stored_share_corrupt", `the stored share of provider slot ${damaged.join(", ")} is missing or misplaced`);
-  }
+  const { sources, reportCorrupt } = shareSources(vault, providers, ref, stored.shares, needed, opts);
   const first = await gatherQuorum(sources, needed, { latency: opts.latency, onCorruptShare: reportCorrupt });
   const all: GatheredShare[] = [...first];
   let clientPart: Uint8Array | undefined;

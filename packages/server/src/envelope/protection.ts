@@ -10,8 +10,8 @@ import type { QuorumOptions } from "./quorum.js";
 import type { KeyProvider } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
-import type { VersionRef } from "./contexts.js";
-import { protectDek, recoverDek, type MpcVault, type StoredShare } from "./mpc.js";
+import { commitmentContext, ENVELOPE_FORMAT, type VersionRef } from "./contexts.js";
+import { commitmentProtection, protectDek, recoverDek, serverSharesForClient, type ClientBoundShare, type MpcVault, type StoredShare } from "./mpc.js";
 import { sealPlain, unwrapPlainDek, type VaultKek } from "./plain.js";
 import { openValue, sealValue } from "./value.js";
 
@@ -148,4 +148,30 @@ export async function openVersion(
   } finally {
     wipe(dek);
   }
+}
+
+/** What a client-side read hands the client: everything but its own share (see `@shardvault/crypto/client`). */
+export interface SealedForClient {
+  format: number;
+  value: Uint8Array;
+  commitment: Uint8Array;
+  /** The canonical context the DEK commitment covers: it names the version, and the client checks it does. */
+  context: Uint8Array;
+  serverShares: ClientBoundShare[];
+}
+
+/** A version as a client-side read answers it; the server shares in it are the caller's to wipe. */
+export async function sealedForClient(p: VaultProtection, providers: ProviderRegistry, ref: VersionRef, stored: StoredVersion, opts: QuorumOptions): Promise<SealedForClient> {
+  if (p.kind !== "mpc" || !p.vault.mode.clientHoldsShare) {
+    throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault; read this secret without X-Reconstruct: client");
+  }
+  if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
+  const vault = versionVault(p, stored.layout);
+  return {
+    format: ENVELOPE_FORMAT,
+    value: stored.ciphertext,
+    commitment: stored.commitment,
+    context: commitmentContext(ref, commitmentProtection(vault)),
+    serverShares: await serverSharesForClient(vault, providers, ref, stored.shares, opts),
+  };
 }

@@ -75,6 +75,7 @@ export const ROUTE_SCOPES: Record<string, RouteScope> = {
   "POST /v1/vaults/:vault_id/secret-version-disable/*": { scope: "secrets:write" },
   "POST /v1/vaults/:vault_id/secret-rotate/*": { scope: "secrets:write" },
   "POST /v1/vaults/:vault_id/secret-refresh/*": { scope: "secrets:write" },
+  "GET /v1/vaults/:vault_id/secret-seal/*": { scope: "secrets:write" },
 
   // Sharing (opening a share, GET /v1/share/:share_id, is public: a recipient's token there needs secrets:read)
   "POST /v1/secrets/:secret_id/share": { scope: "shares:write" },

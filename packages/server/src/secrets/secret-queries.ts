@@ -57,6 +57,25 @@ export async function reserveVersion(db: Queryable, vaultId: string, path: strin
   return { version: row!.last_version, mpcKeks: new Map(Object.entries(row!.keks ?? {})) };
 }
 
+/**
+ * Claims version `version` of a path for a write the client sealed for that number: only when it is the next
+ * one (the path's last reserved version is `version - 1`, or none and `version` is 1), checked against the row
+ * as it is when locked, so two claims of one number never both succeed. Reads the vault's MPC KEKs in the same
+ * round trip; `keks` is undefined when the claim failed.
+ */
+export async function claimVersion(db: Queryable, vaultId: string, path: string, version: number): Promise<Map<string, string> | undefined> {
+  const [row] = await db.query<{ claimed: boolean; keks: Record<string, string> | null }>(
+    `WITH claimed AS (
+       INSERT INTO secret_paths (vault_id, path, last_version)
+       SELECT $1, $2, $3 WHERE COALESCE((SELECT last_version FROM secret_paths WHERE vault_id = $1 AND path = $2), 0) = $3 - 1
+       ON CONFLICT (vault_id, path) DO UPDATE SET last_version = EXCLUDED.last_version WHERE secret_paths.last_version = EXCLUDED.last_version - 1
+       RETURNING last_version)
+     SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, (SELECT json_object_agg(provider, kek_id) FROM vault_mpc_keks WHERE vault_id = $1) AS keks`,
+    [vaultId, path, version],
+  );
+  return row!.claimed ? new Map(Object.entries(row!.keks ?? {})) : undefined;
+}
+
 /** A new version's row, as a write stores it. */
 export type NewVersion = Omit<SecretVersionRow, "access_count" | "is_disabled" | "deleted_at" | "created_at" | "mpc_generation" | "mpc_providers" | "mpc_commitment_providers">;
 

@@ -9,8 +9,22 @@ import { wipe } from "@shardvault/crypto";
 import type { Principal } from "../auth/principal.js";
 import type { Limits } from "../config/env.js";
 import type { Database } from "../db/database.js";
-import { openVersion, sameProtection, sealVersion, vaultProtection, type VaultProtection } from "../envelope/protection.js";
+import {
+  currentLayout,
+  openVersion,
+  sameProtection,
+  sealedForClient,
+  sealVersion,
+  vaultProtection,
+  type SealedForClient,
+  type StoredVersion,
+  type VaultProtection,
+} from "../envelope/protection.js";
 import { checkClientShare } from "../envelope/client-share-check.js";
+import { acceptClientSealed } from "../envelope/client-sealed.js";
+import { ENVELOPE_FORMAT } from "../envelope/contexts.js";
+import { wrapParts } from "../envelope/mpc.js";
+import type { SealedWrite, SealTarget } from "@shardvault/api";
 import { clientCustody } from "../envelope/custody-modes.js";
 import type { LatencyTracker } from "../envelope/latency.js";
 import type { CorruptShareEvent } from "../health/health-monitor.js";
@@ -27,12 +41,46 @@ import { generateValue, type Charset } from "./generate.js";
 import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import * as q from "./secret-queries.js";
 
-export interface WriteInput {
-  value: Buffer;
+/** What a write sets besides the value. */
+export interface VersionFields {
   type?: string;
   metadata?: Record<string, unknown>;
   expires_at?: string;
   max_access_count?: number;
+}
+
+export interface WriteInput extends VersionFields {
+  value: Buffer;
+}
+
+/** A client-sealed write (client-side reconstruction): the value sealed by the client, never seen here. */
+export interface SealedWriteInput extends VersionFields {
+  sealed: SealedWrite;
+}
+
+/** A new version's row from who wrote what, where, and how it was sealed. */
+function versionRow(
+  w: { id: string; vault: VaultRow; path: string; version: number; principal: Principal; input: VersionFields; expiresAt: Date | null },
+  sealed: Pick<StoredVersion, "ciphertext" | "commitment" | "wrappedDek" | "kekSlot" | "kekId">,
+): q.NewVersion {
+  return {
+    id: w.id,
+    vault_id: w.vault.id,
+    path: w.path,
+    version: w.version,
+    type: w.input.type ?? "generic",
+    metadata: w.input.metadata ?? null,
+    ciphertext: sealed.ciphertext,
+    dek_commitment: sealed.commitment,
+    wrapped_dek: sealed.wrappedDek,
+    kek_slot: sealed.kekSlot,
+    kek_id: sealed.kekId,
+    expires_at: w.expiresAt,
+    max_access_count: w.input.max_access_count ?? null,
+    created_by: w.principal.id,
+    created_by_type: w.principal.type,
+    cmek_fingerprint: w.vault.cmek_fingerprint,
+  };
 }
 
 export interface SecretMeta {
@@ -51,11 +99,20 @@ export interface SecretWritten extends SecretMeta {
   client_share?: string;
 }
 
-export interface SecretRead extends SecretMeta {
-  /** The plaintext as bytes; the HTTP layer turns it into the response and wipes it. */
-  value: Buffer;
-  created_by: string;
-  cmek_encrypted: boolean;
+/**
+ * A read: the plaintext as bytes (the HTTP layer turns it into the response and wipes it), or, for a
+ * client-side reconstruction, what the client needs to open it with its own share.
+ */
+export type ValueRead = ReadMeta & { value: Buffer };
+export type SealedRead = ReadMeta & { sealed: SealedForClient };
+export type SecretRead = ValueRead | SealedRead;
+type ReadMeta = SecretMeta & { created_by: string; cmek_encrypted: boolean };
+
+/** How a read names its version and how the value is to be rebuilt: by the server with `clientShare`, or by the client. */
+export interface ReadOptions {
+  version?: number;
+  clientShare?: string;
+  reconstruct?: "client";
 }
 
 
@@ -70,6 +127,12 @@ function toMeta(row: q.SecretMetaRow): SecretMeta {
     ...(row.expires_at ? { expires_at: new Date(row.expires_at).toISOString() } : {}),
     ...(row.is_disabled ? { is_disabled: true } : {}),
   };
+}
+
+/** Wipes what a read answers: the plaintext, or the unwrapped server shares of a client-side read. */
+export function wipeAnswer(answer: { value: Buffer } | { sealed: SealedForClient }): void {
+  if ("value" in answer) wipe(answer.value);
+  else wipe(...answer.sealed.serverShares.map((s) => s.share));
 }
 
 /** The metadata object itself is level 1. */
@@ -99,6 +162,11 @@ export function createSecretService(deps: {
     if (input.value.length > limits.maxValueBytes) {
       throw tooLarge("value_too_large", `the value is larger than ${limits.maxValueBytes} bytes`);
     }
+    return checkVersionFields(input);
+  }
+
+  /** Checks a write's metadata and expiry (whoever sealed its value); answers the expiry. */
+  function checkVersionFields(input: VersionFields): Date | null {
     // Depth first: serialising a deeply nested value to measure its size would overflow the stack.
     if (input.metadata !== undefined && nestsDeeperThan(input.metadata, METADATA_MAX_DEPTH)) {
       throw badRequest("metadata_invalid", `metadata may be nested at most ${METADATA_MAX_DEPTH} levels deep`);
@@ -135,24 +203,7 @@ export function createSecretService(deps: {
         sealedUnder = current;
         continue;
       }
-      const row: q.NewVersion = {
-        id,
-        vault_id: vault.id,
-        path,
-        version,
-        type: input.type ?? "generic",
-        metadata: input.metadata ?? null,
-        ciphertext: sealed.ciphertext,
-        dek_commitment: sealed.commitment,
-        wrapped_dek: sealed.wrappedDek,
-        kek_slot: sealed.kekSlot,
-        kek_id: sealed.kekId,
-        expires_at: expiresAt,
-        max_access_count: input.max_access_count ?? null,
-        created_by: principal.id,
-        created_by_type: principal.type,
-        cmek_fingerprint: vault.cmek_fingerprint,
-      };
+      const row = versionRow({ id, vault, path, version, principal, input, expiresAt }, sealed);
       // One statement: the vault row locked FOR SHARE (enabling MPC and starting a lifecycle job, FOR UPDATE, wait
       // for this write) and checked unchanged, the version, its shares and its audit event.
       const outcome = await deps.audit.recordWith(principal, event, q.versionChange(row, sealed.layout, sealed.shares, sealedUnder));
@@ -171,8 +222,57 @@ export function createSecretService(deps: {
     }
   }
 
+  /** The vault's client-custody layout (without its KEKs), for client-side reconstruction; 400 in any other vault. */
+  async function clientSealing(vault: VaultRow) {
+    const protection = await vaultProtection(db, providers, vault, "read");
+    if (protection.kind !== "mpc" || !protection.vault.mode.clientHoldsShare) {
+      throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault; write this secret's value instead");
+    }
+    return protection;
+  }
+
+  /** What a client seals a new version for: the version number it may claim and the vault's current layout. */
+  async function sealTarget(principal: Principal, vaultId: string, path: string): Promise<SealTarget> {
+    const vault = await vaults.require(principal, vaultId, { permission: "write", path });
+    const { mode, holders } = (await clientSealing(vault)).vault;
+    const version = (await q.lastVersion(db, vault.id, path)) + 1;
+    return { format: ENVELOPE_FORMAT, vault_id: vault.id, path, version, custody: mode.name, scheme: mode.scheme, threshold: mode.threshold, providers: [...holders] };
+  }
+
+  /**
+   * Stores a version the client sealed itself: the server shares wrapped at their slots, the sealed value and
+   * the commitment as given. Only under the version number and the holders it was sealed for (409 otherwise:
+   * the client seals again for a new target); no retry here, since only the client can seal again.
+   */
+  async function writeSealed(principal: Principal, vaultId: string, path: string, input: SealedWriteInput): Promise<SecretWritten> {
+    const expiresAt = checkVersionFields(input);
+    const vault = await vaults.require(principal, vaultId, { permission: "write", path });
+    // The vault's layout from its row (the KEKs come with the version claim); bad input fails before a number is claimed.
+    const sealing = await clientSealing(vault);
+    const { ciphertext, commitment, parts } = acceptClientSealed(sealing.vault, input.sealed, limits.maxValueBytes);
+    const { version } = input.sealed;
+    const id = randomUUID();
+    let shares;
+    try {
+      const keks = await q.claimVersion(db, vault.id, path, version);
+      if (!keks) throw conflict("version_conflict", `version ${version} of ${path} is taken or not the next one: get a new seal target and seal again`);
+      shares = await wrapParts({ ...sealing.vault, keks }, providers, { vaultId: vault.id, path, version }, parts);
+    } finally {
+      wipe(...parts);
+    }
+    const row = versionRow({ id, vault, path, version, principal, input, expiresAt }, { ciphertext, commitment, wrappedDek: null, kekSlot: null, kekId: null });
+    const event = { action: "secret.write", resourceType: "secret", resourceId: id, details: { vault_id: vault.id, path, version, reconstruct: "client" } } as const;
+    const outcome = await deps.audit.recordWith(principal, event, q.versionChange(row, currentLayout(sealing), shares, vault));
+    const answer = outcome.answer as q.VersionChangeAnswer;
+    if (outcome.stored) return toMeta(answer.version!);
+    if (!answer.vault) throw notFound("vault_not_found", `vault ${vaultId} not found`);
+    throw conflict("layout_changed", "the vault's protection changed during this write: get a new seal target and seal again");
+  }
+
   /** Reads a value; every read is audited, refused ones too (with the refusal's code). */
-  async function read(principal: Principal, vaultId: string, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
+  async function read(principal: Principal, vaultId: string, path: string, opts: ReadOptions & { reconstruct?: undefined }): Promise<ValueRead>;
+  async function read(principal: Principal, vaultId: string, path: string, opts: ReadOptions): Promise<SecretRead>;
+  async function read(principal: Principal, vaultId: string, path: string, opts: ReadOptions): Promise<SecretRead> {
     try {
       return await readFrom(principal, await vaults.require(principal, vaultId, { permission: "read", path }), path, opts);
     } catch (error) {
@@ -201,6 +301,22 @@ export function createSecretService(deps: {
     return undefined;
   }
 
+  /** A version row's stored protection, with its MPC state (shares and layout) when it has one. */
+  const storedOf = (row: q.SecretVersionRow, mpc: q.MpcState | undefined): StoredVersion => ({
+    ciphertext: row.ciphertext,
+    commitment: row.dek_commitment,
+    wrappedDek: row.wrapped_dek,
+    kekSlot: row.kek_slot,
+    kekId: row.kek_id,
+    shares: [],
+    ...mpc,
+  });
+
+  const quorumFor = (vault: VaultRow, row: q.SecretVersionRow) => ({
+    latency: deps.latency,
+    onCorruptShare: (slot: string) => deps.reportCorruptShare({ slot, vaultId: vault.id, path: row.path, version: row.version }),
+  });
+
   /**
    * Opens a version's value; client-share errors are decided before any provider is called. The caller wipes it.
    * `loaded`: the version's MPC state and its path's last version, when the read loaded them with the row.
@@ -214,18 +330,17 @@ export function createSecretService(deps: {
       protection.kind === "mpc" && protection.vault.mode.clientHoldsShare
         ? await checkClientShare(given, protection.vault.mode, ref, loaded ? loaded.lastVersion : await q.lastVersion(db, vault.id, row.path))
         : undefined;
-    const mpc = await pendingMpc;
-    return openVersion(
-      protection,
-      providers,
-      ref,
-      { ciphertext: row.ciphertext, commitment: row.dek_commitment, wrappedDek: row.wrapped_dek, kekSlot: row.kek_slot, kekId: row.kek_id, shares: [], ...mpc },
-      {
-        latency: deps.latency,
-        onCorruptShare: (slot) => deps.reportCorruptShare({ slot, vaultId: vault.id, path: row.path, version: row.version }),
-        ...(clientShare ? { clientShare } : {}),
-      },
-    ).finally(() => clientShare && wipe(clientShare.share));
+    const stored = storedOf(row, await pendingMpc);
+    return openVersion(protection, providers, ref, stored, { ...quorumFor(vault, row), ...(clientShare ? { clientShare } : {}) }).finally(
+      () => clientShare && wipe(clientShare.share),
+    );
+  }
+
+  /** A version as a client-side reconstruction reads it: never its value, and never a client share. */
+  async function sealRow(vault: VaultRow, row: q.SecretVersionRow, loaded?: Pick<q.ReadableVersion, "mpc">): Promise<SealedForClient> {
+    const protection = await vaultProtection(db, providers, vault, "read");
+    const mpc = protection.kind !== "mpc" ? undefined : loaded ? loaded.mpc : await q.findMpcState(db, row.id);
+    return sealedForClient(protection, providers, { vaultId: vault.id, path: row.path, version: row.version }, storedOf(row, mpc), quorumFor(vault, row));
   }
 
   /** The version a read names: as loaded with the caller's credentials when the route asked for it, else queried. */
@@ -235,7 +350,7 @@ export function createSecretService(deps: {
     return q.findReadable(db, vault.id, path, version);
   }
 
-  async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: { version?: number; clientShare?: string }): Promise<SecretRead> {
+  async function readFrom(principal: Principal, vault: VaultRow, path: string, opts: ReadOptions): Promise<SecretRead> {
     const { version } = opts;
     const found = await readable(principal, vault, path, version);
     if (!found) {
@@ -247,27 +362,30 @@ export function createSecretService(deps: {
     const { row } = found;
     const refusal = unreadable(row);
     if (refusal) throw refusal;
-    const value = await openRow(vault, row, opts.clientShare, found);
-    const event = { action: "secret.read", resourceType: "secret", resourceId: row.id, details: { vault_id: vault.id, path, version: row.version } } as const;
+    const answer = opts.reconstruct === "client" ? { sealed: await sealRow(vault, row, found) } : { value: await openRow(vault, row, opts.clientShare, found) };
+    const details = { vault_id: vault.id, path, version: row.version, ...(opts.reconstruct ? { reconstruct: opts.reconstruct } : {}) };
+    const event = { action: "secret.read", resourceType: "secret", resourceId: row.id, details } as const;
     try {
       if (row.max_access_count === null) {
         await deps.audit.record(principal, event);
       } else {
         await db.transaction(async (tx) => {
-          // Counted only for reads that return a value, after the value opened.
+          // Counted only for reads that return a value (or, client-side, the shares to open it), after it opened.
           if (!(await q.countAccess(tx, row.id))) throw gone("access_limit_reached", `secret ${path} has reached its maximum access count`);
           await deps.audit.recordIn(tx, principal, event);
         });
       }
     } catch (error) {
-      wipe(value);
+      wipeAnswer(answer);
       throw error;
     }
-    return { ...toMeta(row), value, created_by: row.created_by, cmek_encrypted: row.cmek_fingerprint !== null };
+    return { ...toMeta(row), created_by: row.created_by, cmek_encrypted: row.cmek_fingerprint !== null, ...answer };
   }
 
   return {
     write,
+    sealTarget,
+    writeSealed,
     read,
 
     /**

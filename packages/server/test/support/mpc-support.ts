@@ -17,7 +17,6 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   combine,
-  decodeClientShare,
   deriveValueKey,
   open,
   SCHEME_XOR,
@@ -397,8 +396,10 @@ export function attack(snap: DbSnapshot, ref: VersionRef, holds: AttackerHolds):
       }
     }
     if (holds.clientShare) {
-      const client = decodeClientShare(holds.clientShare);
-      parts.push({ holder: "client", bytes: client.scheme === SCHEME_XOR ? client.share : Uint8Array.from([...client.share, client.index]) });
+      // Read off the documented layout (version | scheme | index | share | tag | check), as an attacker would.
+      const raw = Buffer.from(holds.clientShare, "base64");
+      const share = raw.subarray(SHARE_OFFSET, SHARE_OFFSET + 32);
+      parts.push({ holder: "client", bytes: raw[1] === SCHEME_XOR ? share : Uint8Array.from([...share, raw[2]!]) });
       unwrapped.push("client");
     }
     for (let i = 0; i < parts.length; i++) {
