@@ -30,7 +30,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type pg from "pg";
-import { api, assertNoLeak, DEV_SLOTS, provisionLocalKeys, secretValue, type Api } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DEV_SLOTS, provisionLocalKeys, secretValue, type Api } from "./support/harness.js";
 import { connect, deploy, postgresSkipReason, type Deployment } from "./support/postgres.js";
 import {
   attack,
@@ -233,6 +233,8 @@ describe("mpc security model on postgres", { skip: await postgresSkipReason() },
       const res = await admin.get(`/v1/vaults/${t.vaultId}/secrets/${t.path}?version=${t.version}`, { headers: t.share ? { "X-Client-Share": t.share } : {} });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.value, t.value);
+      // The running server holds every slot, yet without the client's share it does not decrypt.
+      if (t.share) assertProblem(await admin.get(`/v1/vaults/${t.vaultId}/secrets/${t.path}?version=${t.version}`), 400, "client_share_required");
     }
     await deployment.server.stop();
     assertNoLeak(deployment.server.output(), sensitive);
