@@ -209,7 +209,7 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
       }
       for (const [w, label] of [[a, "a"], [b, "b"]] as const) {
         const res = await read(w);
-        assertIntegrityRefusal(res, `${name}: shares of ${label} swapped`);
+        assertIntegrityRefusal(res, `${m.name}: shares of ${label} swapped`);
         assert.equal(res.body.code, "stored_share_corrupt", res.text);
         assert.match(res.body.detail, /\b(gcp|aws|azure)\b/);
       }
@@ -217,14 +217,14 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
       const a2 = await write(m, vaultId, "swap/a");
       const rowsA2 = await shareRows(a2.id);
       for (const slot of m.slots) await setShare(a2.id, slot, rowsA.find((r) => r.provider === slot)!.wrapped_share);
-      assertIntegrityRefusal(await read(a2), `${name}: version 2 with version 1's shares`);
+      assertIntegrityRefusal(await read(a2), `${m.name}: version 2 with version 1's shares`);
       // Put back: all read again.
       for (const slot of m.slots) {
         await setShare(a.id, slot, rowsA.find((r) => r.provider === slot)!.wrapped_share);
         await setShare(b.id, slot, rowsB.find((r) => r.provider === slot)!.wrapped_share);
         await setShare(a2.id, slot, rowsA2.find((r) => r.provider === slot)!.wrapped_share);
       }
-      for (const w of [a, b, a2]) assertValue(await read(w), w.value, w.version, `${name} restored`);
+      for (const w of [a, b, a2]) assertValue(await read(w), w.value, w.version, `${m.name} restored`);
     }
   });
 
