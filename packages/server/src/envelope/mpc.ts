@@ -2,10 +2,9 @@
  * MPC envelope encryption: the version's DEK is split (XOR: DEK = server part ⊕ client part, each server slot
  * holding the server part; or Shamir 2-of-3 with each holder at a fixed x), each server-held share is wrapped
  * by its slot's KEK bound to the full context, and the client's share, if the mode has one, is handed back
- * once and never stored. A commitment to the DEK is stored and
- * checked after reconstruction: it tells a wrong client share from a good one, and catches a stored share
- * that passed its provider's check but is wrong (an Azure RSA share can be forged with the public key, so a
- * DEK is never rebuilt from RSA-wrapped shares alone).
+ * once and never stored. A commitment to the DEK is stored and checked after reconstruction: it tells a wrong
+ * client share from a good one, and catches a stored share that passed its provider's check but is wrong (an
+ * Azure RSA share can be forged with the public key, so a DEK is never rebuilt from RSA-wrapped shares alone).
  */
 import {
   clientShareTag,
@@ -125,10 +124,10 @@ export interface RecoverOptions extends QuorumOptions {
  * were checked by `checkedShare` (and the client's by the client-share check), so combining cannot throw.
  */
 function tryCombine(vault: MpcVault, ref: VersionRef, commitment: Uint8Array, parts: Uint8Array[]): Uint8Array | undefined {
+  // XOR: one server slot's copy of the server part, then the client's part (an XOR mode's quorum is one slot).
   const dek =
     vault.mode.scheme === "xor"
-      ? // One server slot's copy of the server part and the client's part: a client-held mode's quorum asks one slot.
-        xorCombine(parts[0]!, parts[1]!)
+      ? xorCombine(parts[0]!, parts[1]!)
       : combine(parts, { threshold: vault.mode.threshold, xs: vault.holders.map((_, i) => i + 1) });
   if (dek.length === DEK_LENGTH && verifyDekCommitment(dek, commitmentContext(ref, commitmentProtection(vault)), commitment)) return dek;
   wipe(dek);
