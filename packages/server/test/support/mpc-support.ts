@@ -17,7 +17,6 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   combine,
-  decodeClientShare,
   deriveValueKey,
   open,
   SCHEME_XOR,
@@ -415,8 +414,11 @@ export function attack(snap: DbSnapshot, ref: VersionRef, holds: AttackerHolds):
       }
     }
     if (holds.clientShare) {
-      const client = decodeClientShare(holds.clientShare);
-      parts.push({ holder: "client", bytes: client.scheme === SCHEME_XOR ? client.share : Uint8Array.from([...client.share, client.index]) });
+      // Read from the documented layout (the attacker needs no codec): scheme, index, then the share bytes.
+      const encoded = Buffer.from(holds.clientShare, "base64");
+      const [scheme, index] = [encoded[1]!, encoded[2]!];
+      const share = encoded.subarray(SHARE_OFFSET, TAG_OFFSET);
+      parts.push({ holder: "client", bytes: scheme === SCHEME_XOR ? share : Uint8Array.from([...share, index]) });
       unwrapped.push("client");
     }
     // Whatever the mode says: each part taken as the DEK itself, and each pair combined both ways (XOR, Shamir).
