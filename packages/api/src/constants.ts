@@ -12,8 +12,8 @@ export type SecretType = string;
 /** The types a picker offers (the dashboard's); a secret of any other type is shown as it is. */
 export const KNOWN_SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "env_bundle", "note", "file"] as const;
 
-/** The three MPC custody modes (the seed's `custody_mode`). */
-export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+/** The MPC custody modes: the seed's three `custody_mode`s, and strict client custody (the client's share and either provider's). */
+export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 export type CustodyModeName = (typeof CUSTODY_MODE_NAMES)[number];
 
 /** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */

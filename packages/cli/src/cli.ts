@@ -1,5 +1,6 @@
 /** The command line: parsing, help, dispatch, and turning failures into messages and exit codes. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { CUSTODY_MODE_NAMES } from "@shardvault/sdk";
 import { agentCommands } from "./commands/agent.js";
 import { envCommands } from "./commands/env.js";
 import { login, logout } from "./commands/login.js";
@@ -162,7 +163,7 @@ const COMMANDS: Record<string, Command> = {
   "vault enable-mpc": {
     run: vaultCommands["enable-mpc"],
     usage: "vault enable-mpc <vault-id> --mode MODE [--providers a,b] [--client-share-out FILE]",
-    summary: "enable MPC: MODE is 2of2_client_custody, 2of3_multi_hsm, 2of3_client_custody (or 2-of-2, 2-of-3)",
+    summary: `enable MPC: MODE is ${CUSTODY_MODE_NAMES.join(", ")} (or 2-of-2, 2-of-3)`,
     options: ["mode", "providers", "client-share-out"],
   },
   "secret put": {

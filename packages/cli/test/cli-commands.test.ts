@@ -269,6 +269,11 @@ describe("shardvault commands against a real server", () => {
     assert.match(put3.stderr, /Shardvault will not decrypt the secret and cannot recover it/);
     assert.match(put3.stderr, /key providers gcp and aws together hold 2 of the 3 shares/);
 
+    // Strict client custody: gcp and aws together hold only the server part.
+    const strict = (await run(["vault", "create", "loss-strict", "--mode", "2of3_client_required", "--json"])).json;
+    const putStrict = await expectExit(["secret", "put", strict.id, "k"], 0, { input: "v" });
+    assert.match(putStrict.stderr, /If it is lost, the secret cannot be decrypted by anyone\./);
+
     const reprotected = (await run(["vault", "create", "loss-enable", "--json"])).json;
     await expectExit(["secret", "put", reprotected.id, "x"], 0, { input: "old" });
     const enabled = await expectExit(["vault", "enable-mpc", reprotected.id, "--mode", "2of3_client_custody", "--providers", "aws,azure", "--client-share-out", join(dir, "loss.json")], 0);

@@ -4,8 +4,8 @@
  * Standard base64 (RFC 4648 §4, padded) of, version 1:
  *   offset  size  field
  *   0       1     format version (0x01)
- *   1       1     scheme: 0x01 XOR 2-of-2, 0x02 Shamir over GF(256)
- *   2       1     share index: the x-coordinate (Shamir) or 2 (XOR: the client holds the second share)
+ *   1       1     scheme: 0x01 XOR (DEK = server part ⊕ client part), 0x02 Shamir over GF(256)
+ *   2       1     share index: the x-coordinate (Shamir), or for XOR the client's place in the holder list (2 in 2-of-2, 3 in 2of3_client_required)
  *   3       32    share bytes (the y values, or the XOR share)
  *   35      8     tag: the first 8 bytes of SHA-256 over the canonical context of the share's secret version
  *   43      4     check: the first 4 bytes of SHA-256 over bytes 0…42
@@ -32,7 +32,7 @@ const ENCODED_LENGTH = 3 + CLIENT_SHARE_BYTES + CLIENT_SHARE_TAG_LENGTH + CHECK_
 
 export interface ClientShare {
   scheme: ClientShareScheme;
-  /** The x-coordinate for Shamir shares; 2 for the XOR client share. */
+  /** The x-coordinate for Shamir shares; for XOR, the client's place in the holder list. */
   index: number;
   /** The share's secret bytes. The caller wipes them when done. */
   share: Uint8Array;

@@ -1,7 +1,8 @@
 /**
- * The three MPC custody modes as the seed document's "Choosing a custody mode" table describes them, with
- * each mode's default share holders (the server's `envelope/custody-modes.ts`). The trust lines follow the README's
- * corrected model: in 2-of-3 client custody, GCP and AWS together hold two of the three shares.
+ * The MPC custody modes: the seed document's three, as its "Choosing a custody mode" table describes them, and
+ * strict client custody (`2of3_client_required`), with each mode's default share holders (the server's
+ * `envelope/custody-modes.ts`). The trust lines follow the README's corrected model: in 2-of-3 client custody,
+ * GCP and AWS together hold two of the three shares; in strict client custody they cannot decrypt together.
  */
 import type { CUSTODY_MODE_NAMES } from "@shardvault/api";
 import type { CustodyModeName } from "@shardvault/sdk";
@@ -15,8 +16,14 @@ export interface CustodyMode {
    */
   trust: string;
   clientShareRequired: boolean;
-  /** Shares that rebuild a data key, whoever holds them (the server's access structure: any `threshold`). */
-  threshold: number;
+  /** Whether the provider slots together hold enough to rebuild a data key without the client (the server's access structure). */
+  providersTogetherDecrypt: boolean;
+  /**
+   * Whether replacing a lost provider moves its shares without the clients (multi-HSM re-splits from the other
+   * slots; strict client custody copies the server part from the other slot); otherwise each secret is moved
+   * with its client share.
+   */
+  serverMovesLostShare: boolean;
   /** Share holders in share order; "client" is the caller. */
   defaultProviders: string[];
   split: string;
@@ -30,7 +37,8 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-2 Client Custody",
     trust: "Neither Shardvault nor {0} alone can decrypt: every read needs the server's {0} share and your client share.",
     clientShareRequired: true,
-    threshold: 2,
+    providersTogetherDecrypt: false,
+    serverMovesLostShare: false,
     defaultProviders: ["gcp", "client"],
     split: "XOR 2-of-2",
     overhead: "Medium — store 1 share per secret",
@@ -41,7 +49,8 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Multi-HSM",
     trust: "Any single key provider compromise is insufficient: any 2 of {0}, {1} and {2} decrypt, fully server-side, no client share.",
     clientShareRequired: false,
-    threshold: 2,
+    providersTogetherDecrypt: true,
+    serverMovesLostShare: true,
     defaultProviders: ["gcp", "aws", "azure"],
     split: "Shamir 2-of-3 over GF(256)",
     overhead: "Low — fully server-side",
@@ -52,11 +61,24 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Client Custody",
     trust: "Any 2 of {0}, {1} and your client share decrypt: no single party can, but two of the three colluding can.",
     clientShareRequired: true,
-    threshold: 2,
+    providersTogetherDecrypt: true,
+    serverMovesLostShare: false,
     defaultProviders: ["gcp", "aws", "client"],
     split: "Shamir 2-of-3 over GF(256)",
     overhead: "Medium — store 1 share per secret",
     bestFor: "Balanced: multi-cloud + human custody",
+  },
+  {
+    name: "2of3_client_required",
+    label: "2-of-3 Client Required",
+    trust: "Your client share and either {0} or {1} decrypt; {0} and {1} together cannot, and losing one of them loses no secret.",
+    clientShareRequired: true,
+    providersTogetherDecrypt: false,
+    serverMovesLostShare: true,
+    defaultProviders: ["gcp", "aws", "client"],
+    split: "XOR: your share ⊕ a server part held at both providers",
+    overhead: "Medium — store 1 share per secret",
+    bestFor: "Strict human control that survives a provider loss",
   },
 ];
 
@@ -96,9 +118,9 @@ export interface CustodyFacts {
 const andList = (items: readonly string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
 
 /**
- * What losing a client share means in this vault, from its mode's facts: when the provider slots alone hold a
- * threshold of shares (2-of-3 client custody: gcp and aws hold 2 of 3), Shardvault refuses to decrypt without
- * the share, but those providers together could; saying "nobody can" would overstate the share.
+ * What losing a client share means in this vault, from its mode's facts: when the provider slots alone hold
+ * enough shares (2-of-3 client custody: gcp and aws hold 2 of 3), Shardvault refuses to decrypt without the
+ * share, but those providers together could; saying "nobody can" would overstate the share.
  * Undefined when the vault's mode gives the client no share.
  */
 function clientShareLoss(vault: CustodyFacts): { ifLost: string; withoutIt: string } | undefined {
@@ -106,7 +128,7 @@ function clientShareLoss(vault: CustodyFacts): { ifLost: string; withoutIt: stri
   if (!mode?.clientShareRequired) return undefined;
   const holders = vault.mpc_providers ?? mode.defaultProviders;
   const slots = holders.filter((holder) => holder !== "client");
-  if (slots.length < mode.threshold) {
+  if (!mode.providersTogetherDecrypt) {
     return { ifLost: "if you lose it the secret cannot be decrypted by anyone — Shardvault cannot recover it.", withoutIt: "without it the version cannot be decrypted by anyone." };
   }
   const notTheOnlyWay = `It is not the only way in, though: the ${andList(slots)} key providers together hold ${slots.length} of the ${holders.length} shares, so whoever controls them could rebuild the secret without it.`;

@@ -1,12 +1,13 @@
 /**
  * The dashboard's custody texts (src/custody.ts), which the shown-once modal and the reminders beside a
  * vault's secrets show: worded per mode from the mode's facts, and those facts agree with the server's mode
- * table (its access structure). Losing the client share makes a 2-of-2 version undecryptable by anyone; in
- * 2-of-3 client custody the two provider slots together still hold two of the three shares.
+ * table (its access structure). Losing the client share makes a 2-of-2 or strict client custody version
+ * undecryptable by anyone; in 2-of-3 client custody the two provider slots together still hold two of the
+ * three shares.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CUSTODY_MODES as SERVER_MODES, CLIENT } from "../../server/src/envelope/custody-modes.js";
+import { CUSTODY_MODES as SERVER_MODES, CLIENT, slotShareReplicated } from "../../server/src/envelope/custody-modes.js";
 import { clientShareReminder, clientShareWarning, CUSTODY_MODES } from "../src/custody.js";
 
 const texts = (vault: { mpc_custody: string; mpc_providers?: string[] }) => {
@@ -16,8 +17,14 @@ const texts = (vault: { mpc_custody: string; mpc_providers?: string[] }) => {
 };
 
 describe("dashboard custody texts", () => {
-  it("2-of-2 client custody: without the share nobody can decrypt the version", () => {
-    for (const vault of [{ mpc_custody: "2of2_client_custody" }, { mpc_custody: "2of2_client_custody", mpc_providers: ["hsm", "client"] }]) {
+  it("2-of-2 and strict client custody: without the share nobody can decrypt the version", () => {
+    const vaults = [
+      { mpc_custody: "2of2_client_custody" },
+      { mpc_custody: "2of2_client_custody", mpc_providers: ["hsm", "client"] },
+      { mpc_custody: "2of3_client_required" },
+      { mpc_custody: "2of3_client_required", mpc_providers: ["aws", "azure", "client"] },
+    ];
+    for (const vault of vaults) {
       for (const text of texts(vault)) assert.match(text, /cannot be decrypted by anyone/, JSON.stringify(vault));
     }
   });
@@ -46,12 +53,11 @@ describe("dashboard custody texts", () => {
     assert.deepEqual(CUSTODY_MODES.map((m) => m.name).sort(), Object.keys(SERVER_MODES).sort());
     for (const mode of CUSTODY_MODES) {
       const server = SERVER_MODES[mode.name];
-      assert.equal(mode.threshold, server.threshold, mode.name);
       assert.equal(mode.clientShareRequired, server.clientHoldsShare, mode.name);
       assert.deepEqual(mode.defaultProviders, server.clientHoldsShare ? [...server.defaultProviders, CLIENT] : [...server.defaultProviders], mode.name);
-      const slots = mode.defaultProviders.filter((p) => p !== "client").length;
       // The texts say the providers alone could rebuild exactly when the server's access structure says so.
-      assert.equal(slots >= mode.threshold, server.decrypts({ client: false, servers: server.serverShares }), mode.name);
+      assert.equal(mode.providersTogetherDecrypt, server.decrypts({ client: false, servers: server.serverShares }), mode.name);
+      assert.equal(mode.serverMovesLostShare, !server.clientHoldsShare || slotShareReplicated({ name: mode.name, ...server }), mode.name);
     }
   });
 });

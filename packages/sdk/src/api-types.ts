@@ -8,11 +8,11 @@
 /** The types a picker offers (the dashboard's); a secret of any other type is shown as it is. */
 export const KNOWN_SECRET_TYPES = ["generic", "password", "api_key", "certificate", "private_key", "ssh_key", "env", "env_bundle", "note", "file"] as const;
 
-/** The three MPC custody modes (the seed's `custody_mode`). */
-export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+/** The MPC custody modes: the seed's three `custody_mode`s, and strict client custody (the client's share and either provider's). */
+export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 
 /** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
-export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 
 /** Alphabets of server-generated values (`secret-rotate`); `hex` is the default. */
 export const CHARSET_NAMES = ["hex", "base64", "alphanumeric", "ascii"] as const;
@@ -190,8 +190,8 @@ export type CreateVaultBody = {
   name: string;
 };
 
-/** The three MPC custody modes (the seed's `custody_mode`). */
-export type CustodyModeName = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody";
+/** The MPC custody modes: the seed's three `custody_mode`s, and strict client custody (the client's share and either provider's). */
+export type CustodyModeName = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2of3_client_required";
 
 /** `POST /v1/vaults/{vault_id}/cmek` */
 export type EnableCmekBody = {
@@ -237,7 +237,7 @@ export type Jwks = {
 };
 
 /** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
-export type MpcCustodyValue = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2-of-2" | "2-of-3";
+export type MpcCustodyValue = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2of3_client_required" | "2-of-2" | "2-of-3";
 
 /** `GET /v1/vaults/{vault_id}/mpc/jobs/{job_id}`: a lifecycle job's progress over the vault's live versions. */
 export type MpcJob = {

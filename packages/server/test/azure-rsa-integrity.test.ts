@@ -5,7 +5,8 @@
  * Vault peer), SQL from the test playing someone who can write the database:
  *
  * - enabling MPC (or creating an MPC vault) whose RSA slots alone would rebuild a DEK is 400
- *   unauthenticated_quorum; one RSA slot among authenticated ones is accepted, and reads and writes work;
+ *   unauthenticated_quorum; one RSA slot among authenticated ones is accepted, and so are two in strict client
+ *   custody, where every quorum holds the client's part; reads and writes work;
  * - a plain version re-pointed at the RSA slot, with a forged wrapped DEK, commitment and ciphertext, is not
  *   served: 500 wrapped_dek_unauthenticated;
  * - an MPC version whose vault was edited so that two RSA slots hold a quorum, with forged shares, commitment
@@ -118,6 +119,8 @@ describe("RSA-wrapped material is never the only protection of a DEK (postgres, 
       { custody_mode: "2of3_multi_hsm", providers: ["gcp", "aws", "azure"] },
       { custody_mode: "2of3_client_custody", providers: ["gcp", "azure2"] },
       { custody_mode: "2of2_client_custody", providers: ["azure"] },
+      // The client's part is in every quorum of strict client custody: two RSA slots are never one alone.
+      { custody_mode: "2of3_client_required", providers: ["azure", "azure2"] },
     ]) {
       const vault = await createVault(admin, "rsa accepted");
       await enableMpc(admin, vault.id, body);

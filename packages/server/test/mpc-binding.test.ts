@@ -26,7 +26,7 @@ import { seal } from "@shardvault/crypto";
 import { keyBindingContext } from "../src/envelope/contexts.js";
 import { api, assertNoLeak, assertProblem, provisionLocalKeys, secretValue, type Api, type ApiResponse } from "./support/harness.js";
 import { connect, deploy, postgresSkipReason, type Deployment } from "./support/postgres.js";
-import { assertValue, boundedGet, createVault, localKek, mode, putSecret, readKeyFiles, type ModeInfo } from "./support/mpc-support.js";
+import { assertValue, boundedGet, createVault, localKek, mode, MODES, putSecret, readKeyFiles, type ModeInfo } from "./support/mpc-support.js";
 
 const INTEGRITY = new Set(["stored_share_corrupt", "dek_commitment_mismatch"]);
 
@@ -143,6 +143,10 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
       ["2of3_multi_hsm", "2of3_client_custody", ["gcp", "aws", "client"]],
       ["2of2_client_custody", "2of3_client_custody", ["gcp", "client"]],
       ["2of3_client_custody", "2of2_client_custody", ["gcp", "client"]],
+      ["2of3_client_required", "2of3_client_custody", ["gcp", "aws", "client"]],
+      ["2of3_client_custody", "2of3_client_required", ["gcp", "aws", "client"]],
+      ["2of3_client_required", "2of2_client_custody", ["gcp", "client"]],
+      ["2of2_client_custody", "2of3_client_required", ["gcp", "aws", "client"]],
     ] as const) {
       const m = mode(from);
       const vaultId = await vaultWith(m, `flip ${to}`);
@@ -192,8 +196,7 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
   });
 
   test("shares swapped between two secrets are refused, in every mode", async () => {
-    for (const name of ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const) {
-      const m = mode(name);
+    for (const m of MODES) {
       const vaultId = await vaultWith(m, "swap");
       const a = await write(m, vaultId, "swap/a");
       const b = await write(m, vaultId, "swap/b");
@@ -206,7 +209,7 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
       }
       for (const [w, label] of [[a, "a"], [b, "b"]] as const) {
         const res = await read(w);
-        assertIntegrityRefusal(res, `${name}: shares of ${label} swapped`);
+        assertIntegrityRefusal(res, `${m.name}: shares of ${label} swapped`);
         assert.equal(res.body.code, "stored_share_corrupt", res.text);
         assert.match(res.body.detail, /\b(gcp|aws|azure)\b/);
       }
@@ -214,14 +217,14 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
       const a2 = await write(m, vaultId, "swap/a");
       const rowsA2 = await shareRows(a2.id);
       for (const slot of m.slots) await setShare(a2.id, slot, rowsA.find((r) => r.provider === slot)!.wrapped_share);
-      assertIntegrityRefusal(await read(a2), `${name}: version 2 with version 1's shares`);
+      assertIntegrityRefusal(await read(a2), `${m.name}: version 2 with version 1's shares`);
       // Put back: all read again.
       for (const slot of m.slots) {
         await setShare(a.id, slot, rowsA.find((r) => r.provider === slot)!.wrapped_share);
         await setShare(b.id, slot, rowsB.find((r) => r.provider === slot)!.wrapped_share);
         await setShare(a2.id, slot, rowsA2.find((r) => r.provider === slot)!.wrapped_share);
       }
-      for (const w of [a, b, a2]) assertValue(await read(w), w.value, w.version, `${name} restored`);
+      for (const w of [a, b, a2]) assertValue(await read(w), w.value, w.version, `${m.name} restored`);
     }
   });
 
@@ -292,7 +295,7 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
     assert.deepEqual(failures, [], "pairs of corrupted shares not refused properly");
   });
 
-  test("client modes: a corrupted stored share is refused as stored_share_corrupt (2-of-2) or read around (2-of-3), never blamed on the client", async () => {
+  test("client modes: a corrupted stored share is refused as stored_share_corrupt (2-of-2) or read around (2-of-3, strict), never blamed on the client", async () => {
     const m2 = mode("2of2_client_custody");
     const v2 = await vaultWith(m2, "corrupt client");
     const w2 = await write(m2, v2, "corrupt/two");
@@ -304,22 +307,23 @@ describe("mpc binding and stored-share integrity on postgres", { skip: await pos
     await setShare(w2.id, "gcp", gcp2!.wrapped_share);
     assertValue(await read(w2), w2.value, 1);
 
-    const m3 = mode("2of3_client_custody");
-    const v3 = await vaultWith(m3, "corrupt client");
-    const w3 = await write(m3, v3, "corrupt/three");
-    const rows = await shareRows(w3.id);
-    for (const bad of ["gcp", "aws"]) {
-      const original = rows.find((r) => r.provider === bad)!.wrapped_share;
-      await setShare(w3.id, bad, flipped(original));
-      for (let i = 0; i < 4; i++) assertValue(await read(w3), w3.value, 1, `2of3 client, ${bad} corrupted, read #${i}`);
-      await setShare(w3.id, bad, original);
+    for (const m3 of [mode("2of3_client_custody"), mode("2of3_client_required")]) {
+      const v3 = await vaultWith(m3, "corrupt client");
+      const w3 = await write(m3, v3, "corrupt/three");
+      const rows = await shareRows(w3.id);
+      for (const bad of ["gcp", "aws"]) {
+        const original = rows.find((r) => r.provider === bad)!.wrapped_share;
+        await setShare(w3.id, bad, flipped(original));
+        for (let i = 0; i < 4; i++) assertValue(await read(w3), w3.value, 1, `${m3.name}, ${bad} corrupted, read #${i}`);
+        await setShare(w3.id, bad, original);
+      }
+      // Both server shares corrupted: the client's share alone is not enough, and it is not the client's fault.
+      for (const r of rows) await setShare(w3.id, r.provider, flipped(r.wrapped_share));
+      const both = await read(w3);
+      assertProblem(both, 500, "stored_share_corrupt", /\b(gcp|aws)\b/);
+      for (const r of rows) await setShare(w3.id, r.provider, r.wrapped_share);
+      assertValue(await read(w3), w3.value, 1);
     }
-    // Both server shares corrupted: the client's share alone is not enough, and it is not the client's fault.
-    for (const r of rows) await setShare(w3.id, r.provider, flipped(r.wrapped_share));
-    const both = await read(w3);
-    assertProblem(both, 500, "stored_share_corrupt", /\b(gcp|aws)\b/);
-    for (const r of rows) await setShare(w3.id, r.provider, r.wrapped_share);
-    assertValue(await read(w3), w3.value, 1);
   });
 
   test("multi-HSM: a share that unwraps but is wrong is caught by the commitment, read around, and named", async () => {

@@ -1,5 +1,5 @@
 /**
- * The `X-Client-Share` header of client-custody vaults (2-of-2 XOR and 2-of-3 Shamir), on PGlite and on
+ * The `X-Client-Share` header of client-custody vaults (2-of-2 XOR, 2-of-3 Shamir, strict 2-of-3 XOR), on PGlite and on
  * PostgreSQL, on every read route (latest, `?version=`, `secret-version/{path}/{v}`):
  *
  * - missing or blank → 400 client_share_required;
@@ -7,10 +7,10 @@
  *   scheme, wrong length, a scheme and index that are no custody mode's client share → 400 client_share_malformed;
  * - a share of another secret, of the same path in another vault, or of another version of the path
  *   → 400 client_share_mismatch, the detail naming the version when it is one of the same path; a share of
- *   the other client-custody mode is a share of another secret too (every combination of modes);
+ *   another client-custody mode is a share of another secret too (every combination of modes);
  * - a well-formed share with the right tag and wrong share bytes (a flipped share byte with its check
  *   recomputed; zero bytes; another version's bytes under this version's tag; random bytes) → 400
- *   client_share_invalid; so is this version's tag on the other client mode's scheme and index;
+ *   client_share_invalid; so is this version's tag on another client mode's scheme and index;
  * - never a 5xx and never a value for any of these; refused reads do not use up `max_access_count`; they are
  *   audited as `secret.read_refused` with the reason, without the share;
  * - header names are case-insensitive; multi-HSM and plain vaults need no share.
@@ -27,13 +27,14 @@ import {
   malformedShares,
   mode,
   putSecret,
+  schemeByte,
   SHARE_OFFSET,
   TAG_OFFSET,
   wrongShareBytes,
   type ModeInfo,
 } from "./support/mpc-support.js";
 
-const CLIENT_MODES = [mode("2of2_client_custody"), mode("2of3_client_custody")];
+const CLIENT_MODES = [mode("2of2_client_custody"), mode("2of3_client_custody"), mode("2of3_client_required")];
 
 interface Fixture {
   m: ModeInfo;
@@ -238,7 +239,7 @@ for (const kind of DATABASE_KINDS) {
       });
     }
 
-    test("every cross-mode combination: a client share of the other client mode → client_share_mismatch (another secret's)", async () => {
+    test("every cross-mode combination: a client share of another client mode → client_share_mismatch (another secret's)", async () => {
       for (const vaultMode of CLIENT_MODES) {
         for (const shareMode of CLIENT_MODES.filter((o) => o.name !== vaultMode.name)) {
           const x = fixtures.get(vaultMode.name)!;
@@ -254,16 +255,17 @@ for (const kind of DATABASE_KINDS) {
       }
     });
 
-    test("this version's tag on the other client mode's scheme and index → client_share_invalid", async () => {
+    test("this version's tag on another client mode's scheme and index → client_share_invalid", async () => {
       for (const vaultMode of CLIENT_MODES) {
         const x = fixtures.get(vaultMode.name)!;
-        const other = CLIENT_MODES.find((o) => o.name !== vaultMode.name)!;
-        // A share never issued: this version's own share relabelled as the other mode's client share.
-        const relabelled = editShare(x.shares.get("share/one@2")!, (b) => {
-          b[1] = other.scheme === "xor" ? 1 : 2;
-          b[2] = other.clientIndex!;
-        });
-        await refusedEverywhere(x, "share/one", 2, true, relabelled, "client_share_invalid", undefined, `${vaultMode.name} share relabelled as ${other.name}`);
+        for (const other of CLIENT_MODES.filter((o) => o.name !== vaultMode.name)) {
+          // A share never issued: this version's own share relabelled as the other mode's client share.
+          const relabelled = editShare(x.shares.get("share/one@2")!, (b) => {
+            b[1] = schemeByte(other.scheme);
+            b[2] = other.clientIndex!;
+          });
+          await refusedEverywhere(x, "share/one", 2, true, relabelled, "client_share_invalid", undefined, `${vaultMode.name} share relabelled as ${other.name}`);
+        }
       }
     });
 

@@ -10,8 +10,8 @@
  *   of the azure slot, an RSA key whose wraps the server makes with its public key (known since the vault's
  *   KEK was created): writes succeed, and what they wrote reads once it is back;
  * - two slots down: reads are refused with 503 provider_unavailable (answered, not hung), never a value;
- * - 2-of-3 client custody: one server slot down still reads with the client's share; 2-of-2: its only slot
- *   down refuses reads and writes with 503;
+ * - 2-of-3 client custody and strict client custody: one server slot down still reads with the client's
+ *   share; 2-of-2: its only slot down refuses reads and writes with 503;
  * - enabling MPC while a needed slot is down: 503 naming it, the vault unchanged; after the fault it works;
  * - the server output holds no value, share, key or peer credential.
  */
@@ -178,22 +178,23 @@ describe("mpc with cloud provider slots under faults on postgres", { skip: await
     }
   });
 
-  test("2-of-3 client custody: one server slot down still reads with the client's share; writes refuse naming it", async () => {
-    const m = mode("2of3_client_custody");
-    const vaultId = (await createVault(admin, "client custody faults", { custody_mode: m.name })).id;
-    const w = await write(m, vaultId, "cc/one");
-    for (const slot of ["gcp", "aws"] as const) {
-      await peers[slot].fault({ refuse: true });
-      for (let i = 0; i < 3; i++) assertValue(await read(w), w.value, 1, `${slot} down, read #${i}`);
-      await assertWriteRefused(vaultId, "cc/new", slot, `2of3 client, ${slot} down`);
-      await peers[slot].reset();
-    }
-    // The azure slot holds no share in this mode: its outage changes nothing.
-    await peers.azure.fault({ refuse: true });
-    assertValue(await read(w), w.value, 1, "azure down");
-    const fresh = await write(m, vaultId, "cc/azure-down");
-    assertValue(await read(fresh), fresh.value, 1);
-  });
+  for (const m of [mode("2of3_client_custody"), mode("2of3_client_required")]) {
+    test(`${m.name}: one server slot down still reads with the client's share; writes refuse naming it`, async () => {
+      const vaultId = (await createVault(admin, `client custody faults ${m.name}`, { custody_mode: m.name })).id;
+      const w = await write(m, vaultId, "cc/one");
+      for (const slot of ["gcp", "aws"] as const) {
+        await peers[slot].fault({ refuse: true });
+        for (let i = 0; i < 3; i++) assertValue(await read(w), w.value, 1, `${slot} down, read #${i}`);
+        await assertWriteRefused(vaultId, "cc/new", slot, `${m.name}, ${slot} down`);
+        await peers[slot].reset();
+      }
+      // The azure slot holds no share in this mode: its outage changes nothing.
+      await peers.azure.fault({ refuse: true });
+      assertValue(await read(w), w.value, 1, "azure down");
+      const fresh = await write(m, vaultId, "cc/azure-down");
+      assertValue(await read(fresh), fresh.value, 1);
+    });
+  }
 
   test("2-of-2 client custody: its slot down refuses reads and writes with 503; the client's share is not blamed", async () => {
     const m = mode("2of2_client_custody");
@@ -229,7 +230,7 @@ describe("mpc with cloud provider slots under faults on postgres", { skip: await
 
   test("client-share errors are decided before any provider is called (no unwrap reaches a peer)", async () => {
     const unwraps = () => cloud.gcp.count("Decrypt") + cloud.aws.count("Decrypt") + cloud.azure.count("UnwrapKey");
-    for (const m of [mode("2of2_client_custody"), mode("2of3_client_custody")]) {
+    for (const m of [mode("2of2_client_custody"), mode("2of3_client_custody"), mode("2of3_client_required")]) {
       const vaultId = (await createVault(admin, `share before provider ${m.name}`, { custody_mode: m.name })).id;
       const v1 = await write(m, vaultId, "early/check");
       const v2 = await write(m, vaultId, "early/check");

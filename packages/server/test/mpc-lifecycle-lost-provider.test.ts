@@ -13,7 +13,12 @@
  *   completes, and posting the call again answers it;
  * - 2-of-2 client custody with its only server slot gone: 409 too, a refresh cannot rebuild the DEK (503), and
  *   new writes work on the new slot;
- * - then aws's key file deleted as well: every secret of the replaced vaults still reads.
+ * - strict client custody (2of3_client_required): with gcp gone, reads work with the client's share from aws
+ *   (a wrong share is still client_share_invalid, a missing one client_share_required); the replacement needs
+ *   no client share: aws holds the same server part, which the job wraps at spare, and every secret reads with
+ *   its ORIGINAL client share; a client's secret-refresh afterwards still issues a fresh share;
+ * - then aws's key file deleted as well: every secret of the replaced vaults still reads (strict client custody
+ *   from spare's copy of the server part).
  */
 import assert from "node:assert/strict";
 import { existsSync, rmSync } from "node:fs";
@@ -21,7 +26,7 @@ import { after, before, describe, test } from "node:test";
 import { api, assertNoLeak, assertProblem, makeTempDir, type Api } from "./support/harness.js";
 import { deploy, type Deployment } from "./support/postgres.js";
 import { allAuditEvents } from "./support/auth-support.js";
-import { secretUrl, shareHeader, writeLocalConfig } from "./support/mpc-support.js";
+import { secretUrl, shareHeader, writeLocalConfig, wrongShareBytes } from "./support/mpc-support.js";
 import { assertAllRead, assertStarted, getJob, postJob, waitForJob, writeSecrets, type Secret } from "./support/lifecycle.js";
 
 describe("losing providers for good: replacement, client refreshes, a second loss", () => {
@@ -30,8 +35,9 @@ describe("losing providers for good: replacement, client refreshes, a second los
   const env = { SHARDVAULT_CONFIG: config.path };
   let deployment: Deployment;
   let admin: Api;
-  const vaults: Record<"hsm" | "client" | "xor", string> = { hsm: "", client: "", xor: "" };
-  const secrets: Record<"hsm" | "client" | "xor", Secret[]> = { hsm: [], client: [], xor: [] };
+  type VaultName = "hsm" | "client" | "xor" | "strict";
+  const vaults: Record<VaultName, string> = { hsm: "", client: "", xor: "", strict: "" };
+  const secrets: Record<VaultName, Secret[]> = { hsm: [], client: [], xor: [], strict: [] };
   const sensitive: string[] = [];
 
   async function restartWithout(slot: string): Promise<void> {
@@ -51,7 +57,8 @@ describe("losing providers for good: replacement, client refreshes, a second los
     deployment = await deploy("pglite", { env });
     admin = api(deployment.server.url, deployment.server.adminKey);
     sensitive.push(deployment.server.adminKey);
-    for (const [name, mode] of [["hsm", "2of3_multi_hsm"], ["client", "2of3_client_custody"], ["xor", "2of2_client_custody"]] as const) {
+    const modes = [["hsm", "2of3_multi_hsm"], ["client", "2of3_client_custody"], ["xor", "2of2_client_custody"], ["strict", "2of3_client_required"]] as const;
+    for (const [name, mode] of modes) {
       const res = await admin.post("/v1/vaults", { name, custody_mode: mode });
       assert.equal(res.status, 201, res.text);
       vaults[name] = res.body.id;
@@ -80,6 +87,10 @@ describe("losing providers for good: replacement, client refreshes, a second los
     assert.equal(status.aws, "ok");
     await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM without gcp");
     await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody without gcp");
+    await assertAllRead(admin, vaults.strict, secrets.strict, "strict client custody without gcp");
+    const strict = secrets.strict[0]!;
+    assertProblem(await admin.get(secretUrl(vaults.strict, strict.path), { headers: shareHeader(wrongShareBytes(strict.share!)) }), 400, "client_share_invalid");
+    assertProblem(await admin.get(secretUrl(vaults.strict, strict.path)), 400, "client_share_required");
     const xor = secrets.xor[0]!;
     assertProblem(await admin.get(secretUrl(vaults.xor, xor.path), { headers: shareHeader(xor.share) }), 503, "provider_unavailable");
   });
@@ -143,12 +154,35 @@ describe("losing providers for good: replacement, client refreshes, a second los
     await assertAllRead(admin, vaultId, [fresh!], "2-of-2 on the new slot");
   });
 
+  test("strict client custody: gcp replaced by spare without any client share; every secret reads with its original share", async () => {
+    const vaultId = vaults.strict;
+    const jobId = assertStarted(await postJob(admin, vaultId, "replace-provider", { from: "gcp", to: "spare" }), "replace-provider", vaultId);
+    const job = await waitForJob(admin, vaultId, jobId);
+    assert.deepEqual([job.status, job.total, job.processed], ["completed", 5, 5], JSON.stringify(job));
+    assert.deepEqual((await admin.get(`/v1/vaults/${vaultId}`)).body.mpc_providers, ["spare", "aws", "client"]);
+    await assertAllRead(admin, vaultId, secrets.strict, "the original client shares after the replacement");
+    const actions = (await allAuditEvents(admin)).filter((e) => e.resource_id === vaultId || e.details.vault_id === vaultId).map((e) => e.action);
+    assert.ok(actions.includes("mpc.replace_provider_completed"), actions.join(", "));
+    assert.ok(!actions.includes("secret.refresh"), "no client moved a secret");
+
+    // A client's own refresh still works on the new slots: a fresh share, the old one refused from then on.
+    const [first, ...rest] = secrets.strict;
+    const res = await admin.post(`/v1/vaults/${vaultId}/secret-refresh/${first!.path}`, undefined, { headers: shareHeader(first!.share) });
+    assert.equal(res.status, 200, res.text);
+    sensitive.push(res.body.client_share);
+    assert.notEqual(res.body.client_share, first!.share);
+    assertProblem(await admin.get(secretUrl(vaultId, first!.path), { headers: shareHeader(first!.share) }), 400, "client_share_invalid");
+    secrets.strict = [{ ...first!, share: res.body.client_share }, ...rest];
+    await assertAllRead(admin, vaultId, secrets.strict, "after a client's refresh");
+  });
+
   test("then aws's key material destroyed too: every secret of the replaced vaults still reads", async () => {
     await restartWithout("aws");
     const status = await slotStatus();
     assert.deepEqual([status.gcp, status.aws, status.spare, status.azure], ["unavailable", "unavailable", "ok", "ok"]);
     await assertAllRead(admin, vaults.hsm, secrets.hsm, "multi-HSM on spare and azure");
     await assertAllRead(admin, vaults.client, secrets.client, "2-of-3 client custody on spare and the clients");
+    await assertAllRead(admin, vaults.strict, secrets.strict, "strict client custody on spare and the clients");
   });
 
   test("no secret value, client share or API key in the server output", () => {

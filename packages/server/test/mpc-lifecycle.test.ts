@@ -49,6 +49,7 @@ const MODES = {
   "2of2_client_custody": ["gcp", "client"],
   "2of3_multi_hsm": ["gcp", "aws", "azure"],
   "2of3_client_custody": ["gcp", "aws", "client"],
+  "2of3_client_required": ["gcp", "aws", "client"],
 } as const;
 type Mode = keyof typeof MODES;
 
@@ -233,7 +234,7 @@ describe("mpc key lifecycle on postgres", { skip: await postgresSkipReason() }, 
     assert.equal(again.body.status, "completed");
   });
 
-  for (const mode of ["2of2_client_custody", "2of3_client_custody"] as const) {
+  for (const mode of ["2of2_client_custody", "2of3_client_custody", "2of3_client_required"] as const) {
     test(`${mode}: replacement with the old slot answering re-wraps; the client shares keep working; secret-refresh re-splits`, async () => {
       const vaultId = await vaultWith(mode, `replace ${mode}`);
       const secrets = await written(vaultId, "c", 3);

@@ -11,13 +11,18 @@
  * holding all three slots.
  *
  * Expected, and asserted for every subset of {gcp, aws, azure, client}: a set of parties reconstructs a DEK
- * exactly when it holds two of the mode's shares. In particular:
+ * exactly when it holds two of the mode's shares, and in strict client custody exactly when it holds the
+ * client's share and at least one server slot's copy of the server part. In particular:
  *   2of2_client_custody   DB+gcp no, DB+client no, DB+gcp+client yes;
  *   2of3_multi_hsm        any single slot no, any two slots yes;
  *   2of3_client_custody   DB+gcp no, DB+aws no, DB+client no, DB+gcp+client yes, DB+aws+client yes,
  *                         and DB+gcp+aws YES: the seed's threat table says "Two cloud providers compromised:
  *                         Protected (client share needed)" for this mode, but gcp and aws hold two of the
  *                         three shares. So does the running server (it can call both).
+ *   2of3_client_required  DB+gcp no, DB+aws no, DB+client no, DB+gcp+client yes, DB+aws+client yes, and
+ *                         DB+gcp+aws NO: the seed's "Protected" row, delivered (gcp and aws each hold the same
+ *                         server part, nothing without the client's). Nor does the running server without
+ *                         the client's share.
  * Versions written after enabling and versions re-protected by enabling are both checked, so anything the
  * plain protection left behind (a wrapped DEK under the vault's old KEK) would show up as a reconstruction.
  */
@@ -25,7 +30,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type pg from "pg";
-import { api, assertNoLeak, DEV_SLOTS, provisionLocalKeys, secretValue, type Api } from "./support/harness.js";
+import { api, assertNoLeak, assertProblem, DEV_SLOTS, provisionLocalKeys, secretValue, type Api } from "./support/harness.js";
 import { connect, deploy, postgresSkipReason, type Deployment } from "./support/postgres.js";
 import {
   attack,
@@ -38,13 +43,14 @@ import {
   subsetsOf,
   type DbSnapshot,
   type ModeInfo,
+  type ModeName,
 } from "./support/mpc-support.js";
 
 type Party = "gcp" | "aws" | "azure" | "client";
 const PARTIES: readonly Party[] = ["gcp", "aws", "azure", "client"];
 
 /** The brief's and the seed's cases, by mode: parties besides the database → reconstructs? */
-const NAMED: Record<string, Array<[Party[], boolean]>> = {
+const NAMED: Record<ModeName, Array<[Party[], boolean]>> = {
   "2of2_client_custody": [
     [[], false],
     [["gcp"], false],
@@ -78,7 +84,37 @@ const NAMED: Record<string, Array<[Party[], boolean]>> = {
     [["gcp", "aws"], true],
     [["gcp", "aws", "azure"], true], // the running server
   ],
+  "2of3_client_required": [
+    [[], false],
+    [["gcp"], false],
+    [["aws"], false],
+    [["azure"], false],
+    [["client"], false],
+    [["azure", "client"], false],
+    [["gcp", "client"], true],
+    [["aws", "client"], true],
+    [["gcp", "aws", "client"], true],
+    // The seed's threat table: "two cloud providers compromised: protected (client share needed)".
+    [["gcp", "aws"], false],
+    [["gcp", "aws", "azure"], false], // the running server, without the client's share
+  ],
 };
+
+/**
+ * The access structure each mode promises, stated apart from the server's mode table: given how many of the
+ * mode's server slots the parties hold and whether they hold the client's share, do they reconstruct?
+ */
+const twoShares = (slots: number, client: boolean) => slots + (client ? 1 : 0) >= 2;
+const ACCESS: Record<ModeName, (slots: number, client: boolean) => boolean> = {
+  "2of2_client_custody": twoShares,
+  "2of3_multi_hsm": twoShares,
+  "2of3_client_custody": twoShares,
+  // The client's part and one slot's copy of the server part; the slots' copies together are one part.
+  "2of3_client_required": (slots, client) => client && slots >= 1,
+};
+
+const reconstructs = (m: ModeInfo, parties: readonly Party[]) =>
+  ACCESS[m.name](parties.filter((p) => m.slots.includes(p)).length, m.clientHoldsShare && parties.includes("client"));
 
 describe("mpc security model on postgres", { skip: await postgresSkipReason() }, () => {
   let deployment: Deployment;
@@ -152,14 +188,12 @@ describe("mpc security model on postgres", { skip: await postgresSkipReason() },
   });
 
   for (const m of MODES) {
-    test(`${m.name}: exactly the sets of parties holding two shares reconstruct a DEK`, () => {
-      const holders = new Set<string>(m.providers);
+    test(`${m.name}: exactly the sets of parties the mode's access structure names reconstruct a DEK`, () => {
       const mine = targets.filter((t) => t.m.name === m.name);
       assert.equal(mine.length, 3);
       for (const t of mine) {
         for (const parties of subsetsOf(PARTIES)) {
-          const held = parties.filter((p) => holders.has(p)).length;
-          const expected = held >= 2;
+          const expected = reconstructs(m, parties);
           const result = tryWith(t, parties);
           const label = `${m.name} (${t.how} v${t.version}): DB+${parties.join("+") || "nothing"}`;
           assert.equal(result.value !== undefined, expected, `${label}: expected ${expected ? "a reconstruction" : "none"}, got ${result.how ?? "none"}`);
@@ -199,6 +233,8 @@ describe("mpc security model on postgres", { skip: await postgresSkipReason() },
       const res = await admin.get(`/v1/vaults/${t.vaultId}/secrets/${t.path}?version=${t.version}`, { headers: t.share ? { "X-Client-Share": t.share } : {} });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.value, t.value);
+      // The running server holds every slot, yet without the client's share it does not decrypt.
+      if (t.share) assertProblem(await admin.get(`/v1/vaults/${t.vaultId}/secrets/${t.path}?version=${t.version}`), 400, "client_share_required");
     }
     await deployment.server.stop();
     assertNoLeak(deployment.server.output(), sensitive);

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { api, DATABASE_KINDS, DEV_SLOTS, makeTempDir, runServerCommand, secretValue, startServer, type Api, type DatabaseKind, type ServerHandle } from "./support/harness.js";
 import { createTestDatabase, deploy, skipReasonFor, type Deployment, type TestDatabase } from "./support/postgres.js";
 
-const MODES = [undefined, "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody"] as const;
+const MODES = [undefined, "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 
 interface Written {
   vaultId: string;
@@ -108,7 +108,7 @@ for (const kind of DATABASE_KINDS) {
       // gcp wraps the plain vault's DEKs, the signing key and the audit chain key, and holds a share in every MPC mode.
       assert.deepEqual(gcp.holds, {
         plain_versions: plainVersions,
-        mpc_shares: mpcVersions("2of2_client_custody") + mpcVersions("2of3_multi_hsm") + mpcVersions("2of3_client_custody"),
+        mpc_shares: MODES.reduce((sum, mode) => sum + (mode ? mpcVersions(mode) : 0), 0),
         signing_keys: 1,
         audit_chain_keys: 1,
       });
@@ -142,7 +142,7 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(res.status, 200, `${w.mode} ${w.path} v${w.version}: ${res.text}`);
         assert.equal(res.body.value, w.value, `${w.mode} ${w.path} v${w.version}`);
       }
-      assert.equal(new Set(written.map((w) => w.mode)).size, 4, "every custody mode, and plain, was read");
+      assert.equal(new Set(written.map((w) => w.mode)).size, MODES.length, "every custody mode, and plain, was read");
       // A new write on the restored data continues the version numbers.
       const next = await admin.put(`/v1/vaults/${written[0]!.vaultId}/secrets/db/password`, { value: "after the restore" });
       assert.equal(next.body.version, 3);

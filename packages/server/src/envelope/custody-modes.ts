@@ -4,8 +4,14 @@
  * row here (and its name in `@shardvault/api`): a missing or extra row fails to compile.
  *
  * Share holders are listed in share order: the server slots first, the client (`client`) last; each holder's
- * share index (the Shamir x-coordinate, or 1/2 for XOR) is its position + 1. "GCP KMS (primary)": `gcp` is
- * share 1 by default.
+ * share index (the Shamir x-coordinate, or the XOR holder's number) is its position + 1. "GCP KMS (primary)":
+ * `gcp` is share 1 by default.
+ *
+ * The two schemes:
+ * - `shamir`: one Shamir share per holder, any `threshold` of them rebuild the DEK;
+ * - `xor`: DEK = server part ⊕ client part. Every server slot holds (wrapped under its own KEK) a copy of the
+ *   same server part, so the client's part is always needed and any one server slot completes it: with two
+ *   server slots, losing one provider loses nothing, and the two providers together hold only the server part.
  */
 import { MPC_CUSTODY_VALUES, type CustodyModeName } from "@shardvault/api";
 import { badRequest } from "../errors.js";
@@ -21,6 +27,7 @@ export interface Parties {
 export interface CustodyMode {
   name: CustodyModeName;
   scheme: "xor" | "shamir";
+  /** How many shares a reconstruction combines (the API's `mpc_threshold`). */
   threshold: number;
   /** How many shares the server's provider slots hold. */
   serverShares: number;
@@ -33,18 +40,31 @@ export interface CustodyMode {
   decrypts(parties: Parties): boolean;
 }
 
-/** Any `threshold` shares of a Shamir (or XOR, threshold = every share) split. */
+/** Any `threshold` shares of a Shamir split. */
 const anyOf =
   (threshold: number) =>
   ({ client, servers }: Parties): boolean =>
     servers + (client ? 1 : 0) >= threshold;
 
+/** The client's part and any one server slot's copy of the server part (XOR). */
+const clientAndAnyServer = ({ client, servers }: Parties): boolean => client && servers >= 1;
+
 /** The behaviour of each custody mode the API names. */
 export const CUSTODY_MODES: Record<CustodyModeName, Omit<CustodyMode, "name">> = {
-  "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"], decrypts: anyOf(2) },
+  "2of2_client_custody": { scheme: "xor", threshold: 2, serverShares: 1, clientHoldsShare: true, defaultProviders: ["gcp"], decrypts: clientAndAnyServer },
   "2of3_multi_hsm": { scheme: "shamir", threshold: 2, serverShares: 3, clientHoldsShare: false, defaultProviders: ["gcp", "aws", "azure"], decrypts: anyOf(2) },
   "2of3_client_custody": { scheme: "shamir", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"], decrypts: anyOf(2) },
+  "2of3_client_required": { scheme: "xor", threshold: 2, serverShares: 2, clientHoldsShare: true, defaultProviders: ["gcp", "aws"], decrypts: clientAndAnyServer },
 };
+
+/** The names of the modes that give the client a share (for queries that count client-custody data). */
+export const CLIENT_CUSTODY_MODE_NAMES = (Object.keys(CUSTODY_MODES) as CustodyModeName[]).filter((name) => CUSTODY_MODES[name].clientHoldsShare);
+
+/**
+ * Whether a server slot's share is also held by the mode's other server slots (XOR: each holds the server
+ * part), so a lost slot's share can be wrapped again at its replacement from a slot that still answers.
+ */
+export const slotShareReplicated = (mode: CustodyMode): boolean => mode.scheme === "xor" && mode.serverShares > 1;
 
 /** The fewest server shares that, with or without the client's share, rebuild a DEK; undefined when none do. */
 export function serverSharesNeeded(mode: CustodyMode, client: boolean): number | undefined {

@@ -1,10 +1,10 @@
 /**
- * MPC envelope encryption: the version's DEK is split (XOR 2-of-2, or Shamir 2-of-3 with each holder at a
- * fixed x), each server-held share is wrapped by its slot's KEK bound to the full context, and the client's
- * share, if the mode has one, is handed back once and never stored. A commitment to the DEK is stored and
- * checked after reconstruction: it tells a wrong client share from a good one, and catches a stored share
- * that passed its provider's check but is wrong (an Azure RSA share can be forged with the public key, so a
- * DEK is never rebuilt from RSA-wrapped shares alone).
+ * MPC envelope encryption: the version's DEK is split (XOR: DEK = server part ⊕ client part, each server slot
+ * holding the server part; or Shamir 2-of-3 with each holder at a fixed x), each server-held share is wrapped
+ * by its slot's KEK bound to the full context, and the client's share, if the mode has one, is handed back
+ * once and never stored. A commitment to the DEK is stored and checked after reconstruction: it tells a wrong
+ * client share from a good one, and catches a stored share that passed its provider's check but is wrong (an
+ * Azure RSA share can be forged with the public key, so a DEK is never rebuilt from RSA-wrapped shares alone).
  */
 import {
   clientShareTag,
@@ -64,10 +64,14 @@ export const mpcProtection = (vault: MpcVault): Protection => ({
 /** What a version's DEK commitment binds: the holders its DEK was split for. */
 export const commitmentProtection = (vault: MpcVault): Protection => ({ ...mpcProtection(vault), providers: vault.commitmentHolders ?? vault.holders });
 
-/** Splits a DEK into one share per holder, each `[y…, x]` for Shamir or the bare share for XOR. */
+/**
+ * Splits a DEK into one share per holder, each `[y…, x]` for Shamir or the bare part for XOR, where every
+ * server slot gets the same server part (one buffer: wiping it once wipes every slot's) and the client the other.
+ */
 function splitDek(vault: MpcVault, dek: Uint8Array): Uint8Array[] {
-  if (vault.mode.scheme === "xor") return xorSplit(dek);
-  return splitAt(dek, vault.mode.threshold, vault.holders.map((_, i) => i + 1));
+  if (vault.mode.scheme === "shamir") return splitAt(dek, vault.mode.threshold, vault.holders.map((_, i) => i + 1));
+  const [serverPart, clientPart] = xorSplit(dek);
+  return vault.holders.map((holder) => (holder === CLIENT ? clientPart : serverPart));
 }
 
 /**
@@ -187,6 +191,7 @@ export interface RecoverOptions extends QuorumOptions {
  * were checked by `checkedShare` (and the client's by the client-share check), so combining cannot throw.
  */
 function tryCombine(vault: MpcVault, ref: VersionRef, commitment: Uint8Array, parts: Uint8Array[]): Uint8Array | undefined {
+  // XOR: one server slot's copy of the server part, then the client's part (an XOR mode's quorum is one slot).
   const dek =
     vault.mode.scheme === "xor"
       ? xorCombine(parts[0]!, parts[1]!)

@@ -14,7 +14,7 @@ import { requireUser } from "../auth/roles.js";
 import type { Plan } from "../config/deployment.js";
 import type { Queryable } from "../db/database.js";
 import { checkClientShare } from "../envelope/client-share-check.js";
-import { CLIENT } from "../envelope/custody-modes.js";
+import { CLIENT, slotShareReplicated } from "../envelope/custody-modes.js";
 import { currentLayout, sameProtection, vaultProtection, versionVault, type MpcProtection } from "../envelope/protection.js";
 import { resplitDek } from "../envelope/reshare.js";
 import { AppError, badRequest, conflict, gone, notFound } from "../errors.js";
@@ -141,7 +141,8 @@ export function createLifecycleService(
           holders: p.vault.holders.map((h) => (h === from ? to : h)),
           keks: kept,
           newKekSlots: [to],
-          // Client custody: the server cannot rebuild a DEK alone, so shares move as they are (the client's stays valid).
+          // Client custody: the server cannot rebuild a DEK alone, so shares move as they are (the client's stays
+          // valid); in strict client custody the lost slot's copy of the server part comes from the other slot.
           params: { move: clientCustody ? "rewrap" : "resplit", retire: [{ slot: from, kek_id: keks.get(from)!, required: false }], from, to },
         };
       }
@@ -153,12 +154,14 @@ export function createLifecycleService(
   }
 
   /**
-   * Runs a job, unless it is a client-custody replacement whose old slot is unreachable: the server cannot
-   * move those shares, each secret's client must (secret-refresh), and the job waits for them.
+   * Runs a job, unless it is a client-custody replacement whose old slot is unreachable and whose share no
+   * other slot holds: the server cannot move those shares, each secret's client must (secret-refresh), and the
+   * job waits for them. (In strict client custody the other slot holds the same server part: the job runs.)
    */
-  async function launch(job: JobRow): Promise<JobRow> {
+  async function launch(p: MpcProtection, job: JobRow): Promise<JobRow> {
     const params = paramsOf(job);
-    if (job.kind === "replace_provider" && params.move === "rewrap" && params.from && (await unreachable(params.from))) {
+    const stranded = job.kind === "replace_provider" && params.move === "rewrap" && !slotShareReplicated(p.vault.mode);
+    if (stranded && params.from && (await unreachable(params.from))) {
       const waiting = (await countLaggingVersions(db, job.vault_id, params.to_generation)) > 0;
       if (waiting) {
         await jobs.fail(job, `needs_client_shares: slot ${params.from} is unreachable; move each secret with secret-refresh and its client share`);
@@ -185,7 +188,7 @@ export function createLifecycleService(
         throw conflict("job_unfinished", `a ${unfinished.kind} job (${unfinished.id}) on this vault is unfinished: post that call again to resume it first`);
       }
       await jobs.resumedBy(unfinished, principal);
-      return launch(unfinished);
+      return launch(p, unfinished);
     }
     // A client retrying a replacement whose 202 it lost gets the job, not a refusal.
     const [latest] = await jobsOfVault(db, vault.id, MPC_JOB_KINDS, 1);
@@ -220,7 +223,7 @@ export function createLifecycleService(
       // KEKs made for a start that did not commit are disabled, not left usable at their providers.
       if (!job) await disableKeks(created);
     }
-    return launch(job);
+    return launch(p, job);
   }
 
   /** Counts a version a client moved for an unfinished replacement, and completes the job when none is left. */

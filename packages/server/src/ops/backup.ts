@@ -17,6 +17,7 @@ import type { Database } from "../db/database.js";
 import { acquireFolderLock } from "../db/folder-lock.js";
 import { pgliteDataDir } from "../db/pglite.js";
 import { openPostgres } from "../db/postgres.js";
+import { CLIENT_CUSTODY_MODE_NAMES } from "../envelope/custody-modes.js";
 import { SERVER_VERSION } from "../version.js";
 
 export class BackupError extends Error {
@@ -135,8 +136,9 @@ async function inventorySlots(db: Pick<Database, "query">, deployment: Deploymen
 async function outsideTheServer(db: Pick<Database, "query">): Promise<Inventory["outside_the_server"]> {
   const [row] = await db.query<{ client_versions: number; cmek_versions: number }>(
     `SELECT (SELECT count(*) FROM secret_versions s JOIN vaults v ON v.id = s.vault_id
-              WHERE v.mpc_custody IN ('2of2_client_custody', '2of3_client_custody') AND s.deleted_at IS NULL)::int AS client_versions,
+              WHERE v.mpc_custody = ANY($1) AND s.deleted_at IS NULL)::int AS client_versions,
             (SELECT count(*) FROM secret_versions WHERE cmek_fingerprint IS NOT NULL AND deleted_at IS NULL)::int AS cmek_versions`,
+    [CLIENT_CUSTODY_MODE_NAMES],
   );
   return {
     client_custody_versions: row!.client_versions,

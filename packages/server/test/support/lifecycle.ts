@@ -170,13 +170,17 @@ export function unwrapStored(master: Uint8Array, ref: VersionRef, protection: Pr
   return open(localKek(master, share.kek_id), share.wrapped_share, aad);
 }
 
-/** Whether two share values rebuild a DEK that passes the stored commitment under `protection`. */
+/** Whether two share values rebuild a DEK that passes the stored commitment under `protection`, XORed or Shamir-combined. */
 export function combinesToDek(a: Uint8Array, b: Uint8Array, ref: VersionRef, protection: Protection, commitment: Uint8Array): Uint8Array | undefined {
-  let dek: Uint8Array;
-  try {
-    dek = protection.custody === "2of2_client_custody" ? xorCombine(a, b) : combine([a, b]);
-  } catch {
-    return undefined;
+  const candidates: Array<() => Uint8Array> = [() => xorCombine(a, b), () => combine([a, b])];
+  for (const candidate of candidates) {
+    let dek: Uint8Array;
+    try {
+      dek = candidate();
+    } catch {
+      continue; // shares that cannot be combined this way (lengths, same x)
+    }
+    if (dek.length === 32 && verifyDekCommitment(dek, commitmentContext(ref, protection), commitment)) return dek;
   }
-  return dek.length === 32 && verifyDekCommitment(dek, commitmentContext(ref, protection), commitment) ? dek : undefined;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Helpers for the MPC suites (`mpc-*.test.ts`):
  *
- * - the three custody modes as the API shows them, and a small client for enabling MPC and reading with a share;
+ * - the custody modes as the API shows them, and a small client for enabling MPC and reading with a share;
  * - client-share surgery: decode a `client_share`, change bytes, recompute its check, re-encode (the layout is in
  *   packages/crypto/src/client-share.ts: version | scheme | index | 32 share bytes | 8-byte tag | 4-byte check);
  * - configuration files with local provider slots (SHARDVAULT_CONFIG);
@@ -29,7 +29,7 @@ import { makeTempDir, type Api, type ApiResponse } from "./harness.js";
 // ---------------------------------------------------------------------------------------------------------
 // Modes
 
-export type ModeName = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody";
+export type ModeName = "2of2_client_custody" | "2of3_multi_hsm" | "2of3_client_custody" | "2of3_client_required";
 
 export interface ModeInfo {
   name: ModeName;
@@ -47,7 +47,14 @@ export const MODES: readonly ModeInfo[] = [
   { name: "2of2_client_custody", providers: ["gcp", "client"], slots: ["gcp"], clientHoldsShare: true, scheme: "xor", clientIndex: 2 },
   { name: "2of3_multi_hsm", providers: ["gcp", "aws", "azure"], slots: ["gcp", "aws", "azure"], clientHoldsShare: false, scheme: "shamir" },
   { name: "2of3_client_custody", providers: ["gcp", "aws", "client"], slots: ["gcp", "aws"], clientHoldsShare: true, scheme: "shamir", clientIndex: 3 },
+  { name: "2of3_client_required", providers: ["gcp", "aws", "client"], slots: ["gcp", "aws"], clientHoldsShare: true, scheme: "xor", clientIndex: 3 },
 ];
+
+/** The client share's scheme byte for a mode's scheme. */
+export const schemeByte = (scheme: ModeInfo["scheme"]) => (scheme === "xor" ? 1 : 2);
+
+/** Whether a scheme byte and index are some mode's client share (else a share so shaped is malformed). */
+const isClientShape = (scheme: number, index: number) => MODES.some((m) => m.clientIndex === index && schemeByte(m.scheme) === scheme);
 
 export const mode = (name: ModeName): ModeInfo => MODES.find((m) => m.name === name)!;
 
@@ -128,7 +135,7 @@ export function assertShareShape(share: unknown, m: ModeInfo): asserts share is 
   const bytes = Buffer.from(share as string, "base64");
   assert.equal(bytes.length, 47);
   assert.equal(bytes[0], 1, "format version");
-  assert.equal(bytes[1], m.scheme === "xor" ? 1 : 2, "scheme");
+  assert.equal(bytes[1], schemeByte(m.scheme), "scheme");
   assert.equal(bytes[2], m.clientIndex, "share index");
   assert.deepEqual(bytes.subarray(43), checkOf(bytes.subarray(0, 43)), "check");
 }
@@ -162,7 +169,8 @@ export const wrongShareBytes = (share: string, at = 0) =>
 
 /**
  * Headers that must be refused as `client_share_malformed`, each labelled: bad encodings, a bad check, an
- * unknown version or scheme, wrong lengths, and indexes or schemes that are not the client's in `m`.
+ * unknown version or scheme, wrong lengths, and schemes and indexes that are no mode's client share (another
+ * mode's client share shape is refused otherwise: mpc-client-shares.test.ts).
  */
 export function malformedShares(share: string, m: ModeInfo): Array<{ label: string; header: string }> {
   const bytes = Buffer.from(share, "base64");
@@ -182,13 +190,23 @@ export function malformedShares(share: string, m: ModeInfo): Array<{ label: stri
     { label: "unknown scheme 0", header: editShare(share, (b) => void (b[1] = 0)) },
     { label: "one byte short (check recomputed)", header: editShare(share, (b) => Buffer.concat([b.subarray(0, 34), b.subarray(35)])) },
     { label: "one byte long (check recomputed)", header: editShare(share, (b) => Buffer.concat([b.subarray(0, 43), Buffer.from([7]), b.subarray(43)])) },
-    { label: "index 0", header: editShare(share, (b) => void (b[2] = 0)) },
-    { label: "index 1 (a server slot's index)", header: editShare(share, (b) => void (b[2] = 1)) },
-    { label: "index 255", header: editShare(share, (b) => void (b[2] = 255)) },
-    { label: "the other scheme", header: editShare(share, (b) => void (b[1] = m.scheme === "xor" ? 2 : 1)) },
   ];
-  if (m.scheme === "shamir") variants.push({ label: "index 2 (the aws slot's)", header: editShare(share, (b) => void (b[2] = 2)) });
-  else variants.push({ label: "index 3", header: editShare(share, (b) => void (b[2] = 3)) });
+  const own = schemeByte(m.scheme);
+  const shapes: Array<[label: string, scheme: number, index: number]> = [
+    ["index 0", own, 0],
+    ["index 1 (a server slot's index)", own, 1],
+    ["index 2", own, 2],
+    ["index 3", own, 3],
+    ["index 255", own, 255],
+    ["the other scheme", 3 - own, m.clientIndex!],
+  ];
+  for (const [label, scheme, index] of shapes.filter(([, scheme, index]) => !isClientShape(scheme, index))) {
+    const header = editShare(share, (b) => {
+      b[1] = scheme;
+      b[2] = index;
+    });
+    variants.push({ label, header });
+  }
   // The last base64 character carries 2 unused bits: set them (Buffer would ignore them; the codec must not).
   const last = share.at(-2)!;
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -363,8 +381,8 @@ const tryOpen = (key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Arr
 
 /**
  * Tries everything the holdings allow for one version: the plain wrapped DEK (if still stored) under its slot's
- * KEK, and every combination of unwrapped server shares and the client share under the vault's recorded
- * protection. A candidate DEK counts only when it verifies against the stored commitment and opens the value.
+ * KEK, and under the vault's recorded protection every unwrapped server share and the client share alone and
+ * every pair of them, XORed and Shamir-combined alike (the attacker does not trust the mode to say which). A candidate DEK counts only when it verifies against the stored commitment and opens the value.
  */
 export function attack(snap: DbSnapshot, ref: VersionRef, holds: AttackerHolds): AttackResult {
   const row = snap.versions.find((v) => v.vault_id === ref.vaultId && v.path === ref.path && v.version === ref.version);
@@ -396,25 +414,23 @@ export function attack(snap: DbSnapshot, ref: VersionRef, holds: AttackerHolds):
       }
     }
     if (holds.clientShare) {
-      // Read off the documented layout (version | scheme | index | share | tag | check), as an attacker would.
-      const raw = Buffer.from(holds.clientShare, "base64");
-      const share = raw.subarray(SHARE_OFFSET, SHARE_OFFSET + 32);
-      parts.push({ holder: "client", bytes: raw[1] === SCHEME_XOR ? share : Uint8Array.from([...share, raw[2]!]) });
+      // Read from the documented layout (the attacker needs no codec): scheme, index, then the share bytes.
+      const encoded = Buffer.from(holds.clientShare, "base64");
+      const [scheme, index] = [encoded[1]!, encoded[2]!];
+      const share = encoded.subarray(SHARE_OFFSET, TAG_OFFSET);
+      parts.push({ holder: "client", bytes: scheme === SCHEME_XOR ? share : Uint8Array.from([...share, index]) });
       unwrapped.push("client");
     }
-    for (let i = 0; i < parts.length; i++) {
-      for (let j = i + 1; j < parts.length; j++) {
-        const a = parts[i]!;
-        const b = parts[j]!;
+    // Whatever the mode says: each part taken as the DEK itself, and each pair combined both ways (XOR, Shamir).
+    for (const [i, a] of parts.entries()) {
+      candidates.push({ dek: a.bytes, protection, how: a.holder });
+      for (const b of parts.slice(i + 1)) {
         const how = `${a.holder}+${b.holder}`;
-        if (protection.custody === "2of2_client_custody") {
-          if (a.bytes.length === b.bytes.length) candidates.push({ dek: xorCombine(a.bytes, b.bytes), protection, how });
-        } else {
-          try {
-            candidates.push({ dek: combine([a.bytes, b.bytes]), protection, how });
-          } catch {
-            // shares that cannot be combined (same x, different lengths) are no candidate
-          }
+        if (a.bytes.length === b.bytes.length) candidates.push({ dek: xorCombine(a.bytes, b.bytes), protection, how });
+        try {
+          candidates.push({ dek: combine([a.bytes, b.bytes]), protection, how });
+        } catch {
+          // shares that cannot be combined (same x, different lengths) are no candidate
         }
       }
     }

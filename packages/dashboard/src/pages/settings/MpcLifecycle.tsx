@@ -142,7 +142,7 @@ export function MpcLifecycle({
           </div>
           <p className="small">
             The share held by <strong>{from ? name(from) : "…"}</strong> moves to the new slot; the old provider can be unreachable.
-            {mode.clientShareRequired ? " In a client-custody vault whose provider is gone, each secret is moved with its client share (secret refresh)." : ""}
+            {mode.serverMovesLostShare ? "" : " In this vault, if the provider is gone, each secret is moved with its client share (secret refresh)."}
           </p>
         </ConfirmDialog>
       ) : null}
