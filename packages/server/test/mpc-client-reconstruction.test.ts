@@ -22,7 +22,7 @@ import { deploy, skipReasonFor, type Deployment } from "./support/postgres.js";
 import { assertValue, createVault, mode, putSecret, readSecret, secretUrl, shareNeedles, type Needle } from "./support/mpc-support.js";
 import { recordingProxy, type RecordingProxy } from "./support/recording-proxy.js";
 
-const CLIENT_MODES = ["2of2_client_custody", "2of3_client_custody"] as const;
+const CLIENT_MODES = ["2of2_client_custody", "2of3_client_custody", "2of3_client_required"] as const;
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const reconstruct = { headers: { "X-Reconstruct": "client" } };
 
