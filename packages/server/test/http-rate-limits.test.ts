@@ -1,6 +1,6 @@
 /**
  * Rate limits as a client meets them: per client address on token exchange, sign-in and invitation
- * acceptance; per principal on writes (reads never count); 429 `rate_limited` in the problem shape with
+ * acceptance and share openings; per principal on writes when set (off by default; reads never count); 429 `rate_limited` in the problem shape with
  * `Retry-After`; limits from the configuration file; counted together by every instance on one PostgreSQL;
  * `trust_proxy` deciding whose address counts. A route opts into a named limit with
  * `config: { rateLimited: name }` (share creation uses `share_creation`, per organization: shares.test.ts).
@@ -36,6 +36,7 @@ const limits = {
   sign_in: { max: 2, window_seconds: 60 },
   invite_acceptance: { max: 2, window_seconds: 60 },
   writes: { max: 5, window_seconds: 60 },
+  share_opening: { max: 3, window_seconds: 60 },
 };
 
 describe("rate limits on one instance (PGlite)", () => {
@@ -63,6 +64,13 @@ describe("rate limits on one instance (PGlite)", () => {
     const accept = { invite_token: "svi_" + "x".repeat(43), password: "a long enough password" };
     for (let i = 0; i < 2; i++) assert.notEqual((await anonymous.post("/v1/auth/accept-invite", accept)).status, 429);
     assertRateLimited(await anonymous.post("/v1/auth/accept-invite", accept), /too many invitation acceptances/);
+  });
+
+  test("share openings: per client address, refused openings (unknown shares) counted too", async () => {
+    const anonymous = api(server.url);
+    const unknown = "/v1/share/00000000-0000-4000-8000-000000000000";
+    for (let i = 0; i < 3; i++) assertProblem(await anonymous.get(unknown), 404, "share_not_found");
+    assertRateLimited(await anonymous.get(unknown), /too many share openings: at most 3 per 60 s per client address/);
   });
 
   test("writes: per principal; reads never count; another principal has its own count", async () => {
@@ -149,7 +157,7 @@ describe("trust_proxy: whose address counts", () => {
 describe("rate limit configuration", () => {
   test("an unknown limit, a bad number or a bad trust_proxy stops start-up, naming it", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ rate_limits: { reads: { max: 1 } } }, /unknown rate limit "reads" \(known: token_exchange, sign_in, invite_acceptance, writes, share_creation\)/],
+      [{ rate_limits: { reads: { max: 1 } } }, /unknown rate limit "reads" \(known: token_exchange, sign_in, invite_acceptance, writes, share_creation, share_opening\)/],
       [{ rate_limits: { writes: { max: 0 } } }, /rate_limits\.writes\.max must be a positive integer/],
       [{ rate_limits: { writes: { max: 5, per: "ip" } } }, /rate_limits\.writes: unknown key "per"/],
       [{ trust_proxy: ["not-an-address"] }, /"trust_proxy" must be true, false, or a list of proxy addresses and CIDRs/],
@@ -161,9 +169,11 @@ describe("rate limit configuration", () => {
     }
   });
 
-  test("the defaults leave a trusted client thousands of writes a second, and limit the rest", () => {
-    assert.ok(DEFAULT_RATE_LIMITS.writes!.max / DEFAULT_RATE_LIMITS.writes!.windowSeconds >= 5000);
+  test("the defaults leave a trusted client's writes unlimited, and limit sign-in, token exchange and share links", () => {
+    assert.equal(DEFAULT_RATE_LIMITS.writes, null);
     assert.deepEqual(DEFAULT_RATE_LIMITS.share_creation, { max: 10, windowSeconds: 60 });
+    assert.deepEqual(DEFAULT_RATE_LIMITS.share_opening, { max: 60, windowSeconds: 60 });
+    assert.ok(DEFAULT_RATE_LIMITS.token_exchange!.max <= 600);
     assert.ok(DEFAULT_RATE_LIMITS.sign_in!.max <= 60);
   });
 });

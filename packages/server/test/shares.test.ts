@@ -88,9 +88,10 @@ for (const kind of DATABASE_KINDS) {
     };
 
     before(async () => {
-      // The development slots, with share creation unlimited: these tests make many shares a minute (the
-      // contract's limit of 10 a minute per organization is tested below, with the default limits).
-      const config = writeLocalConfig(DEV_SLOTS, { rate_limits: { share_creation: null } });
+      // The development slots, with share creation and opening unlimited: these tests make and open many shares a
+      // minute from one address (the contract's limit of 10 creations a minute per organization is tested below,
+      // with the default limits; openings per address in http-rate-limits.test.ts).
+      const config = writeLocalConfig(DEV_SLOTS, { rate_limits: { share_creation: null, share_opening: null } });
       deployment = await deploy(kind, { env: { SHARDVAULT_CONFIG: config.path } });
       url = deployment.server.url;
       keep(deployment.server.adminKey);

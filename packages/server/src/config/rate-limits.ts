@@ -1,12 +1,13 @@
 /**
  * The rate limits a deployment sets (`rate_limits` in the configuration file), each a fixed window: at most
  * `max` requests per `window_seconds`. What each counts, and per whom, is http/rate-limits.ts's. `null` turns
- * a limit off. The defaults stop password guessing and floods of token exchanges and never slow a trusted
- * client: writes allow 10,000 a second per principal (the benchmarks write a few thousand).
+ * a limit off. The defaults guard what an outsider can hammer — sign-in, token exchange, invitations, share
+ * links (opening and creating) — and never slow a trusted client: `writes` is off unless a deployment sets it
+ * (a backstop for untrusted callers; counting it costs a statement per write on PostgreSQL).
  */
 import { ConfigError } from "../providers/backend.js";
 
-export const RATE_LIMIT_NAMES = ["token_exchange", "sign_in", "invite_acceptance", "writes", "share_creation"] as const;
+export const RATE_LIMIT_NAMES = ["token_exchange", "sign_in", "invite_acceptance", "writes", "share_creation", "share_opening"] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
 export interface RateLimit {
@@ -20,8 +21,9 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   token_exchange: { max: 300, windowSeconds: 60 },
   sign_in: { max: 30, windowSeconds: 60 },
   invite_acceptance: { max: 30, windowSeconds: 60 },
-  writes: { max: 600_000, windowSeconds: 60 },
+  writes: null,
   share_creation: { max: 10, windowSeconds: 60 },
+  share_opening: { max: 60, windowSeconds: 60 },
 };
 
 const positive = (value: unknown, where: string): number => {

@@ -27,6 +27,7 @@ const LIMITS: Record<RateLimitName, { by: CountedBy; what: string }> = {
   invite_acceptance: { by: "client address", what: "invitation acceptances" },
   writes: { by: "principal", what: "writes" },
   share_creation: { by: "organization", what: "shares created" },
+  share_opening: { by: "client address", what: "share openings" },
 };
 
 function keyOf(request: FastifyRequest, by: CountedBy): string {

@@ -50,7 +50,7 @@ export const shareRoutes =
     // Public: link shares open without a token; shares made for a user or an agent ask for the recipient's.
     app.get<{ Params: ShareParams }>(
       "/v1/share/:share_id",
-      { config: { public: true }, schema: { params: shareIdParams, response: { 200: sharedSecretResponse, ...problemResponses } } },
+      { config: { public: true, rateLimited: "share_opening" }, schema: { params: shareIdParams, response: { 200: sharedSecretResponse, ...problemResponses } } },
       async (request, reply) => {
         const passphrase = header(request, "x-share-passphrase", true);
         const shareKey = header(request, "x-share-key");
