@@ -19,7 +19,7 @@ const TYPES = [
   "Agent", "AgentList", "AgentTokenResponse", "AgentWithKey", "ApiKey", "ApiKeyCreated", "ApiKeyList",
   "AuditAction", "AuditEvent", "AuditEvents", "AuditVerification", "CharsetName", "CmekRotationJob", "CreateAgentBody",
   "CreateApiKeyBody", "CreateVaultBody", "CustodyModeName", "EnableCmekBody", "EnableMpcBody", "Health",
-  "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
+  "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "SealedSecret", "SealTarget", "Secret", "SecretList", "SecretMeta",
   "SecretRefreshed", "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
   "VaultMpcEnabled", "WriteSecretBody",
   "Role", "Scope", "PolicyPermission", "PolicyEffect", "Policy", "PolicyList", "CreatePolicyBody", "UpdatePolicyBody",
