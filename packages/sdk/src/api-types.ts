@@ -456,7 +456,6 @@ export type VaultMpcEnabled = {
 export type WriteSecretBody = {
   type?: string | undefined;
   expires_at?: string | undefined;
-  value?: string | undefined;
   sealed?: {
     format: number;
     value: string;
@@ -472,6 +471,26 @@ export type WriteSecretBody = {
     [x: string]: unknown;
   } | undefined;
   max_access_count?: number | undefined;
+  value: string;
+} | {
+  type?: string | undefined;
+  expires_at?: string | undefined;
+  value?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  max_access_count?: number | undefined;
+  sealed: {
+    format: number;
+    value: string;
+    providers: string[];
+    version: number;
+    commitment: string;
+    server_shares: {
+      index: number;
+      share: string;
+    }[];
+  };
 };
 
 /** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */
