@@ -106,7 +106,10 @@ export function trustLine(mode: CustodyMode, holders: readonly string[], name: (
   return mode.trust.replace(/\{(\d)\}/g, (_, i: string) => name(servers[Number(i)] ?? "?"));
 }
 
-/** Whether reads in a vault with this mode need the client share. */
+/**
+ * Whether reads in a vault with this mode need the client share: then the dashboard opens and seals that vault's
+ * values in the browser (`secret-values.ts`), and the share never leaves it.
+ */
 export const needsClientShare = (name: string | undefined): boolean => custodyMode(name)?.clientShareRequired ?? false;
 
 /** A vault's custody as the API shows it; for a mode not enabled yet, its default share holders are assumed. */

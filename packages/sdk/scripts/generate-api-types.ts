@@ -19,7 +19,7 @@ const TYPES = [
   "Agent", "AgentList", "AgentTokenResponse", "AgentWithKey", "ApiKey", "ApiKeyCreated", "ApiKeyList",
   "AuditAction", "AuditEvent", "AuditEvents", "AuditVerification", "CharsetName", "CmekRotationJob", "CreateAgentBody",
   "CreateApiKeyBody", "CreateVaultBody", "CustodyModeName", "EnableCmekBody", "EnableMpcBody", "Health",
-  "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "Secret", "SecretList", "SecretMeta",
+  "HsmHealth", "Jwks", "MpcCustodyValue", "MpcJob", "MpcJobKind", "MpcJobStarted", "Problem", "ReplaceProviderBody", "RotateSecretBody", "SealedSecret", "SealTarget", "Secret", "SecretList", "SecretMeta",
   "SecretRefreshed", "SecretType", "SecretVersionList", "SecretWritten", "TokenResponse", "UpdateAgentBody", "Vault", "VaultList",
   "VaultMpcEnabled", "WriteSecretBody",
   "Role", "Scope", "PolicyPermission", "PolicyEffect", "Policy", "PolicyList", "CreatePolicyBody", "UpdatePolicyBody",
@@ -91,10 +91,27 @@ export function generateApiTypes(): string {
   const key = (node: ts.Node) => print(node).replace(/\s+/g, " ");
   const flags = ts.NodeBuilderFlags.NoTruncation | ts.NodeBuilderFlags.InTypeAlias | ts.NodeBuilderFlags.MultilineObjectLiterals;
 
+  // A union of helper instantiations (`Known<A> | Known<B>`, from a schema's `oneOf`) would print as the helper's
+  // name, which the SDK lacks: each member is spelled out as an object literal of its properties instead.
+  const objectLiteral = (type: ts.Type): ts.TypeNode =>
+    ts.factory.createTypeLiteralNode(
+      checker.getPropertiesOfType(type).map((property) =>
+        ts.factory.createPropertySignature(
+          undefined,
+          property.name,
+          property.flags & ts.SymbolFlags.Optional ? ts.factory.createToken(ts.SyntaxKind.QuestionToken) : undefined,
+          checker.typeToTypeNode(checker.getTypeOfSymbol(property), undefined, flags),
+        ),
+      ),
+    );
+  const typeNode = (type: ts.Type): ts.TypeNode =>
+    type.isUnion() && type.types.some((member) => member.aliasSymbol)
+      ? ts.factory.createUnionTypeNode(type.types.map((member) => (member.aliasSymbol ? objectLiteral(member) : checker.typeToTypeNode(member, undefined, flags)!)))
+      : checker.typeToTypeNode(type, undefined, flags)!;
   const expanded = TYPES.map((name) => {
     const alias = symbol(name);
     if (!(alias.flags & ts.SymbolFlags.TypeAlias)) throw new Error(`${name} is not a type alias`);
-    return { name, alias, node: checker.typeToTypeNode(checker.getDeclaredTypeOfSymbol(alias), undefined, flags)! };
+    return { name, alias, node: typeNode(checker.getDeclaredTypeOfSymbol(alias)) };
   });
   // The expansion repeats every nested type in full (an AgentList spells out each Agent): a nested object or
   // union that is exactly one of the named types is written as that name instead.

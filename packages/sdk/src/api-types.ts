@@ -284,6 +284,44 @@ export type RotateSecretBody = {
   charset?: CharsetName | undefined;
 };
 
+/** A client-side read (`X-Reconstruct: client`): the secret without its value, and what the client opens it with. */
+export type SealedSecret = {
+  expires_at?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  is_disabled?: boolean | undefined;
+  type: string;
+  id: string;
+  created_by: string;
+  created_at: string;
+  version: number;
+  path: string;
+  sealed: {
+    format: number;
+    value: string;
+    commitment: string;
+    context: string;
+    server_shares: {
+      index: number;
+      share: string;
+    }[];
+  };
+  cmek_encrypted: boolean;
+};
+
+/** `GET …/secret-seal/{path}`: what a client seals a new version for (the version it may claim, the vault's layout). */
+export type SealTarget = {
+  format: number;
+  scheme: "xor" | "shamir";
+  vault_id: string;
+  providers: string[];
+  version: number;
+  path: string;
+  custody: string;
+  threshold: number;
+};
+
 /** A read: the secret with its value. */
 export type Secret = {
   expires_at?: string | undefined;
@@ -411,15 +449,48 @@ export type VaultMpcEnabled = {
   cmek_enabled: boolean;
 };
 
-/** `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. */
+/**
+ * `PUT /v1/vaults/{vault_id}/secrets/{path}`: every PUT makes a new version. `value`, or in a client-custody
+ * vault `sealed` (the value sealed by the client; exactly one of the two).
+ */
 export type WriteSecretBody = {
   type?: string | undefined;
   expires_at?: string | undefined;
+  sealed?: {
+    format: number;
+    value: string;
+    providers: string[];
+    version: number;
+    commitment: string;
+    server_shares: {
+      index: number;
+      share: string;
+    }[];
+  } | undefined;
   metadata?: {
     [x: string]: unknown;
   } | undefined;
   max_access_count?: number | undefined;
   value: string;
+} | {
+  type?: string | undefined;
+  expires_at?: string | undefined;
+  value?: string | undefined;
+  metadata?: {
+    [x: string]: unknown;
+  } | undefined;
+  max_access_count?: number | undefined;
+  sealed: {
+    format: number;
+    value: string;
+    providers: string[];
+    version: number;
+    commitment: string;
+    server_shares: {
+      index: number;
+      share: string;
+    }[];
+  };
 };
 
 /** Organization roles: `owner` and `admin` manage members, agents and every vault; `member` owns the vaults it creates. */

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import AjvModule from "ajv";
 import formatsModule from "ajv-formats";
 import * as api from "@shardvault/api";
+import { openSealedVersion, sealForServer } from "@shardvault/crypto/client";
 import { createClient, ShardvaultClient, type FetchLike } from "@shardvault/sdk";
 import { startServer, type ServerHandle } from "./support.js";
 
@@ -172,6 +173,13 @@ describe("the SDK against the server's OpenAPI document", () => {
     const refreshed = ok(await user.secrets.refresh(plain.id, "k", written.client_share!), "secret refresh");
     ok(await user.secrets.get(plain.id, "k", { clientShare: refreshed.client_share }), "read with the refreshed share");
     assert.equal((await user.secrets.get(plain.id, "k", { clientShare: written.client_share! })).error?.code, "client_share_invalid");
+    // Client-side reconstruction: a seal target, a version sealed by the client, read back sealed and opened here.
+    const target = ok(await user.secrets.sealTarget(plain.id, "k"), "seal target");
+    const { sealed, clientShare } = await sealForServer(target, new TextEncoder().encode("sealed by the client"));
+    ok(await user.secrets.put(plain.id, "k", { sealed }), "sealed put");
+    const sealedRead = ok(await user.secrets.getSealed(plain.id, "k"), "sealed read");
+    const opened = await openSealedVersion(sealedRead.sealed, clientShare, { vaultId: plain.id, path: "k", version: sealedRead.version });
+    assert.equal(new TextDecoder().decode(opened), "sealed by the client");
 
     // The MPC key lifecycle jobs on a multi-HSM vault.
     const hsm = ok(await user.vault.create({ name: "hsm", custody_mode: "2of3_multi_hsm" }), "multi-hsm vault");

@@ -36,7 +36,7 @@ export function skipReason(): string | false {
   return message;
 }
 
-/** The newest modification time among the files the bundle is built from (the dashboard, the SDK, the API types). */
+/** The newest modification time among the files the bundle is built from (the dashboard, the SDK, the API types, the client crypto). */
 function newestSourceMs(): number {
   const newest = (path: string): number => {
     const stat = statSync(path);
@@ -46,7 +46,7 @@ function newestSourceMs(): number {
   const dashboard = join(REPO_ROOT, "packages", "dashboard");
   return Math.max(
     ...[join(dashboard, "src"), join(dashboard, "public"), join(dashboard, "index.html"), join(dashboard, "vite.config.ts")]
-      .concat(["sdk", "api"].map((pkg) => join(REPO_ROOT, "packages", pkg, "src")))
+      .concat(["sdk", "api", "crypto"].map((pkg) => join(REPO_ROOT, "packages", pkg, "src")))
       .filter((path) => existsSync(path))
       .map(newest),
   );

@@ -1,5 +1,5 @@
 /** `client.secrets`: the MPC guide's `put` and `get`, and 1claw's names with their meanings. */
-import type { RotateSecretBody, Secret, SecretList, SecretRefreshed, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
+import type { RotateSecretBody, SealedSecret, SealTarget, Secret, SecretList, SecretRefreshed, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
 import { clientValidationFailure, withCmek } from "../errors.js";
 import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
 import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
@@ -13,9 +13,9 @@ export interface ListPage {
 }
 
 /** Everything of a write but the value (1claw's `set` options). */
-export type SetSecretOptions = Omit<WriteSecretBody, "value">;
+export type SetSecretOptions = Omit<WriteSecretBody, "value" | "sealed">;
 
-type Route = "secrets" | "secret-versions" | "secret-version" | "secret-version-disable" | "secret-rotate" | "secret-refresh";
+type Route = "secrets" | "secret-versions" | "secret-version" | "secret-version-disable" | "secret-rotate" | "secret-refresh" | "secret-seal";
 
 /** The request path, or the refusal when the vault id or secret path is not valid. */
 function secretUrl(vaultId: string, route: Route, path: string, version?: number): { url: string } | { refused: ShardvaultResponse<never> } {
@@ -61,15 +61,21 @@ export class SecretsResource {
 
   /**
    * `PUT /v1/vaults/{id}/secrets/{path}`: writes the next version. In a client-custody MPC vault the
-   * answer carries `client_share`, returned this once: store it, every read needs it.
+   * answer carries `client_share`, returned this once: store it, every read needs it. Or, in a client-custody
+   * vault, `sealed` instead of `value`: the version the client sealed itself for a seal target (`sealTarget`,
+   * then `sealForServer` of `@shardvault/crypto/client`), sent as it is; the answer has no `client_share`,
+   * the client made it.
    */
   async put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return target.refused;
-    if (typeof body?.value !== "string") return clientValidationFailure("invalid_value", "the secret value must be a string");
+    const sealed = typeof body?.sealed === "object" && body.sealed !== null;
+    if (sealed === (typeof body?.value === "string")) {
+      return clientValidationFailure("invalid_value", "a write needs the value as a string, or (client-side sealing) the sealed version: exactly one of the two");
+    }
     const key = this.cmekKey;
-    if (!key) return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
-    return withCmek(0, async () => this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value: await cmekEncrypt(body.value, key) }) }));
+    if (!key || sealed) return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
+    return withCmek(0, async () => this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value: await cmekEncrypt(body.value!, key) }) }));
   }
 
   /** 1claw's name: `put` with the value as its own argument. */
@@ -101,6 +107,28 @@ export class SecretsResource {
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
     return decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }), this.cmekKey);
+  }
+
+  /**
+   * `GET …/secrets/{path}` with `X-Reconstruct: client`, in a client-custody vault: the latest readable version
+   * (or `version`) without its value, `sealed` for the client to open with its share (`openSealedVersion` of
+   * `@shardvault/crypto/client`). The share is not sent.
+   */
+  getSealed(vaultId: string, path: string, options?: { version?: number }): Promise<ShardvaultResponse<SealedSecret>> {
+    if (options?.version !== undefined) {
+      const problem = versionProblem(options.version);
+      if (problem) return Promise.resolve(clientValidationFailure("invalid_version", problem));
+    }
+    const target = secretUrl(vaultId, "secrets", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: { "X-Reconstruct": "client" } });
+  }
+
+  /** `GET …/secret-seal/{path}`: the version a client-sealed write may claim and the vault's layout, to seal for. */
+  sealTarget(vaultId: string, path: string): Promise<ShardvaultResponse<SealTarget>> {
+    const target = secretUrl(vaultId, "secret-seal", path);
+    if ("refused" in target) return Promise.resolve(target.refused);
+    return this.http.request({ method: "GET", path: target.url });
   }
 
   /**

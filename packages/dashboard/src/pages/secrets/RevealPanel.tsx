@@ -1,14 +1,15 @@
-/** A secret's value, hidden until asked for, with the client share of one read in client-custody vaults. */
+/** A secret's value, hidden until asked for; in client-custody vaults, opened in the browser with the client share. */
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import type { Secret, SecretMeta, ShardvaultError, Vault } from "@shardvault/sdk";
+import type { SecretMeta, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
+import { readSecretValue, type RevealedSecret } from "../../secret-values";
 import { AUTO_HIDE_SECONDS, RevealedValue, useAutoHide } from "../../components/RevealedValue";
 import { BusyButton, ErrorNote } from "../../components/ui";
 
 /**
  * The value, hidden until asked for. In client-custody vaults the client share is typed (or pasted) for one
- * read: it is sent with that request only and the field is cleared at once. A revealed value hides itself
- * after AUTO_HIDE_SECONDS.
+ * reveal: the browser opens the sealed version with it (`secret-values.ts`), never sends it, and clears the
+ * field at once. A revealed value hides itself after AUTO_HIDE_SECONDS.
  */
 export function RevealPanel({
   vault,
@@ -28,7 +29,7 @@ export function RevealPanel({
   clientMode: boolean;
 }) {
   const client = useClient();
-  const { shown: revealed, show, hide, secondsLeft } = useAutoHide<Secret>();
+  const { shown: revealed, show, hide, secondsLeft } = useAutoHide<RevealedSecret>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ShardvaultError | null>(null);
   const shareRef = useRef<HTMLInputElement>(null);
@@ -38,27 +39,18 @@ export function RevealPanel({
   const valueId = useId();
 
   const reveal = async (wanted: number | "latest") => {
-    let clientShare: string | undefined;
-    if (clientMode) {
-      const field = shareRef.current;
-      clientShare = field?.value.trim() ?? "";
-      // The share is used for this one request only.
-      if (field) field.value = "";
-      if (!clientShare) {
-        setError({ type: "validation_error", code: "client_share_required", message: "", detail: "Paste the client share of this version to reveal it." });
-        field?.focus();
-        return;
-      }
-    }
+    const field = shareRef.current;
+    const clientShare = clientMode ? (field?.value.trim() ?? "") : undefined;
+    // The share is used for this one reveal only, in this page: it is never sent.
+    if (field) field.value = "";
     setBusy(true);
     setError(null);
     hide();
-    const options = clientShare !== undefined ? { clientShare } : {};
-    const answer = wanted === "latest" ? await client.secrets.get(vault.id, path, options) : await client.secrets.getVersion(vault.id, path, wanted, options);
-    clientShare = undefined;
+    const answer = await readSecretValue(client, vault, path, wanted, clientShare);
     setBusy(false);
     if (answer.error) {
       setError(answer.error);
+      if (answer.error.code === "client_share_required") field?.focus();
       return;
     }
     show(answer.data);
@@ -110,7 +102,7 @@ export function RevealPanel({
               aria-describedby={shareHintId}
             />
             <p className="hint" id={shareHintId}>
-              Sent with this one read as <code>X-Client-Share</code>, then cleared.
+              Used in this browser to decrypt this one reveal, then cleared: it is never sent to the server.
             </p>
           </div>
         ) : null}

@@ -1,10 +1,14 @@
-/** Writing a secret: a new one in a folder, or a new version of one (type, value, metadata as JSON). */
+/**
+ * Writing a secret: a new one in a folder, or a new version of one (type, value, metadata as JSON). In
+ * client-custody vaults the value is sealed in the browser (`secret-values.ts`).
+ */
 import { useId, useState, type FormEvent } from "react";
 import type { SecretMeta, SecretWritten, ShardvaultError, Vault } from "@shardvault/sdk";
 import { useClient } from "../../api";
 import { ClientShareReminder } from "../../components/ShownOnce";
 import { FormFoot, Modal } from "../../components/ui";
-import { KNOWN_SECRET_TYPES } from "../../custody";
+import { KNOWN_SECRET_TYPES, needsClientShare } from "../../custody";
+import { writeSecretValue } from "../../secret-values";
 
 export type Editor = { mode: "create"; folder: string } | { mode: "update"; meta: SecretMeta };
 
@@ -37,7 +41,7 @@ export function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault
     }
     setBusy(true);
     setError(null);
-    const answer = await client.secrets.put(vault.id, path, { type: type as SecretMeta["type"], value, ...(metadata ? { metadata } : {}) });
+    const answer = await writeSecretValue(client, vault, path, value, { type: type as SecretMeta["type"], ...(metadata ? { metadata } : {}) });
     setBusy(false);
     if (answer.error) return setError(answer.error);
     // The value leaves page state with the form.
@@ -81,6 +85,7 @@ export function SecretForm({ vault, editor, onClose, onWritten }: { vault: Vault
           <label htmlFor={ids.value}>Value</label>
           <textarea id={ids.value} name="value" required rows={4} autoComplete="off" spellCheck={false} className="mono" />
           {vault.cmek_enabled ? <p className="hint">This is a CMEK vault: the value must be your client-side ciphertext (standard base64).</p> : null}
+          {needsClientShare(vault.mpc_custody) ? <p className="hint">Encrypted in this browser: the server receives the sealed value, never the value or its client share.</p> : null}
         </div>
         <div className="field">
           <label htmlFor={ids.metadata}>
