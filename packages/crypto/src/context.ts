@@ -29,9 +29,12 @@ function fail(message: string): never {
 
 const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
 
-/** The UTF-8 length of a well-formed string (checked first: UTF-8 encoding turns an unpaired surrogate into U+FFFD, which would make "\ud800" and "\ufffd" collide). */
+/**
+ * The UTF-8 length of a well-formed string (checked first: UTF-8 encoding turns an unpaired surrogate into
+ * U+FFFD, which would make "\ud800" and "\ufffd" collide). ASCII strings (ids, paths, names: nearly all) are
+ * measured and later written byte by byte without the regular expression or the encoder.
+ */
 function utf8Length(s: string): number {
-  if (UNPAIRED_SURROGATE.test(s)) fail("context strings must be well-formed UTF-16 (no unpaired surrogates)");
   let length = 0;
   for (let i = 0; i < s.length; i++) {
     const unit = s.charCodeAt(i);
@@ -42,6 +45,7 @@ function utf8Length(s: string): number {
       i++;
     } else length += 3;
   }
+  if (length !== s.length && UNPAIRED_SURROGATE.test(s)) fail("context strings must be well-formed UTF-16 (no unpaired surrogates)");
   return length;
 }
 
@@ -74,7 +78,13 @@ export function encodeContext(context: Context): Uint8Array {
   view.setUint16(at, names.length);
   at += 2;
   const writeString = (s: string) => {
-    const { written } = utf8.encodeInto(s, out.subarray(at + 4));
+    let written = 0;
+    for (; written < s.length; written++) {
+      const unit = s.charCodeAt(written);
+      if (unit >= 0x80) break;
+      out[at + 4 + written] = unit;
+    }
+    if (written < s.length) written = utf8.encodeInto(s, out.subarray(at + 4)).written;
     view.setUint32(at, written);
     at += 4 + written;
   };
