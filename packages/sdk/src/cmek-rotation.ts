@@ -5,7 +5,7 @@
  * switch to the new fingerprint and each re-encrypted value become a new version.
  */
 import { cmekDecrypt, cmekEncrypt, cmekFingerprint } from "./cmek.js";
-import { clientValidationFailure, withCmek } from "./errors.js";
+import { clientValidationFailure, withClientCrypto } from "./errors.js";
 import type { SecretsResource } from "./resources/secrets.js";
 import type { VaultResource } from "./resources/vault.js";
 import type { ShardvaultResponse } from "./types.js";
@@ -33,7 +33,7 @@ export async function rotateCmekClientSide(
 ): Promise<ShardvaultResponse<{ rotated: RotatedSecret[] }>> {
   if (typeof rotation !== "object" || rotation === null) return clientValidationFailure("invalid_argument", "the rotation needs { oldKey, newKey }");
   // Both keys are checked before anything is read (a key of the wrong size is a cmek_error).
-  const fingerprint = await withCmek(0, async () => {
+  const fingerprint = await withClientCrypto(0, async () => {
     await cmekFingerprint(rotation.oldKey);
     return { data: await cmekFingerprint(rotation.newKey), error: null, meta: { status: 0 } };
   });
@@ -47,7 +47,7 @@ export async function rotateCmekClientSide(
     if (read.error) return read;
     if (!read.data.cmek_encrypted) continue;
     const secret = read.data;
-    const blob = await withCmek(read.meta.status, async () => ({ data: await cmekEncrypt(await cmekDecrypt(secret.value, rotation.oldKey), rotation.newKey), error: null, meta: read.meta }));
+    const blob = await withClientCrypto(read.meta.status, async () => ({ data: await cmekEncrypt(await cmekDecrypt(secret.value, rotation.oldKey), rotation.newKey), error: null, meta: read.meta }));
     if (blob.error) return blob;
     prepared.push({ path: meta.path, type: secret.type, ...(secret.metadata ? { metadata: secret.metadata as Record<string, unknown> } : {}), blob: blob.data });
   }

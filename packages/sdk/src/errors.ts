@@ -1,4 +1,5 @@
 /** Turning answers and failures into the SDK's `{ data, error, meta }` shape. */
+import { CryptoError } from "@shardvault/crypto/client";
 import { CmekError } from "./cmek.js";
 import type { ErrorType, ShardvaultError, ShardvaultResponse } from "./types.js";
 
@@ -57,12 +58,26 @@ export function cmekFailure<T>(status: number, error: CmekError): ShardvaultResp
   return failure(status, { type: "cmek_error", message, code: error.code, detail: message });
 }
 
-/** Runs client-side CMEK work, turning a `CmekError` into the response; anything else is a bug and propagates. */
-export async function withCmek<T>(status: number, work: () => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
+/**
+ * Client-side reconstruction failed in the crypto core. A client share that does not fit is the caller's
+ * mistake, typed as the server types it for a server-side read; an answer that does not open (a context naming
+ * another version, a malformed or tampered sealed value) is the server's.
+ */
+export function reconstructionFailure<T>(status: number, error: CryptoError): ShardvaultResponse<T> {
+  const callers = error.code.startsWith("client_share_") || error.code === "invalid_argument";
+  return failure(status, { type: callers ? "validation_error" : "server_error", message: error.message, code: error.code, detail: error.message });
+}
+
+/**
+ * Runs client-side crypto (CMEK, client-side reconstruction), turning a `CmekError` or `CryptoError` into the
+ * response; anything else is a bug and propagates.
+ */
+export async function withClientCrypto<T>(status: number, work: () => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof CmekError) return cmekFailure(status, error);
+    if (error instanceof CryptoError) return reconstructionFailure(status, error);
     throw error;
   }
 }

@@ -11,6 +11,11 @@
  * `cmek_error`, the client-side CMEK layer failed (`code` says how: `cmek_key_mismatch` when a value does not
  * decrypt with the client's key, e.g. after a key rotation; `cmek_key_invalid`, `cmek_blob_malformed`,
  * `cmek_value_not_utf8`), with `meta.status` the status of the answer that was received (0 when nothing was sent).
+ * Client-side reconstruction (`reconstruct: "client"`) reports the crypto core's failures under its codes, typed
+ * as the fault lies: `validation_error` for a client share that does not fit (`client_share_invalid`,
+ * `client_share_mismatch`, `client_share_bad_check`, … — the codes a server-side read answers for the same
+ * mistake), `server_error` for an answer that does not hold together (`sealed_context_mismatch`,
+ * `sealed_malformed`, `sealed_auth_failed`, `sealed_unknown_version`); again with the answer's status.
  */
 export type ErrorType =
   | "validation_error"
@@ -84,12 +89,33 @@ export interface ClientOptions {
   cmekKey?: Uint8Array;
 }
 
+/**
+ * Where a client-custody version's key is rebuilt. `server` (the default, 1claw's way): reads send the client
+ * share as `X-Client-Share` and the server combines it with its own shares; writes send the value. `client`:
+ * reads send `X-Reconstruct: client` and never the share, the server answers the sealed version with its
+ * shares, and this client combines and opens it; writes seal the value here and send only the sealed form and
+ * the server's shares. Either way the server keeps no client share; with `client` it never sees one, nor the
+ * value or its key.
+ */
+export type Reconstruct = "client" | "server";
+
 /** Per-call options of reads that may need the client's share (client-custody MPC vaults). */
 export interface ReadOptions {
-  /** Extra request headers, e.g. `{ "X-Client-Share": share }` as in the MPC guide. */
+  /** Extra request headers, e.g. `{ "X-Client-Share": share }` as in the MPC guide (`server` reconstruction only). */
   headers?: Record<string, string>;
-  /** The client share, sent as `X-Client-Share`. */
+  /** The client share: sent as `X-Client-Share`, or with `reconstruct: "client"` used here and never sent. */
   clientShare?: string;
   /** A specific version instead of the latest readable one. */
   version?: number;
+  /** `client`: rebuild the value on this client (needs `clientShare`). Default `server`. */
+  reconstruct?: Reconstruct;
+}
+
+/** Per-call options of writes (`put`, `set`, `rotate`). */
+export interface WriteOptions {
+  /**
+   * `client` (client-custody vaults): seal the value on this client; the answer's `client_share` is the one made
+   * here. Default `server`.
+   */
+  reconstruct?: Reconstruct;
 }

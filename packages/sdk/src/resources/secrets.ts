@@ -1,10 +1,11 @@
 /** `client.secrets`: the MPC guide's `put` and `get`, and 1claw's names with their meanings. */
 import type { RotateSecretBody, SealedSecret, SealTarget, Secret, SecretList, SecretRefreshed, SecretVersionList, SecretWritten, WriteSecretBody } from "../api-types.js";
-import { clientValidationFailure, withCmek } from "../errors.js";
+import { clientValidationFailure, withClientCrypto } from "../errors.js";
 import { encodeSecretPath, idProblem, secretPathProblem, versionProblem } from "../paths.js";
 import { cmekDecrypt, cmekEncrypt } from "../cmek.js";
-import type { Transport } from "../transport.js";
-import type { ReadOptions, ShardvaultResponse } from "../types.js";
+import { readClientSide, writeClientSide, type SecretRef } from "../reconstruction.js";
+import type { Query, Transport } from "../transport.js";
+import type { ReadOptions, Reconstruct, ShardvaultResponse, WriteOptions } from "../types.js";
 
 /** A page of `list`: at most `limit` paths, after the page that answered `cursor` (its `next_cursor`). */
 export interface ListPage {
@@ -41,6 +42,12 @@ function defined<T extends object>(body: T | null | undefined): T {
   return Object.fromEntries(Object.entries(body ?? {}).filter(([, value]) => value !== undefined)) as T;
 }
 
+/** Why `reconstruct` is not a reconstruction the SDK knows, or undefined. */
+function reconstructProblem(reconstruct: unknown): string | undefined {
+  const known: Array<Reconstruct | undefined> = [undefined, "client", "server"];
+  return known.includes(reconstruct as Reconstruct) ? undefined : 'reconstruct must be "client" or "server"';
+}
+
 /**
  * With a CMEK key, a read that answers `cmek_encrypted` is decrypted here, on the client; a value that does
  * not decrypt (e.g. the vault's key was rotated since) is a `cmek_error`, not an exception.
@@ -49,7 +56,7 @@ async function decrypted(pending: Promise<ShardvaultResponse<Secret>>, cmekKey: 
   const answer = await pending;
   if (!cmekKey || !answer.data?.cmek_encrypted) return answer;
   const data = answer.data;
-  return withCmek(answer.meta.status, async () => ({ ...answer, data: { ...data, value: await cmekDecrypt(data.value, cmekKey) } }));
+  return withClientCrypto(answer.meta.status, async () => ({ ...answer, data: { ...data, value: await cmekDecrypt(data.value, cmekKey) } }));
 }
 
 export class SecretsResource {
@@ -61,30 +68,40 @@ export class SecretsResource {
 
   /**
    * `PUT /v1/vaults/{id}/secrets/{path}`: writes the next version. In a client-custody MPC vault the
-   * answer carries `client_share`, returned this once: store it, every read needs it. Or, in a client-custody
-   * vault, `sealed` instead of `value`: the version the client sealed itself for a seal target (`sealTarget`,
-   * then `sealForServer` of `@shardvault/crypto/client`), sent as it is; the answer has no `client_share`,
-   * the client made it.
+   * answer carries `client_share`, returned this once: store it, every read needs it. With
+   * `{ reconstruct: "client" }` the value is sealed here (see `Reconstruct`) and never sent; the answer carries
+   * the client share made here. Or `sealed` instead of `value`: a version the caller sealed itself for a seal
+   * target (`sealTarget`, then `sealForServer` of `@shardvault/crypto/client`), sent as it is; the answer has no
+   * `client_share`, the caller made it.
    */
-  async put(vaultId: string, path: string, body: WriteSecretBody): Promise<ShardvaultResponse<SecretWritten>> {
+  async put(vaultId: string, path: string, body: WriteSecretBody, options?: WriteOptions): Promise<ShardvaultResponse<SecretWritten>> {
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return target.refused;
     const sealed = typeof body?.sealed === "object" && body.sealed !== null;
     if (sealed === (typeof body?.value === "string")) {
       return clientValidationFailure("invalid_value", "a write needs the value as a string, or (client-side sealing) the sealed version: exactly one of the two");
     }
+    if (sealed) return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
+    const problem = reconstructProblem(options?.reconstruct);
+    if (problem) return clientValidationFailure("invalid_reconstruct", problem);
+    const { value, ...fields } = defined(body) as WriteSecretBody & { value: string };
+    const send = (sent: string): Promise<ShardvaultResponse<SecretWritten>> =>
+      options?.reconstruct === "client"
+        ? writeClientSide(this, { vaultId, path }, fields, sent)
+        : this.http.request({ method: "PUT", path: target.url, body: { ...fields, value: sent } });
     const key = this.cmekKey;
-    if (!key || sealed) return this.http.request({ method: "PUT", path: target.url, body: defined(body) });
-    return withCmek(0, async () => this.http.request({ method: "PUT", path: target.url, body: defined({ ...body, value: await cmekEncrypt(body.value!, key) }) }));
+    if (!key) return send(value);
+    return withClientCrypto(0, async () => send(await cmekEncrypt(value, key)));
   }
 
-  /** 1claw's name: `put` with the value as its own argument. */
-  set(vaultId: string, path: string, value: string, options: SetSecretOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
-    return this.put(vaultId, path, { ...options, value });
+  /** 1claw's name: `put` with the value as its own argument; `reconstruct` as for `put`, the rest is the body. */
+  set(vaultId: string, path: string, value: string, options: SetSecretOptions & WriteOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
+    const { reconstruct, ...fields } = options ?? {};
+    return this.put(vaultId, path, { ...fields, value }, { reconstruct });
   }
 
   /** A new version with `newValue` (1claw's `rotate`). */
-  rotate(vaultId: string, path: string, newValue: string, options: SetSecretOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
+  rotate(vaultId: string, path: string, newValue: string, options: SetSecretOptions & WriteOptions = {}): Promise<ShardvaultResponse<SecretWritten>> {
     return this.set(vaultId, path, newValue, options);
   }
 
@@ -97,7 +114,8 @@ export class SecretsResource {
 
   /**
    * `GET …/secrets/{path}`: the latest readable version with its value (or `version`). Client-custody
-   * vaults need the client share: `{ headers: { "X-Client-Share": share } }` or `{ clientShare: share }`.
+   * vaults need the client share: `{ headers: { "X-Client-Share": share } }` or `{ clientShare: share }`;
+   * with `{ clientShare, reconstruct: "client" }` the share stays here and the value is rebuilt here.
    */
   get(vaultId: string, path: string, options?: ReadOptions): Promise<ShardvaultResponse<Secret>> {
     if (options?.version !== undefined) {
@@ -106,7 +124,18 @@ export class SecretsResource {
     }
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return decrypted(this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: readHeaders(options) }), this.cmekKey);
+    return this.read({ vaultId, path }, { url: target.url, query: { version: options?.version } }, options?.version, options);
+  }
+
+  /** A read of `ref` (at `version`): by the server (`request`), or with `reconstruct: "client"` sealed and opened here; then CMEK-decrypted. */
+  private read(ref: SecretRef, request: { url: string; query?: Query }, version: number | undefined, options: ReadOptions | undefined): Promise<ShardvaultResponse<Secret>> {
+    const problem = reconstructProblem(options?.reconstruct);
+    if (problem) return Promise.resolve(clientValidationFailure("invalid_reconstruct", problem));
+    const pending =
+      options?.reconstruct === "client"
+        ? readClientSide(this, ref, version, options)
+        : this.http.request<Secret>({ method: "GET", path: request.url, query: request.query, headers: readHeaders(options) });
+    return decrypted(pending, this.cmekKey);
   }
 
   /**
@@ -114,14 +143,14 @@ export class SecretsResource {
    * (or `version`) without its value, `sealed` for the client to open with its share (`openSealedVersion` of
    * `@shardvault/crypto/client`). The share is not sent.
    */
-  getSealed(vaultId: string, path: string, options?: { version?: number }): Promise<ShardvaultResponse<SealedSecret>> {
+  getSealed(vaultId: string, path: string, options?: { version?: number; headers?: Record<string, string> }): Promise<ShardvaultResponse<SealedSecret>> {
     if (options?.version !== undefined) {
       const problem = versionProblem(options.version);
       if (problem) return Promise.resolve(clientValidationFailure("invalid_version", problem));
     }
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: { "X-Reconstruct": "client" } });
+    return this.http.request({ method: "GET", path: target.url, query: { version: options?.version }, headers: { ...options?.headers, "X-Reconstruct": "client" } });
   }
 
   /** `GET …/secret-seal/{path}`: the version a client-sealed write may claim and the vault's layout, to seal for. */
@@ -163,11 +192,11 @@ export class SecretsResource {
     return this.http.request({ method: "GET", path: target.url });
   }
 
-  /** `GET …/secret-version/{path}/{version}`, with the client share as for `get`. */
+  /** `GET …/secret-version/{path}/{version}`, with the client share (and `reconstruct`) as for `get`. */
   getVersion(vaultId: string, path: string, version: number, options?: Omit<ReadOptions, "version">): Promise<ShardvaultResponse<Secret>> {
     const target = secretUrl(vaultId, "secret-version", path, version);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return decrypted(this.http.request({ method: "GET", path: target.url, headers: readHeaders(options) }), this.cmekKey);
+    return this.read({ vaultId, path }, { url: target.url }, version, options);
   }
 
   /** `POST …/secret-version-disable/{path}/{version}`: that version can no longer be read. */
