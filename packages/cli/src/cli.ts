@@ -38,6 +38,7 @@ const OPTIONS = {
   "client-share-out": { type: "string" },
   "client-share-file": { type: "string" },
   "client-share": { type: "string" },
+  reconstruct: { type: "string" },
   version: { type: "string" },
   prefix: { type: "string" },
   limit: { type: "string" },
@@ -94,19 +95,23 @@ interface Command {
   takesCommand?: boolean;
 }
 
-const WRITE_OPTIONS = ["type", "value-file", "value", "trim", "metadata", "expires-at", "max-access-count", "client-share-out", "vault"];
+const WRITE_OPTIONS = ["type", "value-file", "value", "trim", "metadata", "expires-at", "max-access-count", "client-share-out", "reconstruct", "vault"];
 
 const WRITE_DETAILS = [
   "The value: --value-file FILE is taken exactly as the file holds it, a final line break included (a note",
   "  says so); standard input loses one trailing newline (as echo adds one); --trim drops whitespace and",
   "  line breaks at both ends, whatever the source.",
-  "Client custody: the answer's client share is shown once; --client-share-out FILE records it in a share file",
-  "  (mode 0600; a JSON list of {path, version, client_share}; other entries stay) instead of printing it.",
+  "Client custody: the value is sealed on this machine and only the sealed form goes to the server; the client",
+  "  share made for it is shown once; --client-share-out FILE records it in a share file (mode 0600; a JSON",
+  "  list of {path, version, client_share}; other entries stay) instead of printing it. --reconstruct server",
+  "  sends the value for the server to seal instead (as 1claw's clients do). Other vaults: an ordinary write.",
 ];
 
 const SHARE_FILE_DETAILS = [
   "Client shares: --client-share-file FILE, a share file (what --client-share-out writes: each path's share of",
   "  the version read) or a file holding one share; else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
+  "  The share stays on this machine: the server sends the sealed value and its own shares (X-Reconstruct:",
+  "  client) and the value is rebuilt here. --reconstruct server sends the share for the server to rebuild it.",
 ];
 
 const SELECTION_DETAILS = [
@@ -168,16 +173,16 @@ const COMMANDS: Record<string, Command> = {
   },
   "secret put": {
     run: secretCommands.put,
-    usage: "secret put <vault-id> <path> [--type TYPE] [--value-file FILE] [--trim] [--metadata JSON] [--expires-at TIME] [--max-access-count N] [--client-share-out FILE]",
+    usage: "secret put <vault-id> <path> [--type TYPE] [--value-file FILE] [--trim] [--metadata JSON] [--expires-at TIME] [--max-access-count N] [--client-share-out FILE] [--reconstruct client|server]",
     summary: "write a new version (value from --value-file, standard input or a prompt)",
     options: WRITE_OPTIONS,
     details: WRITE_DETAILS,
   },
   "secret get": {
     run: secretCommands.get,
-    usage: "secret get <vault-id> <path> [--version N] [--client-share-file FILE]",
+    usage: "secret get <vault-id> <path> [--version N] [--client-share-file FILE] [--reconstruct client|server]",
     summary: "print a secret's value (--json: with its metadata)",
-    options: ["version", "client-share-file", "client-share", "vault"],
+    options: ["version", "client-share-file", "client-share", "reconstruct", "vault"],
     details: ["The value exactly, with a line break after it only when standard output is a terminal.", ...SHARE_FILE_DETAILS],
   },
   "secret list": {
@@ -191,7 +196,7 @@ const COMMANDS: Record<string, Command> = {
   "secret delete": { run: secretCommands.delete, usage: "secret delete <vault-id> <path>", summary: "delete a secret (every version)", options: ["vault", "yes"] },
   "secret rotate": {
     run: secretCommands.rotate,
-    usage: "secret rotate <vault-id> <path> [--value-file FILE | --generate [--length N] [--charset hex|base64|alphanumeric|ascii]] [--client-share-out FILE]",
+    usage: "secret rotate <vault-id> <path> [--value-file FILE | --generate [--length N] [--charset hex|base64|alphanumeric|ascii]] [--client-share-out FILE] [--reconstruct client|server]",
     summary: "write a new version: a value you give, or one the server generates",
     options: [...WRITE_OPTIONS, "generate", "length", "charset"],
     details: WRITE_DETAILS,
@@ -231,9 +236,9 @@ const COMMANDS: Record<string, Command> = {
   "agent rotate-key": { run: agentCommands["rotate-key"], usage: "agent rotate-key <agent-id>", summary: "give an agent a new key (shown once)", options: [] },
   run: {
     run: envCommands.run,
-    usage: "run --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] -- command args…",
+    usage: "run --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] [--reconstruct client|server] -- command args…",
     summary: "run a command with secrets in its environment",
-    options: ["vault", "prefix", "env", "client-share-file"],
+    options: ["vault", "prefix", "env", "client-share-file", "reconstruct"],
     takesCommand: true,
     details: [
       ...SELECTION_DETAILS,
@@ -244,9 +249,9 @@ const COMMANDS: Record<string, Command> = {
   },
   export: {
     run: envCommands.export,
-    usage: "export --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] [--format dotenv|json]",
+    usage: "export --vault ID [--prefix P] [--env NAME=path …] [--client-share-file FILE] [--reconstruct client|server] [--format dotenv|json]",
     summary: "print secrets as a .env file (or a JSON object)",
-    options: ["vault", "prefix", "env", "client-share-file", "format"],
+    options: ["vault", "prefix", "env", "client-share-file", "reconstruct", "format"],
     details: [
       ...SELECTION_DETAILS,
       "dotenv: NAME=value lines; a value of letters, digits and _ . / : @ % + , = - stays bare, any other value",
@@ -359,6 +364,8 @@ export function helpText(group?: string): string {
     "Secret values never come from the command line: --value-file FILE, standard input, or a prompt.",
     "Client shares for reads: --client-share-file FILE (a share file, as --client-share-out writes it, or one",
     "  share), else SHARDVAULT_CLIENT_SHARE, else ONECLAW_CLIENT_SHARE.",
+    "Client-custody values are rebuilt and sealed on this machine: neither they nor client shares go to the",
+    "  server (--reconstruct server on get, put, rotate, run and export: the server does it, as with 1claw).",
     "",
     "Exit codes: 0 success, 1 other error, 2 usage, 3 not found, 4 authentication or permission,",
     "  5 server or key provider unavailable (5xx, 503, no answer); `run` exits with its command's code.",

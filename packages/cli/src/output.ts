@@ -68,7 +68,7 @@ export function clientShareNotice(count: number, file: string | undefined, vault
   warn(
     [
       bar,
-      `IMPORTANT: this vault uses client custody and the server returned ${what}.`,
+      `IMPORTANT: this vault uses client custody and you were given ${what}.`,
       "It is shown ONCE and is NOT stored by the server: every read of the secret needs it.",
       ...clientShareLoss(vault),
       "Store it securely now (password manager, hardware key, or a secret store of your deployment).",

@@ -9,9 +9,13 @@
  * the path (and version, when one is asked for; else the highest version listed). A file holding one bare
  * share (as printed by a write) serves every read that is given it. Without a file, SHARDVAULT_CLIENT_SHARE
  * (else ONECLAW_CLIENT_SHARE) is that one share.
+ *
+ * Client-side reconstruction is the CLI's default in client-custody vaults: reads with a client share rebuild
+ * the value here (`X-Reconstruct: client`) and writes seal it here, so the share, the value and its key never
+ * reach the server. `--reconstruct server` sends the share (reads) or the value (writes) as 1claw's clients do.
  */
 import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import type { Secret, ShardvaultClient, ShardvaultError, ShardvaultResponse } from "@shardvault/sdk";
+import type { Reconstruct, Secret, SecretWritten, ShardvaultClient, ShardvaultError, ShardvaultResponse, WriteSecretBody } from "@shardvault/sdk";
 import { CliError, EXIT, usageError } from "./errors.js";
 import { readFileValue } from "./input.js";
 
@@ -96,10 +100,40 @@ export function recordShares(file: string, entries: readonly ShareEntry[]): void
 /** How a user of the command line gives client shares. */
 export const CLI_SHARE_HELP = "give it with --client-share-file FILE (the share file --client-share-out wrote) or SHARDVAULT_CLIENT_SHARE";
 
-/** Reads `path` (at `version`) with the client share `shares` has for it. */
-export function readSecret(sdk: ShardvaultClient, vault: string, path: string, shares: ClientShares, version?: number): Promise<ShardvaultResponse<Secret>> {
+/** `--reconstruct client|server`; undefined when not given (client-side wherever the vault allows it). */
+export function reconstructOption(value: string | undefined): Reconstruct | undefined {
+  if (value === undefined || value === "client" || value === "server") return value;
+  throw usageError("--reconstruct is client or server");
+}
+
+/** The server's answer when a vault is not client custody: nothing was read or written, so the ordinary way is next. */
+const notClientCustody = (answer: ShardvaultResponse<unknown>) => answer.error?.code === "client_reconstruction_unavailable";
+
+/**
+ * Reads `path` (at `version`) with the client share `shares` has for it, rebuilt here unless `reconstruct` is
+ * `server`. A share given for a vault that turns out not to be client custody is not needed: the value is then
+ * read the ordinary way, without it.
+ */
+export async function readSecret(sdk: ShardvaultClient, vault: string, path: string, shares: ClientShares, version?: number, reconstruct?: Reconstruct): Promise<ShardvaultResponse<Secret>> {
   const clientShare = shares.forPath(path, version);
-  return sdk.secrets.get(vault, path, { ...(version !== undefined ? { version } : {}), ...(clientShare !== undefined ? { clientShare } : {}) });
+  const at = version !== undefined ? { version } : {};
+  if (clientShare === undefined) return sdk.secrets.get(vault, path, at);
+  if (reconstruct === "server") return sdk.secrets.get(vault, path, { ...at, clientShare });
+  const rebuilt = await sdk.secrets.get(vault, path, { ...at, clientShare, reconstruct: "client" });
+  return notClientCustody(rebuilt) ? sdk.secrets.get(vault, path, at) : rebuilt;
+}
+
+/**
+ * Writes a version, sealed here unless `reconstruct` is `server`. Whether the vault is client custody is the
+ * server's to say: the seal target is refused (400 client_reconstruction_unavailable) before anything is written,
+ * with the very permission the write needs, and then the value is written the ordinary way. (Looking the vault's
+ * mode up first would need vaults:read, which scoped keys and agents may lack, and a list of which modes hold a
+ * client share.)
+ */
+export async function writeSecret(sdk: ShardvaultClient, vault: string, path: string, body: WriteSecretBody, reconstruct?: Reconstruct): Promise<ShardvaultResponse<SecretWritten>> {
+  if (reconstruct === "server") return sdk.secrets.put(vault, path, body);
+  const sealed = await sdk.secrets.put(vault, path, body, { reconstruct: "client" });
+  return notClientCustody(sealed) ? sdk.secrets.put(vault, path, body) : sealed;
 }
 
 /**
@@ -122,6 +156,7 @@ export function shareProblem(error: ShardvaultError, path: string, shares: Clien
     case "client_share_invalid":
       return `${from} is not the right share for this version of ${path}`;
     default:
-      return undefined;
+      // Client-side reconstruction names how the share is malformed (client_share_bad_check, …).
+      return error.code.startsWith("client_share_") ? `${from} cannot be used: ${error.message}` : undefined;
   }
 }

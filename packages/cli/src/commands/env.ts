@@ -8,7 +8,7 @@ import { client, str, type Context } from "../context.js";
 import { dotenvLine } from "../dotenv.js";
 import { CliError, EXIT, unwrap, usageError } from "../errors.js";
 import { printJson, warn } from "../output.js";
-import { clientSharesFrom, CLI_SHARE_HELP, readSecret, shareProblem } from "../shares.js";
+import { clientSharesFrom, CLI_SHARE_HELP, readSecret, reconstructOption, shareProblem } from "../shares.js";
 
 /**
  * The variable a path gets under `prefix`: the path less the prefix (and a `/` after it), upper-cased, every
@@ -68,10 +68,11 @@ async function secretEnvironment(ctx: Context): Promise<Array<[name: string, val
   if (!vault) throw usageError("which vault? give --vault ID (or set SHARDVAULT_VAULT_ID)");
   const sdk = client(ctx);
   const shares = clientSharesFrom(str(ctx.options, "client-share-file"), ctx.env);
+  const reconstruct = reconstructOption(str(ctx.options, "reconstruct"));
   const chosen = [...(await selection(ctx, vault))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Promise.all(
     chosen.map(async ([name, path]): Promise<[string, string]> => {
-      const { value } = unwrap(await readSecret(sdk, vault, path, shares), (error) => shareProblem(error, path, shares, CLI_SHARE_HELP));
+      const { value } = unwrap(await readSecret(sdk, vault, path, shares, undefined, reconstruct), (error) => shareProblem(error, path, shares, CLI_SHARE_HELP));
       if (value.includes("\0")) throw new CliError(`the value of ${path} holds a NUL character, which an environment variable (${name}) cannot carry`, EXIT.ERROR);
       return [name, value];
     }),

@@ -4,7 +4,7 @@ import { args, client, positiveInt, str, type Context } from "../context.js";
 import { unwrap, usageError } from "../errors.js";
 import { readSecretValue, refuseArgvSecret } from "../input.js";
 import { clientShareNotice, printJson, printRecord, printTable, warn } from "../output.js";
-import { checkShareFile, clientSharesFrom, CLI_SHARE_HELP, readSecret, recordShares, shareProblem } from "../shares.js";
+import { checkShareFile, clientSharesFrom, CLI_SHARE_HELP, readSecret, reconstructOption, recordShares, shareProblem, writeSecret } from "../shares.js";
 
 /** `<vault-id> <path>`, or `<path>` with `--vault ID` (or SHARDVAULT_VAULT_ID). */
 export function vaultAnd(ctx: Context, names: string[]): [string, ...string[]] {
@@ -70,15 +70,22 @@ async function write(ctx: Context, sdk: ShardvaultClient, vault: string, path: s
   const metadata = metadataOf(ctx);
   const expires_at = str(ctx.options, "expires-at");
   const max_access_count = positiveInt(str(ctx.options, "max-access-count"), "--max-access-count");
+  const reconstruct = reconstructOption(str(ctx.options, "reconstruct"));
   const value = await readSecretValue(str(ctx.options, "value-file"), `${verb} value for ${path}`, ctx.options.trim === true);
   const written = unwrap(
-    await sdk.secrets.put(vault, path, {
-      value,
-      ...(type !== undefined ? { type } : {}),
-      ...(metadata !== undefined ? { metadata } : {}),
-      ...(expires_at !== undefined ? { expires_at } : {}),
-      ...(max_access_count !== undefined ? { max_access_count } : {}),
-    }),
+    await writeSecret(
+      sdk,
+      vault,
+      path,
+      {
+        value,
+        ...(type !== undefined ? { type } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+        ...(expires_at !== undefined ? { expires_at } : {}),
+        ...(max_access_count !== undefined ? { max_access_count } : {}),
+      },
+      reconstruct,
+    ),
   );
   await reportWrite(ctx, sdk, vault, written, out);
 }
@@ -94,8 +101,9 @@ export const secretCommands = {
     refuseArgvSecret(ctx.options["client-share"] !== undefined, "--client-share", "use --client-share-file FILE or SHARDVAULT_CLIENT_SHARE");
     const [vault, path] = vaultAnd(ctx, ["path"]);
     const version = positiveInt(str(ctx.options, "version"), "--version");
+    const reconstruct = reconstructOption(str(ctx.options, "reconstruct"));
     const shares = clientSharesFrom(str(ctx.options, "client-share-file"), ctx.env);
-    const secret = unwrap(await readSecret(client(ctx), vault, path!, shares, version), (error) => shareProblem(error, path!, shares, CLI_SHARE_HELP));
+    const secret = unwrap(await readSecret(client(ctx), vault, path!, shares, version, reconstruct), (error) => shareProblem(error, path!, shares, CLI_SHARE_HELP));
     if (ctx.json) return printJson(secret);
     // Just the value, so that it can be piped; a newline only for a terminal.
     process.stdout.write(secret.value + (process.stdout.isTTY ? "\n" : ""));
@@ -139,6 +147,7 @@ export const secretCommands = {
     const generate = ctx.options.generate === true || length !== undefined || charset !== undefined;
     if (!generate) return write(ctx, client(ctx), vault, path!, "the new");
     if (ctx.options["value-file"] !== undefined) throw usageError("--generate and --value-file exclude each other");
+    if (str(ctx.options, "reconstruct") === "client") throw usageError("with --generate the server makes the value: it cannot be sealed on this machine (give the value instead)");
     const out = str(ctx.options, "client-share-out");
     if (out !== undefined) checkShareFile(out);
     const type = str(ctx.options, "type") as SecretType | undefined;

@@ -2,12 +2,13 @@
  * The MCP tools: 1claw-mcp's names, input shapes and answers (list_vaults, list_secrets, get_secret, put_secret,
  * describe_secret, delete_secret, rotate_and_store, get_env_bundle, share_secret), working on one vault. Unlike 1claw's
  * server these read client-custody vaults too, with the client shares of a share file (see ../shares.ts), and
- * record the shares their writes are given in it.
+ * record the shares their writes are given in it. As the command line does, they rebuild and seal client-custody
+ * values on this machine: no client share and no value of such a vault goes to the server.
  */
 import { z } from "zod";
 import type { CreateShareBody, SecretWritten, ShardvaultClient, ShardvaultError, ShardvaultResponse, ShareCreated, WriteSecretBody } from "@shardvault/sdk";
 import { CliError, EXIT } from "../errors.js";
-import { checkShareFile, clientSharesFrom, readSecret, recordShares, shareProblem, type ClientShares } from "../shares.js";
+import { checkShareFile, clientSharesFrom, readSecret, recordShares, shareProblem, writeSecret, type ClientShares } from "../shares.js";
 
 export interface ToolContext {
   sdk: ShardvaultClient;
@@ -77,7 +78,7 @@ export function vaultTools(ctx: ToolContext): Tool[] {
       throw new CliError(`The vault uses client custody: a write returns a client share that must be kept, and no share file was given; ${MCP_SHARE_HELP}.`, EXIT.ERROR);
     }
     if (ctx.shareFile !== undefined) checkShareFile(ctx.shareFile);
-    const written = ok(await sdk.secrets.put(vaultId, path, body), path);
+    const written = ok(await writeSecret(sdk, vaultId, path, body), path);
     if (written.client_share !== undefined) {
       if (ctx.shareFile === undefined) throw new CliError(`Version ${written.version} of '${path}' was written with a client share that nothing could keep: that version cannot be read; ${MCP_SHARE_HELP}.`, EXIT.ERROR);
       recordShares(ctx.shareFile, [{ path, version: written.version, client_share: written.client_share }]);
