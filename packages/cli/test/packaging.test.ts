@@ -1,6 +1,7 @@
 /**
  * The SDK and the command line installed as a user installs them, away from this repository: `npm pack`, a
- * fresh `npm init -y` project, `npm install` of the tarballs (the CLI's npm dependencies come from the
+ * fresh `npm init -y` project, `npm install` of the tarballs (the SDK's one dependency, `@shardvault/crypto`,
+ * is packed with them; the CLI's npm dependencies come from the
  * registry), a file importing the SDK type-checked with `tsc --strict --module nodenext` and run against a real
  * server, and `shardvault` run from the installed bin — locally and from an `npm install -g`.
  */
@@ -60,20 +61,24 @@ describe("installed from packs, away from the repository", () => {
   before(async () => {
     server = await startServer({ database: "pglite" });
     dir = makeTempDir("shardvault-pack-");
-    const packed = JSON.parse(ok(sh("npm", ["pack", "-w", "@shardvault/sdk", "-w", "@shardvault/cli", "--pack-destination", dir, "--json"], REPO_ROOT), "npm pack")) as Array<{ filename: string }>;
+    const packed = JSON.parse(ok(sh("npm", ["pack", "-w", "@shardvault/crypto", "-w", "@shardvault/sdk", "-w", "@shardvault/cli", "--pack-destination", dir, "--json"], REPO_ROOT), "npm pack")) as Array<{ filename: string }>;
     tarballs = packed.map((p) => join(dir, p.filename));
   });
   after(async () => {
     await server?.stop();
   });
 
-  test("the packs hold their build, types, README and licence, and the SDK depends on nothing", () => {
-    const [sdk, cli] = tarballs as [string, string];
+  test("the packs hold their build, types, README and licence, and the SDK depends on the crypto's client entry only", () => {
+    const pack = (name: string) => tarballs.find((t) => t.endsWith(`/shardvault-${name}-0.1.0.tgz`))!;
+    const [sdk, cli] = [pack("sdk"), pack("cli")];
     const sdkFiles = ok(sh("tar", ["-tzf", sdk], dir), "tar").split("\n");
     for (const file of ["package/README.md", "package/LICENSE", "package/package.json", "package/dist/index.js", "package/dist/index.d.ts", "package/dist/api-types.d.ts"]) assert.ok(sdkFiles.includes(file), file);
     assert.ok(!sdkFiles.some((f) => f.includes("tsbuildinfo") || f.includes("/test/") || f.endsWith(".tgz")), sdkFiles.join("\n"));
     const manifest = JSON.parse(ok(sh("tar", ["-xzOf", sdk, "package/package.json"], dir), "tar"));
-    assert.equal(manifest.dependencies, undefined);
+    assert.deepEqual(manifest.dependencies, { "@shardvault/crypto": "0.1.0" });
+    const imports = ok(sh("tar", ["-xzOf", sdk, "--wildcards", "package/dist/*.js"], dir), "tar").match(/from "@shardvault\/crypto[^"]*"/g);
+    assert.deepEqual([...new Set(imports)], ['from "@shardvault/crypto/client"'], "only the Node-free entry");
+    assert.ok(ok(sh("tar", ["-tzf", pack("crypto")], dir), "tar").split("\n").includes("package/dist/client.js"));
     assert.equal(manifest.license, "Apache-2.0");
     assert.equal(manifest.engines.node, ">=20");
     assert.equal(manifest.exports["."].types, "./dist/index.d.ts");
