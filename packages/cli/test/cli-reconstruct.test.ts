@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CUSTODY_MODE_NAMES } from "@shardvault/sdk";
-import { assertNeverSent, startRecordingProxy, type Exchange, type RecordingProxy } from "../../sdk/test/recording-proxy.js";
+import { assertNeverSent, startRecordingProxy, type RecordingProxy } from "../../sdk/test/recording-proxy.js";
 import { cli, makeTempDir, startServer, type ServerHandle } from "./support.js";
 
 const CLIENT_CUSTODY_MODES = CUSTODY_MODE_NAMES.filter((mode) => mode.includes("client"));
@@ -29,12 +29,7 @@ describe("shardvault in client-custody vaults, through a recording proxy", () =>
     assert.equal(res.code, code, `shardvault ${args.join(" ")} exited ${res.code}\nstdout: ${res.stdout}\nstderr: ${res.stderr}`);
     return res;
   };
-  /** What the proxy saw while `work` ran, the token exchange aside. */
-  const recorded = async <T>(work: () => Promise<T>): Promise<{ result: T; exchanges: Exchange[] }> => {
-    const from = proxy.exchanges.length;
-    const result = await work();
-    return { result, exchanges: proxy.exchanges.slice(from).filter((e) => !e.url.startsWith("/v1/auth/")) };
-  };
+  const recorded = <T>(work: () => Promise<T>) => proxy.during(work);
   const shareIn = (file: string, path: string, version: number): string =>
     JSON.parse(readFileSync(file, "utf8")).find((e: { path: string; version: number }) => e.path === path && e.version === version).client_share;
 

@@ -40,12 +40,7 @@ describe("client-side reconstruction through a recording proxy", () => {
     await server?.stop();
   });
 
-  /** The exchanges `work` caused, the token exchange aside. */
-  async function recorded<T>(work: () => Promise<T>): Promise<{ result: T; exchanges: RecordingProxy["exchanges"] }> {
-    const from = proxy.exchanges.length;
-    const result = await work();
-    return { result, exchanges: proxy.exchanges.slice(from).filter((e) => !e.url.startsWith("/v1/auth/")) };
-  }
+  const recorded = <T>(work: () => Promise<T>) => proxy.during(work);
 
   async function custodyVault(mode: string): Promise<string> {
     const vault = await direct.vault.create({ name: `recon-${mode}` });

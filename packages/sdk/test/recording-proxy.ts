@@ -22,6 +22,8 @@ export interface Exchange {
 export interface RecordingProxy {
   url: string;
   exchanges: Exchange[];
+  /** `work`'s result and the exchanges it caused, the token exchanges (`/v1/auth/…`) aside. */
+  during<T>(work: () => Promise<T>): Promise<{ result: T; exchanges: Exchange[] }>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,11 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   return {
     url: `http://127.0.0.1:${port}`,
     exchanges,
+    async during(work) {
+      const from = exchanges.length;
+      const result = await work();
+      return { result, exchanges: exchanges.slice(from).filter((e) => !e.url.startsWith("/v1/auth/")) };
+    },
     close: () =>
       new Promise((resolve) => {
         proxy.closeAllConnections();
