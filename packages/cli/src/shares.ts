@@ -114,7 +114,13 @@ const notClientCustody = (answer: ShardvaultResponse<unknown>) => answer.error?.
  * `server`. A share given for a vault that turns out not to be client custody is not needed: the value is then
  * read the ordinary way, without it.
  */
-export async function readSecret(sdk: ShardvaultClient, vault: string, path: string, shares: ClientShares, version?: number, reconstruct?: Reconstruct): Promise<ShardvaultResponse<Secret>> {
+export async function readSecret(
+  sdk: ShardvaultClient,
+  vault: string,
+  path: string,
+  shares: ClientShares,
+  { version, reconstruct }: { version?: number | undefined; reconstruct?: Reconstruct | undefined } = {},
+): Promise<ShardvaultResponse<Secret>> {
   const clientShare = shares.forPath(path, version);
   const at = version !== undefined ? { version } : {};
   if (clientShare === undefined) return sdk.secrets.get(vault, path, at);

@@ -72,7 +72,7 @@ async function secretEnvironment(ctx: Context): Promise<Array<[name: string, val
   const chosen = [...(await selection(ctx, vault))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Promise.all(
     chosen.map(async ([name, path]): Promise<[string, string]> => {
-      const { value } = unwrap(await readSecret(sdk, vault, path, shares, undefined, reconstruct), (error) => shareProblem(error, path, shares, CLI_SHARE_HELP));
+      const { value } = unwrap(await readSecret(sdk, vault, path, shares, { reconstruct }), (error) => shareProblem(error, path, shares, CLI_SHARE_HELP));
       if (value.includes("\0")) throw new CliError(`the value of ${path} holds a NUL character, which an environment variable (${name}) cannot carry`, EXIT.ERROR);
       return [name, value];
     }),

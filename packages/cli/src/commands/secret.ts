@@ -103,7 +103,7 @@ export const secretCommands = {
     const version = positiveInt(str(ctx.options, "version"), "--version");
     const reconstruct = reconstructOption(str(ctx.options, "reconstruct"));
     const shares = clientSharesFrom(str(ctx.options, "client-share-file"), ctx.env);
-    const secret = unwrap(await readSecret(client(ctx), vault, path!, shares, version, reconstruct), (error) => shareProblem(error, path!, shares, CLI_SHARE_HELP));
+    const secret = unwrap(await readSecret(client(ctx), vault, path!, shares, { version, reconstruct }), (error) => shareProblem(error, path!, shares, CLI_SHARE_HELP));
     if (ctx.json) return printJson(secret);
     // Just the value, so that it can be piped; a newline only for a terminal.
     process.stdout.write(secret.value + (process.stdout.isTTY ? "\n" : ""));
