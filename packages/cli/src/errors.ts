@@ -45,7 +45,8 @@ export function exitCodeFor(error: ShardvaultError, status: number): number {
 export function unwrap<T>(answer: { data: T | null; error: ShardvaultError | null; meta: { status: number } }, explain?: (error: ShardvaultError) => string | undefined): T {
   if (answer.error) {
     const { error, meta } = answer;
-    const where = meta.status ? ` (${meta.status} ${error.code})` : error.type === "network_error" ? "" : ` (${error.code})`;
+    // A status only for a refusal: a failure after a 2xx answer (client-side crypto) or before any is the client's own.
+    const where = meta.status >= 400 ? ` (${meta.status} ${error.code})` : error.type === "network_error" ? "" : ` (${error.code})`;
     throw new CliError(`${explain?.(error) ?? error.message}${where}`, exitCodeFor(error, meta.status), { error, status: meta.status });
   }
   return answer.data as T;

@@ -163,6 +163,6 @@ export function shareProblem(error: ShardvaultError, path: string, shares: Clien
       return `${from} is not the right share for this version of ${path}`;
     default:
       // Client-side reconstruction names how the share is malformed (client_share_bad_check, …).
-      return error.code.startsWith("client_share_") ? `${from} cannot be used: ${error.message}` : undefined;
+      return error.code.startsWith("client_share_") ? `${from} cannot be used: it is malformed (${error.message})` : undefined;
   }
 }

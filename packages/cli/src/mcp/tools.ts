@@ -48,7 +48,7 @@ function ok<T>(answer: ShardvaultResponse<T>, path?: string, shares?: ClientShar
 function failureText(error: ShardvaultError, status: number, path: string | undefined, shares: ClientShares | undefined): string {
   if (path !== undefined && status === 404) return `No secret found at path '${path}'.`;
   const share = path !== undefined && shares ? shareProblem(error, path, shares, MCP_SHARE_HELP) : undefined;
-  return `${share ?? error.message} (${status ? `${status} ` : ""}${error.code})`;
+  return `${share ?? error.message} (${status >= 400 ? `${status} ` : ""}${error.code})`;
 }
 
 /** KEY=VALUE lines: blank lines and `#` comments skipped, each line split at its first `=`. */
