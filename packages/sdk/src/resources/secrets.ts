@@ -124,11 +124,14 @@ export class SecretsResource {
     }
     const target = secretUrl(vaultId, "secrets", path);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.read({ vaultId, path }, { url: target.url, query: { version: options?.version } }, options?.version, options);
+    return this.#read({ vaultId, path }, { url: target.url, query: { version: options?.version } }, options?.version, options);
   }
 
-  /** A read of `ref` (at `version`): by the server (`request`), or with `reconstruct: "client"` sealed and opened here; then CMEK-decrypted. */
-  private read(ref: SecretRef, request: { url: string; query?: Query }, version: number | undefined, options: ReadOptions | undefined): Promise<ShardvaultResponse<Secret>> {
+  /**
+   * A read of `ref` (at `version`): by the server (`request`), or with `reconstruct: "client"` sealed and opened
+   * here; then CMEK-decrypted. A `#` method: not on the prototype, where every method is part of the public API.
+   */
+  #read(ref: SecretRef, request: { url: string; query?: Query }, version: number | undefined, options: ReadOptions | undefined): Promise<ShardvaultResponse<Secret>> {
     const problem = reconstructProblem(options?.reconstruct);
     if (problem) return Promise.resolve(clientValidationFailure("invalid_reconstruct", problem));
     const pending =
@@ -196,7 +199,7 @@ export class SecretsResource {
   getVersion(vaultId: string, path: string, version: number, options?: Omit<ReadOptions, "version">): Promise<ShardvaultResponse<Secret>> {
     const target = secretUrl(vaultId, "secret-version", path, version);
     if ("refused" in target) return Promise.resolve(target.refused);
-    return this.read({ vaultId, path }, { url: target.url }, version, options);
+    return this.#read({ vaultId, path }, { url: target.url }, version, options);
   }
 
   /** `POST …/secret-version-disable/{path}/{version}`: that version can no longer be read. */
