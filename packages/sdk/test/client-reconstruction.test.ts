@@ -93,7 +93,7 @@ describe("client-side reconstruction through a recording proxy", () => {
       assertNeverSent(set.exchanges, second, share2);
       const v1 = await recorded(() => proxied.secrets.getVersion(vault, "api/key", 1, { clientShare: share, reconstruct: "client" }));
       assert.equal(v1.result.data?.value, value, JSON.stringify(v1.result.error));
-      assert.equal(v1.exchanges[0]!.url, `/v1/vaults/${vault}/secret-version/api/key/1`);
+      assert.equal(v1.exchanges[0]!.url, `/v1/vaults/${vault}/secrets/api/key?version=1`, "getSealed's route");
       assertNeverSent(v1.exchanges, value, share);
       const latest = await recorded(() => proxied.secrets.get(vault, "api/key", { clientShare: share2, reconstruct: "client" }));
       assert.equal(latest.result.data?.value, second);
