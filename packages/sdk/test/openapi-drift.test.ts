@@ -152,9 +152,9 @@ describe("the SDK against the server's OpenAPI document", () => {
     ok(await user.secrets.get(plain.id, "k", { clientShare: written.client_share! }), "client-custody read");
     assert.equal((await user.secrets.get(plain.id, "k")).error?.code, "client_share_required");
     ok(await user.secrets.getVersion(plain.id, "k", 1, { headers: { "x-client-share": enabled.client_shares![0]!.client_share } }), "re-protected read");
-    // Client-side reconstruction: the seal target, the sealed write and the sealed reads.
-    const sealed = ok(await user.secrets.set(plain.id, "sealed", "sealed here", { reconstruct: "client" }), "client-sealed write");
-    ok(await user.secrets.get(plain.id, "sealed", { clientShare: sealed.client_share!, reconstruct: "client" }), "client-side read");
+    // reconstruct: "client": the SDK seals and opens itself (the primitives it uses are toured further down).
+    const sealedHere = ok(await user.secrets.set(plain.id, "sealed", "sealed here", { reconstruct: "client" }), "client-sealed write");
+    ok(await user.secrets.get(plain.id, "sealed", { clientShare: sealedHere.client_share!, reconstruct: "client" }), "client-side read");
     ok(await user.secrets.getVersion(plain.id, "k", 2, { clientShare: written.client_share!, reconstruct: "client" }), "client-side version read");
 
     const created = ok(await user.agents.create({ name: "bot", vault_ids: [plain.id], token_ttl_seconds: 600 }), "agent");
