@@ -130,13 +130,16 @@ function withX(y: Uint8Array, x: number): Uint8Array {
  * version's, or not this version's share: `client_share_invalid`), `sealed_context_mismatch`,
  * `sealed_malformed`, `sealed_auth_failed`. The caller wipes the value.
  */
-export async function openSealedVersion(sealed: SealedVersion, clientShare: string, ref: VersionRef): Promise<Uint8Array> {
+export async function openSealedVersion(sealed: SealedVersion, clientShare: string, asked: VersionRef): Promise<Uint8Array> {
   if (sealed?.format !== ENVELOPE_FORMAT) throw new CryptoError("sealed_unknown_version", `unknown sealed version format ${String(sealed?.format)}`);
+  // Vault ids are UUIDs, which the server spells in lower case in every context.
+  const ref = { ...asked, vaultId: asked.vaultId.toLowerCase() };
   const contextBytes = bytesOf(sealed.context, "context");
   const layout = checkedContext(contextBytes, ref);
   const commitment = bytesOf(sealed.commitment, "commitment");
   const value = bytesOf(sealed.value, "value");
-  if (!Array.isArray(sealed.server_shares)) malformed("server shares");
+  const wellFormed = (s: unknown) => typeof s === "object" && s !== null && Number.isInteger((s as WireShare).index) && typeof (s as WireShare).share === "string";
+  if (!Array.isArray(sealed.server_shares) || !sealed.server_shares.every(wellFormed)) malformed("server shares");
   const client = await clientShareOf(clientShare, ref);
   const serverShares: Uint8Array[] = [];
   let dek: Uint8Array | undefined;

@@ -104,6 +104,9 @@ for (const target of TARGETS) {
     tampered[tampered.length - 1]! ^= 1;
     await rejectsCode(() => openSealedVersion({ ...readAnswer(target, sealed), value: toBase64(tampered) }, clientShare, ref), "sealed_auth_failed");
     await rejectsCode(() => openSealedVersion({ ...readAnswer(target, sealed), server_shares: [] }, clientShare, ref), "sealed_malformed");
+    for (const entry of [null, 1, { index: "1", share: "x" }, { index: 1 }]) {
+      await rejectsCode(() => openSealedVersion({ ...readAnswer(target, sealed), server_shares: [entry as never] }, clientShare, ref), "sealed_malformed");
+    }
     await rejectsCode(() => openSealedVersion({ ...readAnswer(target, sealed), commitment: "not base64!" }, clientShare, ref), "sealed_malformed");
   });
 }

@@ -1,9 +1,8 @@
 /**
- * What the dashboard says when opening or sealing a client-custody version in the browser fails. The crypto's
- * own messages are terse and technical; these say what happened to the person holding the share and what to do.
- * They never quote the share.
+ * What the dashboard says when opening or sealing a client-custody version in the browser fails (the SDK answers
+ * the crypto's code). The crypto's own messages are terse and technical; these say what happened to the person
+ * holding the share and what to do. They never quote the share.
  */
-import { CryptoError } from "@shardvault/crypto/client";
 import type { ShardvaultError } from "@shardvault/sdk";
 
 /** The version a failure is about, as people read it. */
@@ -14,10 +13,10 @@ export interface VersionNamed {
 
 const named = ({ path, version }: VersionNamed) => (version === undefined ? `“${path}”` : `version ${version} of “${path}”`);
 
-/** The crypto's code and the dashboard's sentence for it. */
-function explain(error: CryptoError, about: VersionNamed): { type: ShardvaultError["type"]; detail: string } {
+/** The dashboard's sentence for a client-side crypto failure's code; undefined for any other code. */
+function explain(code: string, about: VersionNamed): { type: ShardvaultError["type"]; detail: string } | undefined {
   const ofThis = named(about);
-  switch (error.code) {
+  switch (code) {
     case "client_share_bad_check":
       return { type: "validation_error", detail: "This client share has a typo or is cut short (its check does not match). Paste it again, whole, from where you stored it." };
     case "client_share_bad_encoding":
@@ -35,21 +34,27 @@ function explain(error: CryptoError, about: VersionNamed): { type: ShardvaultErr
       };
     case "sealed_context_mismatch":
       return { type: "server_error", detail: `The server answered with another secret or version than ${ofThis}. Nothing was decrypted.` };
+    case "sealed_malformed":
+    case "sealed_auth_failed":
+    case "sealed_unknown_version":
+      // The answer, not the share, is at fault.
+      return { type: "server_error", detail: `The server's sealed copy of ${ofThis} could not be opened (${code}): it is damaged or in a format this dashboard does not know. Nothing was decrypted.` };
     default:
-      // sealed_malformed, sealed_auth_failed, sealed_unknown_version and the rest: the answer, not the share, is at fault.
-      return { type: "server_error", detail: `The server's sealed copy of ${ofThis} could not be opened (${error.code}): it is damaged or in a format this dashboard does not know. Nothing was decrypted.` };
+      return undefined;
   }
 }
 
+/** An SDK error in the dashboard's words when it is a client-side crypto failure; any other error as it is. */
+export function explained(error: ShardvaultError, about: VersionNamed): ShardvaultError {
+  const sentence = explain(error.code, about);
+  return sentence ? { ...error, type: sentence.type, message: sentence.detail, detail: sentence.detail } : error;
+}
+
 /**
- * A failure of the browser-side crypto as the dashboard's error shape (`code` the crypto's). Anything else thrown
- * there is a browser that cannot do the work: WebCrypto exists only in secure contexts (HTTPS or localhost).
+ * What the SDK throws rather than answers: a browser that cannot do the work (WebCrypto exists only in secure
+ * contexts, HTTPS or localhost), or anything else that broke the crypto here.
  */
 export function cryptoFailure(error: unknown, about: VersionNamed): ShardvaultError {
-  if (error instanceof CryptoError) {
-    const { type, detail } = explain(error, about);
-    return { type, code: error.code, message: detail, detail };
-  }
   if (!globalThis.crypto?.subtle) {
     const detail = "This browser offers no WebCrypto on this page, which client-custody vaults need: open the dashboard over HTTPS (or on localhost).";
     return { type: "validation_error", code: "client_crypto_unavailable", message: detail, detail };

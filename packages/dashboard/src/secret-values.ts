@@ -1,15 +1,13 @@
 /**
  * The one place the dashboard reads and writes secret values.
  *
- * In a client-custody vault the client share never leaves the browser. A read asks for the version sealed
- * (`X-Reconstruct: client`: the sealed value, the DEK commitment and the server's shares, never enough to rebuild
- * the key alone) and opens it here with `openSealedVersion`; a write asks for a seal target (the version number it
- * may claim and the vault's layout), seals here with `sealForServer` and sends only the sealed version, keeping the
- * new client share for the page to show once. Other vaults read and write through the server as usual.
+ * In a client-custody vault the client share never leaves the browser: reads and writes go through the SDK's
+ * client-side reconstruction (`reconstruct: "client"`), which opens what the server sealed, or seals the value
+ * here, with `@shardvault/crypto/client`, and hands back the new client share for the page to show once. Other
+ * vaults read and write through the server as usual.
  */
-import { openSealedVersion, sealForServer, wipe } from "@shardvault/crypto/client";
 import type { Secret, SecretWritten, ShardvaultClient, ShardvaultError, ShardvaultResponse, Vault, WriteSecretBody } from "@shardvault/sdk";
-import { cryptoFailure } from "./crypto-errors";
+import { cryptoFailure, explained, type VersionNamed } from "./crypto-errors";
 import { needsClientShare } from "./custody";
 
 /** A revealed value and what the panel says about it. */
@@ -20,6 +18,16 @@ export type WriteFields = Omit<WriteSecretBody, "value" | "sealed">;
 
 /** A refusal made in the browser (nothing, or nothing more, was sent): the SDK's shape, with status 0. */
 const refused = (error: ShardvaultError): ShardvaultResponse<never> => ({ data: null, error, meta: { status: 0 } });
+
+/** A client-side call with its crypto failures in the dashboard's words. */
+async function clientSide<T>(about: VersionNamed, call: () => Promise<ShardvaultResponse<T>>): Promise<ShardvaultResponse<T>> {
+  try {
+    const answer = await call();
+    return answer.error ? { ...answer, error: explained(answer.error, about) } : answer;
+  } catch (error) {
+    return refused(cryptoFailure(error, about));
+  }
+}
 
 /**
  * Reads `path` (the latest readable version, or `version`) and its value. In client-custody vaults `clientShare`
@@ -33,28 +41,14 @@ export async function readSecretValue(
   clientShare?: string,
 ): Promise<ShardvaultResponse<RevealedSecret>> {
   const wanted = version === "latest" ? {} : { version };
-  if (!needsClientShare(vault.mpc_custody)) return client.secrets.get(vault.id, path, wanted);
-  if (!clientShare) return refused(SHARE_REQUIRED);
-  const answer = await client.secrets.getSealed(vault.id, path, wanted);
+  if (needsClientShare(vault.mpc_custody) && !clientShare) return refused(SHARE_REQUIRED);
+  const answer = needsClientShare(vault.mpc_custody)
+    ? await clientSide({ path, ...wanted }, () => client.secrets.get(vault.id, path, { ...wanted, clientShare, reconstruct: "client" }))
+    : await client.secrets.get(vault.id, path, wanted);
   if (answer.error) return answer;
-  const { sealed, ...secret } = answer.data;
-  // The version opened is the one asked for (or, for the latest, the one answered): a server that answers
-  // another version's sealed copy fails the context check instead of passing it off.
-  const ref = { vaultId: vault.id, path, version: version === "latest" ? secret.version : version };
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await openSealedVersion(sealed, clientShare, ref);
-    return { data: { path: secret.path, version: secret.version, cmek_encrypted: secret.cmek_encrypted, value: new TextDecoder().decode(bytes) }, error: null, meta: answer.meta };
-  } catch (error) {
-    return refused(cryptoFailure(error, ref));
-  } finally {
-    wipe(bytes);
-  }
+  const { value, cmek_encrypted } = answer.data;
+  return { ...answer, data: { path: answer.data.path, version: answer.data.version, value, cmek_encrypted } };
 }
-
-/** How often a client-sealed write is sealed afresh when another write took its version or the layout changed. */
-const SEAL_ATTEMPTS = 3;
-const RESEAL_CODES = new Set(["version_conflict", "layout_changed"]);
 
 /**
  * Writes the next version of `path` with `value`. In client-custody vaults the answer's `client_share` is the one
@@ -62,24 +56,7 @@ const RESEAL_CODES = new Set(["version_conflict", "layout_changed"]);
  */
 export async function writeSecretValue(client: ShardvaultClient, vault: Vault, path: string, value: string, fields: WriteFields): Promise<ShardvaultResponse<SecretWritten>> {
   if (!needsClientShare(vault.mpc_custody)) return client.secrets.put(vault.id, path, { ...fields, value });
-  for (let attempt = 1; ; attempt++) {
-    const target = await client.secrets.sealTarget(vault.id, path);
-    if (target.error) return target;
-    const plaintext = new TextEncoder().encode(value);
-    let sealing: Awaited<ReturnType<typeof sealForServer>>;
-    try {
-      sealing = await sealForServer(target.data, plaintext);
-    } catch (error) {
-      return refused(cryptoFailure(error, { path, version: target.data.version }));
-    } finally {
-      wipe(plaintext);
-    }
-    const answer = await client.secrets.put(vault.id, path, { ...fields, sealed: sealing.sealed });
-    // Another write took this version, or the vault's providers changed: the seal is void, seal again.
-    if (answer.error && RESEAL_CODES.has(answer.error.code) && attempt < SEAL_ATTEMPTS) continue;
-    if (answer.error) return answer;
-    return { ...answer, data: { ...answer.data, client_share: sealing.clientShare } };
-  }
+  return clientSide({ path }, () => client.secrets.put(vault.id, path, { ...fields, value }, { reconstruct: "client" }));
 }
 
 const SHARE_REQUIRED: ShardvaultError = {

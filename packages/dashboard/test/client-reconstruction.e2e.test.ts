@@ -166,7 +166,7 @@ describe("client-side reconstruction in the dashboard (headless Chromium)", { sk
     await refusal("This is not a client share.");
 
     await reveal(shamir.otherShare);
-    await refusal("This client share belongs to another secret or version, not to version 1 of “ssh/deploy”.");
+    await refusal("This client share belongs to another secret or version, not to “ssh/deploy”.");
 
     // Well-formed and tagged for this version, but not its share: the commitment catches it. A refresh makes one.
     const refreshed = await admin.post(`/v1/vaults/${shamir.vault}/secret-refresh/ssh/deploy`, undefined, { headers: { "x-client-share": shamir.share } });
@@ -174,7 +174,7 @@ describe("client-side reconstruction in the dashboard (headless Chromium)", { sk
     const stale = shamir.share;
     shamir.share = refreshed.body.client_share;
     await reveal(stale);
-    await refusal("This client share does not decrypt version 1 of “ssh/deploy”.");
+    await refusal("This client share does not decrypt “ssh/deploy”.");
     await run.axe(page, "reveal-wrong-share");
     await run.shot(page, "reveal-wrong-share");
 

@@ -45,7 +45,8 @@ export async function readClientSide(secrets: SecretsResource, ref: SecretRef, v
   const { sealed, ...meta } = answer.data ?? ({} as Partial<SealedSecret>);
   if (typeof sealed !== "object" || sealed === null || typeof meta.version !== "number") return invalidAnswer(answer.meta.status, "sealed version");
   return withClientCrypto(answer.meta.status, async () => {
-    const bytes = await openSealedVersion(sealed, clientShare, { ...ref, version: meta.version! });
+    // The version asked for, when one was: an answer naming another version then fails the context check.
+    const bytes = await openSealedVersion(sealed, clientShare, { ...ref, version: version ?? meta.version! });
     // The writer encoded a string as UTF-8, and the commitment and the seal vouch for these bytes.
     const value = new TextDecoder().decode(bytes);
     wipe(bytes);

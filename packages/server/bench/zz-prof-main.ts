@@ -3,8 +3,8 @@ import { writeFileSync } from "node:fs";
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
-await session.post("Profiler.setSamplingInterval", { interval: 200 });
-await session.post("Profiler.start");
+await session.post("Profiler.setSamplingInterval", { interval: 1000 });
+setTimeout(() => void session.post("Profiler.start"), 4_000);
 let written = false;
 const dump = async () => {
   if (written) return;
