@@ -1,5 +1,5 @@
 /** Tables for people, JSON for scripts. */
-import type { CustodyModeName, Vault } from "@shardvault/sdk";
+import { PROVIDER_QUORUM_MODES, type Vault } from "@shardvault/sdk";
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
@@ -30,30 +30,18 @@ export function warn(message: string): void {
 /** A vault's custody as its view shows it: its mode and its share holders (the client last). */
 export type CustodyFacts = Pick<Vault, "mpc_custody" | "mpc_providers">;
 
-/**
- * Whether a mode's provider slots together could rebuild a DEK without the client (the server's access
- * structure, envelope/custody-modes.ts): in 2-of-3 client custody gcp and aws hold 2 of the 3 Shamir shares;
- * in strict client custody they hold only the server part, which is nothing without the client's.
- */
-const PROVIDERS_TOGETHER_DECRYPT: Record<CustodyModeName, boolean> = {
-  "2of2_client_custody": false,
-  "2of3_multi_hsm": true,
-  "2of3_client_custody": true,
-  "2of3_client_required": false,
-};
-
 const andList = (items: readonly string[]) => (items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`);
 
 /**
  * What losing a client share means, from the vault's custody: when its provider slots alone can rebuild the
- * secret, "nobody can decrypt it" would overstate the share. Without the vault's facts, only what holds in
+ * secret (`PROVIDER_QUORUM_MODES`), "nobody can decrypt it" would overstate the share. Without the vault's facts, only what holds in
  * every mode.
  */
 export function clientShareLoss(vault: CustodyFacts | undefined): string[] {
   const holders = vault?.mpc_providers;
   const slots = holders?.filter((holder) => holder !== "client");
   if (!vault?.mpc_custody || !holders || !slots) return ["If it is lost, Shardvault will not decrypt the secret and cannot recover it."];
-  if (!PROVIDERS_TOGETHER_DECRYPT[vault.mpc_custody]) return ["If it is lost, the secret cannot be decrypted by anyone."];
+  if (!(PROVIDER_QUORUM_MODES as readonly string[]).includes(vault.mpc_custody)) return ["If it is lost, the secret cannot be decrypted by anyone."];
   return [
     "If it is lost, Shardvault will not decrypt the secret and cannot recover it. But it is not the only",
     `way in: in ${vault.mpc_custody} the key providers ${andList(slots)} together hold ${slots.length} of the ${holders.length} shares,`,

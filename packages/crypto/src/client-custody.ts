@@ -14,10 +14,10 @@
  *
  * Everything here is Node-free (WebCrypto, `@shardvault/crypto/client`): the SDK and the dashboard run it.
  */
-import { equalBytes, fromBase64, randomFill, toBase64, wipe } from "./bytes.js";
+import { equalBytes, fromBase64, toBase64, wipe } from "./bytes.js";
 import { clientShareTag, decodeClientShare, encodeClientShare, SCHEME_SHAMIR, SCHEME_XOR, type ClientShare } from "./client-share.js";
 import { decodeContext } from "./context.js";
-import { DEK_LENGTH } from "./dek-labels.js";
+import { DEK_LENGTH, generateDek } from "./dek-common.js";
 import { CryptoError } from "./errors.js";
 import { combine, splitAt } from "./shamir.js";
 import { clientShareTagContext, commitmentContext, ENVELOPE_FORMAT, valueContext, type VersionRef } from "./version-contexts.js";
@@ -163,7 +163,7 @@ export async function sealForServer(target: SealTarget, plaintext: Uint8Array): 
   if (!Array.isArray(providers) || providers.at(-1) !== CLIENT || (scheme !== "xor" && scheme !== "shamir")) malformed("seal target");
   const ref: VersionRef = { vaultId: target.vault_id, path: target.path, version: target.version };
   const clientIndex = providers.length;
-  const dek = randomFill(new Uint8Array(DEK_LENGTH));
+  const dek = generateDek();
   // XOR: one server part (every server slot holds it) and the client part; Shamir: one share per holder, each `[y…, x]`.
   const parts = scheme === "xor" ? xorSplit(dek) : splitAt(dek, threshold, providers.map((_, i) => i + 1));
   try {

@@ -9,16 +9,11 @@
  *
  * This is the Node, synchronous form the server uses; `web-crypto.ts` derives the same keys through WebCrypto.
  */
-import { createHmac, hkdfSync, randomFillSync } from "node:crypto";
+import { createHmac, hkdfSync } from "node:crypto";
 import { assertBytes, equalBytes, wipe } from "./bytes.js";
-import { COMMITMENT_KEY_LABEL, DEK_LENGTH, VALUE_KEY_LABEL } from "./dek-labels.js";
+import { COMMITMENT_KEY_LABEL, DEK_LENGTH, VALUE_KEY_LABEL } from "./dek-common.js";
 
 const SALT = new Uint8Array(0);
-
-/** A fresh random DEK. The caller wipes it when done. */
-export function generateDek(): Uint8Array {
-  return randomFillSync(new Uint8Array(DEK_LENGTH));
-}
 
 function derive(dek: Uint8Array, label: Uint8Array): Uint8Array {
   assertBytes("dek", dek, DEK_LENGTH);

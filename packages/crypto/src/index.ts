@@ -7,8 +7,8 @@ export { xorCombine, xorSplit } from "./xor.js";
 export { decodeContext, encodeContext, type Context, type ContextValue } from "./context.js";
 export { IV_LENGTH, KEY_LENGTH, SEALED_OVERHEAD, SEALED_VERSION, TAG_LENGTH } from "./sealed-format.js";
 export { open, seal } from "./seal.js";
-export { COMMITMENT_LENGTH, DEK_LENGTH } from "./dek-labels.js";
-export { commitDek, deriveValueKey, generateDek, verifyDekCommitment } from "./dek.js";
+export { COMMITMENT_LENGTH, DEK_LENGTH, generateDek } from "./dek-common.js";
+export { commitDek, deriveValueKey, verifyDekCommitment } from "./dek.js";
 export {
   clientShareTagContext,
   commitmentContext,

@@ -3,8 +3,8 @@
  * server seals and opens on every request). The format is `sealed-format.ts`'s; `web-crypto.ts` speaks the
  * same format through WebCrypto for clients.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
-import { assertBytes } from "./bytes.js";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { assertBytes, randomFill } from "./bytes.js";
 import { HEADER_LENGTH, KEY_LENGTH, parseSealed, sealedAuthFailed, SEALED_OVERHEAD, SEALED_VERSION, TAG_LENGTH } from "./sealed-format.js";
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
@@ -14,7 +14,7 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): B
   const out = Buffer.allocUnsafe(SEALED_OVERHEAD + plaintext.length);
   out[0] = SEALED_VERSION;
   const iv = out.subarray(1, HEADER_LENGTH);
-  randomFillSync(iv);
+  randomFill(iv);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(aad);
   const body = cipher.update(plaintext);

@@ -4,7 +4,7 @@
  * synchronous because the server runs them on every request. Tests check the two against each other.
  */
 import { assertBytes, equalBytes, randomFill, wipe } from "./bytes.js";
-import { COMMITMENT_KEY_LABEL, DEK_LENGTH, VALUE_KEY_LABEL } from "./dek-labels.js";
+import { COMMITMENT_KEY_LABEL, DEK_LENGTH, VALUE_KEY_LABEL } from "./dek-common.js";
 import { HEADER_LENGTH, IV_LENGTH, KEY_LENGTH, parseSealed, sealedAuthFailed, SEALED_VERSION } from "./sealed-format.js";
 
 const subtle = () => globalThis.crypto.subtle;

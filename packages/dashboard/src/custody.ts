@@ -5,7 +5,7 @@
  * GCP and AWS together hold two of the three shares; in strict client custody they cannot decrypt together.
  */
 import type { CUSTODY_MODE_NAMES } from "@shardvault/api";
-import type { CustodyModeName } from "@shardvault/sdk";
+import { PROVIDER_QUORUM_MODES, type CustodyModeName } from "@shardvault/sdk";
 
 export interface CustodyMode {
   name: CustodyModeName;
@@ -16,8 +16,6 @@ export interface CustodyMode {
    */
   trust: string;
   clientShareRequired: boolean;
-  /** Whether the provider slots together hold enough to rebuild a data key without the client (the server's access structure). */
-  providersTogetherDecrypt: boolean;
   /**
    * Whether replacing a lost provider moves its shares without the clients (multi-HSM re-splits from the other
    * slots; strict client custody copies the server part from the other slot); otherwise each secret is moved
@@ -37,7 +35,6 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-2 Client Custody",
     trust: "Neither Shardvault nor {0} alone can decrypt: every read needs the server's {0} share and your client share.",
     clientShareRequired: true,
-    providersTogetherDecrypt: false,
     serverMovesLostShare: false,
     defaultProviders: ["gcp", "client"],
     split: "XOR 2-of-2",
@@ -49,7 +46,6 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Multi-HSM",
     trust: "Any single key provider compromise is insufficient: any 2 of {0}, {1} and {2} decrypt, fully server-side, no client share.",
     clientShareRequired: false,
-    providersTogetherDecrypt: true,
     serverMovesLostShare: true,
     defaultProviders: ["gcp", "aws", "azure"],
     split: "Shamir 2-of-3 over GF(256)",
@@ -61,7 +57,6 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Client Custody",
     trust: "Any 2 of {0}, {1} and your client share decrypt: no single party can, but two of the three colluding can.",
     clientShareRequired: true,
-    providersTogetherDecrypt: true,
     serverMovesLostShare: false,
     defaultProviders: ["gcp", "aws", "client"],
     split: "Shamir 2-of-3 over GF(256)",
@@ -73,7 +68,6 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
     label: "2-of-3 Client Required",
     trust: "Your client share and either {0} or {1} decrypt; {0} and {1} together cannot, and losing one of them loses no secret.",
     clientShareRequired: true,
-    providersTogetherDecrypt: false,
     serverMovesLostShare: true,
     defaultProviders: ["gcp", "aws", "client"],
     split: "XOR: your share ⊕ a server part held at both providers",
@@ -83,6 +77,9 @@ export const CUSTODY_MODES: readonly CustodyMode[] & { length: (typeof CUSTODY_M
 ];
 
 export const custodyMode = (name: string | undefined): CustodyMode | undefined => CUSTODY_MODES.find((m) => m.name === name);
+
+/** Whether a mode's provider slots together hold enough to rebuild a data key without the client (the server's access structure). */
+export const providersTogetherDecrypt = (mode: CustodyMode): boolean => (PROVIDER_QUORUM_MODES as readonly string[]).includes(mode.name);
 
 /** What each backend is called in the dashboard (the `backend` of `/v1/health/hsm`). */
 const BACKEND_NAMES: Record<string, string> = {
@@ -131,7 +128,7 @@ function clientShareLoss(vault: CustodyFacts): { ifLost: string; withoutIt: stri
   if (!mode?.clientShareRequired) return undefined;
   const holders = vault.mpc_providers ?? mode.defaultProviders;
   const slots = holders.filter((holder) => holder !== "client");
-  if (!mode.providersTogetherDecrypt) {
+  if (!providersTogetherDecrypt(mode)) {
     return { ifLost: "if you lose it the secret cannot be decrypted by anyone — Shardvault cannot recover it.", withoutIt: "without it the version cannot be decrypted by anyone." };
   }
   const notTheOnlyWay = `It is not the only way in, though: the ${andList(slots)} key providers together hold ${slots.length} of the ${holders.length} shares, so whoever controls them could rebuild the secret without it.`;

@@ -1,14 +1,14 @@
 /**
  * The dashboard's custody texts (src/custody.ts), which the shown-once modal and the reminders beside a
  * vault's secrets show: worded per mode from the mode's facts, and those facts agree with the server's mode
- * table (its access structure). Losing the client share makes a 2-of-2 or strict client custody version
+ * table (its access structure; `PROVIDER_QUORUM_MODES`, which the CLI's wording reads too). Losing the client share makes a 2-of-2 or strict client custody version
  * undecryptable by anyone; in 2-of-3 client custody the two provider slots together still hold two of the
  * three shares.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CUSTODY_MODES as SERVER_MODES, CLIENT, slotShareReplicated } from "../../server/src/envelope/custody-modes.js";
-import { clientShareReminder, clientShareWarning, CUSTODY_MODES } from "../src/custody.js";
+import { clientShareReminder, clientShareWarning, CUSTODY_MODES, providersTogetherDecrypt } from "../src/custody.js";
 
 const texts = (vault: { mpc_custody: string; mpc_providers?: string[] }) => {
   const reminder = clientShareReminder(vault);
@@ -56,7 +56,7 @@ describe("dashboard custody texts", () => {
       assert.equal(mode.clientShareRequired, server.clientHoldsShare, mode.name);
       assert.deepEqual(mode.defaultProviders, server.clientHoldsShare ? [...server.defaultProviders, CLIENT] : [...server.defaultProviders], mode.name);
       // The texts say the providers alone could rebuild exactly when the server's access structure says so.
-      assert.equal(mode.providersTogetherDecrypt, server.decrypts({ client: false, servers: server.serverShares }), mode.name);
+      assert.equal(providersTogetherDecrypt(mode), server.decrypts({ client: false, servers: server.serverShares }), mode.name);
       assert.equal(mode.serverMovesLostShare, !server.clientHoldsShare || slotShareReplicated({ name: mode.name, ...server }), mode.name);
     }
   });

@@ -28,7 +28,7 @@ const TYPES = [
 ];
 
 /** The closed vocabularies, as values (e.g. for a command line that checks `--mode` before sending it). */
-const VALUES = ["KNOWN_SECRET_TYPES", "CUSTODY_MODE_NAMES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS", "SHARE_RECIPIENT_TYPES"];
+const VALUES = ["KNOWN_SECRET_TYPES", "CUSTODY_MODE_NAMES", "PROVIDER_QUORUM_MODES", "MPC_CUSTODY_VALUES", "CHARSET_NAMES", "AUDIT_ACTIONS", "ROLES", "SCOPES", "POLICY_PERMISSIONS", "SHARE_RECIPIENT_TYPES"];
 
 const HEADER = `/**
  * The API's types and vocabularies, generated from @shardvault/api (the JSON Schemas the server validates

@@ -11,6 +11,13 @@ export const KNOWN_SECRET_TYPES = ["generic", "password", "api_key", "certificat
 /** The MPC custody modes: the seed's three `custody_mode`s, and strict client custody (the client's share and either provider's). */
 export const CUSTODY_MODE_NAMES = ["2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 
+/**
+ * The custody modes whose provider slots together can rebuild a DEK without any client share (the server's
+ * access structure, which its mode table decides and a test holds this list to): in 2-of-3 client custody, gcp
+ * and aws hold 2 of the 3 Shamir shares; in strict client custody they hold only the server part.
+ */
+export const PROVIDER_QUORUM_MODES = ["2of3_multi_hsm", "2of3_client_custody"] as const;
+
 /** What 1claw's typed SDK sends as `mpc_custody`: its two aliases, or a mode name. */
 export const MPC_CUSTODY_VALUES = ["2-of-2", "2-of-3", "2of2_client_custody", "2of3_multi_hsm", "2of3_client_custody", "2of3_client_required"] as const;
 

@@ -149,6 +149,10 @@ function shareSources(vault: MpcVault, providers: ProviderRegistry, ref: Version
   return { sources, reportCorrupt };
 }
 
+/** A vault whose mode gives the client no share has nothing a client could rebuild itself. */
+export const noClientReconstruction = () =>
+  badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault: read or write this secret the ordinary way");
+
 /** A server share as the client-side reconstruction wire carries it: its x (1: the XOR server part) and its 32 bytes. */
 export interface ClientBoundShare {
   index: number;
@@ -171,9 +175,7 @@ export async function serverSharesForClient(
   opts: QuorumOptions,
 ): Promise<ClientBoundShare[]> {
   const needed = serverSharesNeeded(vault.mode, true);
-  if (!vault.mode.clientHoldsShare || needed === undefined || vault.mode.decrypts({ client: false, servers: needed })) {
-    throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault");
-  }
+  if (!vault.mode.clientHoldsShare || needed === undefined || vault.mode.decrypts({ client: false, servers: needed })) throw noClientReconstruction();
   const { sources, reportCorrupt } = shareSources(vault, providers, ref, stored, needed, opts);
   const gathered = await gatherQuorum(sources, needed, { ...opts, onCorruptShare: reportCorrupt });
   return gathered.map(({ value }) =>

@@ -11,7 +11,7 @@ import type { KeyProvider } from "../providers/provider.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import { findMpcKeks, type VaultRow } from "../vaults/vault-queries.js";
 import { commitmentContext, ENVELOPE_FORMAT, type VersionRef } from "./contexts.js";
-import { commitmentProtection, protectDek, recoverDek, serverSharesForClient, type ClientBoundShare, type MpcVault, type StoredShare } from "./mpc.js";
+import { commitmentProtection, noClientReconstruction, protectDek, recoverDek, serverSharesForClient, type ClientBoundShare, type MpcVault, type StoredShare } from "./mpc.js";
 import { sealPlain, unwrapPlainDek, type VaultKek } from "./plain.js";
 import { openValue, sealValue } from "./value.js";
 
@@ -162,9 +162,7 @@ export interface SealedForClient {
 
 /** A version as a client-side read answers it; the server shares in it are the caller's to wipe. */
 export async function sealedForClient(p: VaultProtection, providers: ProviderRegistry, ref: VersionRef, stored: StoredVersion, opts: QuorumOptions): Promise<SealedForClient> {
-  if (p.kind !== "mpc" || !p.vault.mode.clientHoldsShare) {
-    throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault; read this secret without X-Reconstruct: client");
-  }
+  if (p.kind !== "mpc" || !p.vault.mode.clientHoldsShare) throw noClientReconstruction();
   if (stored.shares.length === 0) throw corrupt("stored_share_corrupt");
   const vault = versionVault(p, stored.layout);
   return {

@@ -23,7 +23,7 @@ import {
 import { checkClientShare } from "../envelope/client-share-check.js";
 import { acceptClientSealed } from "../envelope/client-sealed.js";
 import { ENVELOPE_FORMAT } from "../envelope/contexts.js";
-import { wrapParts } from "../envelope/mpc.js";
+import { noClientReconstruction, wrapParts } from "../envelope/mpc.js";
 import type { SealedWrite, SealTarget } from "@shardvault/api";
 import { clientCustody } from "../envelope/custody-modes.js";
 import type { LatencyTracker } from "../envelope/latency.js";
@@ -225,9 +225,7 @@ export function createSecretService(deps: {
   /** The vault's client-custody layout (without its KEKs), for client-side reconstruction; 400 in any other vault. */
   async function clientSealing(vault: VaultRow) {
     const protection = await vaultProtection(db, providers, vault, "read");
-    if (protection.kind !== "mpc" || !protection.vault.mode.clientHoldsShare) {
-      throw badRequest("client_reconstruction_unavailable", "client-side reconstruction needs a client-custody vault; write this secret's value instead");
-    }
+    if (protection.kind !== "mpc" || !protection.vault.mode.clientHoldsShare) throw noClientReconstruction();
     return protection;
   }
 
